@@ -1,0 +1,71 @@
+// The publisher: stage-1 checks, then append (SPEC section 4).
+//
+// It turns NDJSON lines (or Event values from the C++ API) into FlatBuffers
+// records keyed by case_id and appends them through the EventLogAppender in
+// batches. Every input line gets exactly one answer: appended, refused (line,
+// field, reason), or failed to append (the log's reason). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <istream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/event_log.h"
+#include "events/error.h"
+#include "events/event.h"
+
+namespace homeward::engine {
+
+struct PublishOptions {
+  size_t batch_events_max = 10'000;
+  // Refuse the whole input when any line is refused (nothing is appended).
+  bool all_or_nothing = false;
+};
+
+struct Refusal {
+  int64_t line = 0;    // 1-based line number in the input
+  std::string field;   // empty when the line as a whole is at fault
+  std::string reason;
+};
+
+struct AppendFailure {
+  int64_t line = 0;
+  std::string reason;  // from the log (broker error, I/O error)
+};
+
+struct PublishReport {
+  int64_t lines_read = 0;  // non-blank lines
+  int64_t appended = 0;
+  std::vector<Refusal> refused;
+  std::vector<AppendFailure> failed;
+};
+
+struct PublishProgress {
+  int64_t lines_read = 0;
+  int64_t appended = 0;
+};
+using PublishProgressCallback = std::function<void(const PublishProgress&)>;
+
+class Publisher {
+ public:
+  explicit Publisher(EventLogAppender& log, PublishOptions options = {});
+
+  // Reads NDJSON from `input` to its end. Blank lines are skipped (they are
+  // not events); a trailing '\r' is ignored. The outer error is for a failure
+  // to read the input; per-line results are in the report.
+  [[nodiscard]] Result<PublishReport> publish_ndjson(std::istream& input,
+                                                     const PublishProgressCallback& progress = {});
+
+  // The library API: events that are already checked values. Line numbers in
+  // the report are 1-based indexes into `events`.
+  [[nodiscard]] Result<PublishReport> publish_events(std::span<const events::Event> events);
+
+ private:
+  EventLogAppender& log_;
+  PublishOptions options_;
+};
+
+}  // namespace homeward::engine

@@ -1,0 +1,58 @@
+// The ledger rules, stage 2 of SPEC section 4: a pure fold of one case's
+// events, in the case's log order.
+//
+// `handle_event` is the only place where a figure changes. It reads and
+// writes nothing but the CaseLedger it is given, so any number of cases can be
+// folded in parallel, and the same events in the same order always give the
+// same ledger. Not thread-safe for one ledger; thread-safe across ledgers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "engine/case_ledger.h"
+#include "events/event.h"
+
+namespace homeward::engine {
+
+// Rejection reasons of SPEC section 4. Their order is stored; append only.
+enum class RejectReason : uint8_t {
+  kMalformed,
+  kConflictingDuplicate,
+  kCaseExists,
+  kUnknownCase,
+  kCaseClosed,
+  kCurrencyMismatch,
+  kOverflow,
+  kUnknownPledge,
+  kPledgeNotOutstanding,
+  kUnknownDonation,
+  kRefundExceedsDonation,
+  kInsufficientFunds,
+};
+inline constexpr size_t kRejectReasonCount = 12;
+
+// SPEC spellings: "malformed", "conflicting_duplicate", "case_exists", ...
+[[nodiscard]] std::string_view to_string(RejectReason reason);
+[[nodiscard]] std::optional<RejectReason> parse_reject_reason(std::string_view text);
+
+enum class Disposition : uint8_t { kApplied, kDuplicate, kRejected };
+
+struct Outcome {
+  Disposition disposition = Disposition::kApplied;
+  RejectReason reason = RejectReason::kMalformed;  // meaningful only when rejected
+
+  [[nodiscard]] static Outcome applied() { return {Disposition::kApplied, {}}; }
+  [[nodiscard]] static Outcome duplicate() { return {Disposition::kDuplicate, {}}; }
+  [[nodiscard]] static Outcome rejected(RejectReason r) { return {Disposition::kRejected, r}; }
+  bool operator==(const Outcome&) const = default;
+};
+
+// Handles one event whose case_id is ledger.case_id (checked): the duplicate
+// rule first, then the checks of the event's type in SPEC order; applies the
+// event when none fails. Updates the case's counters and marks what changed in
+// ledger.dirty.
+[[nodiscard]] Outcome handle_event(CaseLedger& ledger, const events::Event& event);
+
+}  // namespace homeward::engine
