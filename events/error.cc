@@ -1,1 +1,25 @@
-// Placeholder: implemented by its owner.
+#include "events/error.h"
+
+namespace homeward {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return "invalid_argument";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kCorruption:
+      return "corruption";
+    case ErrorCode::kIo:
+      return "io";
+    case ErrorCode::kBusy:
+      return "busy";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
+  }
+  return "unknown";
+}
+
+}  // namespace homeward
