@@ -1,1 +1,322 @@
-// Placeholder: implemented by its owner.
+// The ledger rules, stage 2 of SPEC section 4.
+//
+// handle_event runs in three steps: the duplicate rule, then the checks of
+// the event's type in exactly the order SPEC lists them (the first failing
+// check names the rejection), then the effect. Checks only read the ledger;
+// effects only run once every check passed, so a rejected event never leaves
+// a partial change behind (except the bookkeeping of its id and the case's
+// counters, which SPEC asks for).
+#include "engine/rules.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "events/check.h"
+#include "events/fingerprint.h"
+#include "events/money.h"
+
+namespace homeward::engine {
+namespace {
+
+constexpr std::array<std::string_view, kRejectReasonCount> kRejectReasonNames = {
+    "malformed",
+    "conflicting_duplicate",
+    "case_exists",
+    "unknown_case",
+    "case_closed",
+    "currency_mismatch",
+    "overflow",
+    "unknown_pledge",
+    "pledge_not_outstanding",
+    "unknown_donation",
+    "refund_exceeds_donation",
+    "insufficient_funds",
+};
+
+using events::CaseClosed;
+using events::CaseGoalChanged;
+using events::CaseOpened;
+using events::DonationReceived;
+using events::Event;
+using events::FundingPlan;
+using events::FundsDisbursed;
+using events::PledgeCancelled;
+using events::PledgeFulfilled;
+using events::PledgeMade;
+using events::RefundIssued;
+
+// Nullopt: every check passed and the event may be applied.
+using Check = std::optional<RejectReason>;
+
+size_t category_index(Category category) {
+  const auto index = static_cast<size_t>(category);
+  HOMEWARD_CHECK(index < kCategoryCount, "Category out of range");
+  return index;
+}
+
+// Adds two amounts whose sum was already checked to fit (the overflow check
+// of the event's type ran before the effect). A failure here means a check
+// is missing, which is a programmer error.
+MinorUnits add_checked(MinorUnits a, MinorUnits b) {
+  const std::optional<MinorUnits> sum = events::checked_add(a, b);
+  HOMEWARD_CHECK(sum.has_value(), "an applied amount left the int64 range");
+  return *sum;
+}
+
+MinorUnits sub_checked(MinorUnits a, MinorUnits b) {
+  const std::optional<MinorUnits> difference = events::checked_sub(a, b);
+  HOMEWARD_CHECK(difference.has_value(), "an applied amount left the int64 range");
+  return *difference;
+}
+
+bool would_overflow(MinorUnits total, MinorUnits amount) {
+  return !events::checked_add(total, amount).has_value();
+}
+
+// The folding of one event into one case. A class only to share the ledger
+// and the event between the per-type checks and effects.
+class Fold {
+ public:
+  Fold(CaseLedger& ledger, const Event& event) : ledger_(ledger), s_(ledger.summary), e_(event) {}
+
+  Check check(const CaseOpened&) const {
+    if (s_.opened) return RejectReason::kCaseExists;
+    return std::nullopt;
+  }
+  Check check(const CaseGoalChanged& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (s_.closed()) return RejectReason::kCaseClosed;
+    if (!(body.plan.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
+    return std::nullopt;
+  }
+  Check check(const CaseClosed&) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (s_.closed()) return RejectReason::kCaseClosed;
+    return std::nullopt;
+  }
+  // No case_closed check: money that arrived after closing is counted and
+  // shows as surplus (SPEC section 4).
+  Check check(const DonationReceived& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (!(body.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
+    if (would_overflow(s_.received, body.amount)) return RejectReason::kOverflow;
+    return std::nullopt;
+  }
+  Check check(const PledgeMade& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (s_.closed()) return RejectReason::kCaseClosed;
+    if (!(body.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
+    if (would_overflow(s_.pledged, body.amount)) return RejectReason::kOverflow;
+    return std::nullopt;
+  }
+  Check check(const PledgeFulfilled& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    const PledgeRecord* pledge = find_pledge(body.pledge_id);
+    if (pledge == nullptr) return RejectReason::kUnknownPledge;
+    if (pledge->state != PledgeState::kOutstanding) return RejectReason::kPledgeNotOutstanding;
+    if (would_overflow(s_.received, pledge->amount)) return RejectReason::kOverflow;
+    return std::nullopt;
+  }
+  Check check(const PledgeCancelled& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    const PledgeRecord* pledge = find_pledge(body.pledge_id);
+    if (pledge == nullptr) return RejectReason::kUnknownPledge;
+    if (pledge->state != PledgeState::kOutstanding) return RejectReason::kPledgeNotOutstanding;
+    return std::nullopt;
+  }
+  Check check(const RefundIssued& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (!(body.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
+    const auto donation = ledger_.donations.find(body.donation_id);
+    if (donation == ledger_.donations.end()) return RejectReason::kUnknownDonation;
+    const DonationRecord& record = donation->second;
+    // amount > record.amount - record.refunded, written without a
+    // subtraction that a corrupted record could overflow.
+    if (body.amount > sub_checked(record.amount, record.refunded)) {
+      return RejectReason::kRefundExceedsDonation;
+    }
+    // A chargeback is forced by the bank, so it is applied even where it
+    // leaves `available` negative.
+    if (body.reason != events::RefundReason::kChargeback && body.amount > s_.available()) {
+      return RejectReason::kInsufficientFunds;
+    }
+    return std::nullopt;
+  }
+  Check check(const FundsDisbursed& body) const {
+    if (!s_.opened) return RejectReason::kUnknownCase;
+    if (!(body.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
+    if (body.amount > s_.available()) return RejectReason::kInsufficientFunds;
+    // Unreachable while amount <= available <= received, kept because SPEC
+    // lists it and the rules must not depend on that arithmetic argument.
+    if (would_overflow(s_.disbursed, body.amount) ||
+        would_overflow(s_.disbursed_by_category[category_index(body.category)], body.amount)) {
+      return RejectReason::kOverflow;
+    }
+    return std::nullopt;
+  }
+
+  void apply(const CaseOpened& body) {
+    s_.opened = true;
+    s_.currency = body.plan.currency;
+    set_plan(body.plan);
+    s_.opened_at = e_.occurred_at;
+  }
+  void apply(const CaseGoalChanged& body) { set_plan(body.plan); }
+  void apply(const CaseClosed& body) {
+    s_.closed_at = e_.occurred_at;
+    s_.close_reason = body.reason;
+  }
+  void apply(const DonationReceived& body) { add_donation(body.donor_ref, body.amount); }
+  void apply(const PledgeMade& body) {
+    s_.pledged = add_checked(s_.pledged, body.amount);
+    const bool inserted =
+        ledger_.pledges.try_emplace(e_.event_id, PledgeRecord{body.donor_ref, body.amount}).second;
+    // Pledge ids are event ids, which the duplicate rule keeps unique per case.
+    HOMEWARD_CHECK(inserted, "pledge id already recorded");
+    ledger_.dirty.pledges.insert(e_.event_id);
+  }
+  void apply(const PledgeFulfilled& body) {
+    PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
+    s_.pledged = sub_checked(s_.pledged, pledge.amount);
+    pledge.state = PledgeState::kFulfilled;
+    ledger_.dirty.pledges.insert(body.pledge_id);
+    // The pledge becomes a donation whose id is this event's id (SPEC 3).
+    add_donation(pledge.donor_ref, pledge.amount);
+  }
+  void apply(const PledgeCancelled& body) {
+    PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
+    s_.pledged = sub_checked(s_.pledged, pledge.amount);
+    pledge.state = PledgeState::kCancelled;
+    ledger_.dirty.pledges.insert(body.pledge_id);
+  }
+  void apply(const RefundIssued& body) {
+    DonationRecord& donation = ledger_.donations.at(body.donation_id);
+    donation.refunded = add_checked(donation.refunded, body.amount);
+    s_.refunded = add_checked(s_.refunded, body.amount);
+    s_.refunds += 1;
+    ledger_.dirty.donations.insert(body.donation_id);
+  }
+  void apply(const FundsDisbursed& body) {
+    MinorUnits& in_category = s_.disbursed_by_category[category_index(body.category)];
+    in_category = add_checked(in_category, body.amount);
+    s_.disbursed = add_checked(s_.disbursed, body.amount);
+  }
+
+ private:
+  const PledgeRecord* find_pledge(const std::string& pledge_id) const {
+    const auto found = ledger_.pledges.find(pledge_id);
+    return found == ledger_.pledges.end() ? nullptr : &found->second;
+  }
+
+  // The latest plan replaces the earlier one entirely: a goal that comes
+  // without a budget leaves every category unplanned.
+  void set_plan(const FundingPlan& plan) {
+    s_.goal = plan.goal;
+    s_.planned.fill(MinorUnits(0));
+    s_.has_budget = plan.budget.has_value();
+    if (plan.budget.has_value()) {
+      for (const events::BudgetLine& line : *plan.budget) {
+        s_.planned[category_index(line.category)] = line.amount;
+      }
+    }
+  }
+
+  // A donation record whose id is the current event's id.
+  void add_donation(const std::string& donor_ref, MinorUnits amount) {
+    s_.received = add_checked(s_.received, amount);
+    s_.donations += 1;
+    const bool inserted =
+        ledger_.donations.try_emplace(e_.event_id, DonationRecord{donor_ref, amount, MinorUnits(0)})
+            .second;
+    HOMEWARD_CHECK(inserted, "donation id already recorded");
+    ledger_.dirty.donations.insert(e_.event_id);
+    if (ledger_.donors.insert(donor_ref).second) {
+      s_.donors += 1;
+      ledger_.dirty.donors.insert(donor_ref);
+    }
+  }
+
+  CaseLedger& ledger_;
+  CaseSummary& s_;
+  const Event& e_;
+};
+
+Outcome check_and_apply(CaseLedger& ledger, const Event& event) {
+  Fold fold(ledger, event);
+  const Check failed =
+      std::visit([&fold](const auto& body) { return fold.check(body); }, event.body);
+  if (failed.has_value()) return Outcome::rejected(*failed);
+  std::visit([&fold](const auto& body) { fold.apply(body); }, event.body);
+
+  // fully_funded_at: the first applied event after which a not-closed case
+  // has net >= goal. Set once, never cleared (a refund or a raised goal
+  // changes the status, not the history).
+  CaseSummary& s = ledger.summary;
+  if (!s.closed() && !s.fully_funded_at.has_value() && s.net() >= s.goal) {
+    s.fully_funded_at = event.occurred_at;
+  }
+  return Outcome::applied();
+}
+
+}  // namespace
+
+std::string_view to_string(RejectReason reason) {
+  const auto index = static_cast<size_t>(reason);
+  HOMEWARD_CHECK(index < kRejectReasonCount, "RejectReason out of range");
+  return kRejectReasonNames[index];
+}
+
+std::optional<RejectReason> parse_reject_reason(std::string_view text) {
+  for (size_t i = 0; i < kRejectReasonCount; ++i) {
+    if (kRejectReasonNames[i] == text) return static_cast<RejectReason>(i);
+  }
+  return std::nullopt;
+}
+
+Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
+  HOMEWARD_CHECK(event.case_id == ledger.case_id, "event folded into another case's ledger");
+
+  // Duplicate rule (SPEC section 4, step 1). Every event id handled in this
+  // case is remembered, whatever its outcome, and that includes events
+  // handled before the case was opened (rejected unknown_case): SPEC says
+  // "already handled in the same case (applied, duplicate or rejected)", and
+  // a case's identity is its case_id, which those events already carried. So
+  // a later identical event with such an id is a duplicate, and a different
+  // one with that id is a conflicting_duplicate. The first event's
+  // fingerprint is kept; later ones never replace it.
+  const events::Fingerprint print = events::fingerprint(event);
+  Outcome outcome;
+  const auto [seen, first_time] = ledger.handled_events.try_emplace(event.event_id, print);
+  if (!first_time) {
+    outcome = seen->second == print ? Outcome::duplicate()
+                                    : Outcome::rejected(RejectReason::kConflictingDuplicate);
+  } else {
+    ledger.dirty.handled_events.insert(event.event_id);
+    outcome = check_and_apply(ledger, event);
+  }
+
+  // The case's own counters start with its CaseOpened (that one included);
+  // events before it count only in the projector's totals.
+  CaseSummary& s = ledger.summary;
+  if (s.opened) {
+    switch (outcome.disposition) {
+      case Disposition::kApplied:
+        s.events_applied += 1;
+        break;
+      case Disposition::kDuplicate:
+        s.duplicates += 1;
+        break;
+      case Disposition::kRejected:
+        s.events_rejected += 1;
+        break;
+    }
+  }
+  ledger.dirty.summary = true;
+  return outcome;
+}
+
+}  // namespace homeward::engine
