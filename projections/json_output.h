@@ -1,0 +1,26 @@
+// The machine-readable output of SPEC section 7, shared by the CLI and (later)
+// the HTTP API so that both print the same documents. Amounts are strings with
+// exactly the currency's exponent digits, timestamps canonical UTC, absent
+// values null; keys in the order SPEC lists them. Pure functions.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/case_ledger.h"
+#include "engine/impact.h"
+#include "engine/projection_store.h"
+#include "projections/rocksdb_store.h"
+
+namespace homeward::projections {
+
+[[nodiscard]] nlohmann::ordered_json case_json(std::string_view case_id,
+                                               const engine::CaseSummary& summary);
+[[nodiscard]] nlohmann::ordered_json cases_json(const std::vector<CaseView>& cases);
+[[nodiscard]] nlohmann::ordered_json impact_json(const engine::ImpactReport& report);
+[[nodiscard]] nlohmann::ordered_json rejections_json(
+    const std::vector<engine::RejectionRecord>& rejections);
+
+}  // namespace homeward::projections

@@ -1,0 +1,102 @@
+// The key layout and value encoding of the projection store (private to
+// projections/).
+//
+// Keys are ordered bytewise, and every prefix is one byte, so that each kind
+// of record is one contiguous range and a case's records are one contiguous
+// sub-range:
+//
+//   c <case_id>                          -> CaseSummary (also for never-opened cases)
+//   d <case_id> \0 <donation_id>         -> DonationRecord
+//   e <case_id> \0 <event_id>            -> the 16 raw bytes of the event's fingerprint
+//   g <donor_ref>                        -> empty (a donor of some applied donation)
+//   m/format                             -> u32 store format version
+//   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
+//   m/totals                             -> ProjectionTotals
+//   o <case_id> \0 <donor_ref>           -> empty (a donor of this case)
+//   p <case_id> \0 <pledge_id>           -> PledgeRecord
+//   r <case_id> \0 <partition u32 BE> <offset u64 BE> -> RejectionRecord
+//
+// Identifiers never contain '\0' (SPEC section 2), so the separator keeps
+// "a" and everything of "a" before "a-b". Big-endian positions make
+// rejections sort in log order within a case.
+//
+// Values: version byte 1 first, then fixed-width little-endian integers
+// (int64 as two's complement in 8 bytes), strings as a u32 length and the
+// bytes, optional values as a presence flag. The encoding is deterministic
+// (one value, one byte string). Decoding checks the version, every length and
+// every enum range, and returns kCorruption on any bad byte; it never reads
+// out of bounds. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/case_ledger.h"
+#include "engine/impact.h"
+#include "engine/projection_store.h"
+#include "events/error.h"
+#include "events/fingerprint.h"
+
+namespace homeward::projections {
+
+// Bumped when the key layout or a value encoding changes incompatibly; the
+// store refuses to open another version (rebuild it from the log).
+inline constexpr uint32_t kStoreFormatVersion = 1;
+// The version byte at the start of every encoded value.
+inline constexpr uint8_t kValueVersion = 1;
+
+inline constexpr char kCasePrefix = 'c';
+inline constexpr char kDonationPrefix = 'd';
+inline constexpr char kHandledEventPrefix = 'e';
+inline constexpr char kGlobalDonorPrefix = 'g';
+inline constexpr char kCaseDonorPrefix = 'o';
+inline constexpr char kPledgePrefix = 'p';
+inline constexpr char kRejectionPrefix = 'r';
+inline constexpr std::string_view kFormatKey = "m/format";
+inline constexpr std::string_view kTotalsKey = "m/totals";
+inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
+
+// Keys.
+[[nodiscard]] std::string case_key(std::string_view case_id);
+// `prefix` + case_id + '\0': the range of one case's records of one kind.
+[[nodiscard]] std::string case_records_prefix(char prefix, std::string_view case_id);
+[[nodiscard]] std::string case_record_key(char prefix, std::string_view case_id,
+                                          std::string_view id);
+[[nodiscard]] std::string global_donor_key(std::string_view donor_ref);
+[[nodiscard]] std::string rejection_key(std::string_view case_id, Partition partition,
+                                        Offset offset);
+[[nodiscard]] std::string checkpoint_key(Partition partition);
+[[nodiscard]] Result<Partition> checkpoint_partition(std::string_view key);
+// The smallest key greater than every key that starts with `prefix`, for
+// iterate_upper_bound. `prefix` must not be all 0xff bytes.
+[[nodiscard]] std::string prefix_upper_bound(std::string_view prefix);
+
+// Values.
+[[nodiscard]] std::string encode_format_version(uint32_t version);
+[[nodiscard]] Result<uint32_t> decode_format_version(std::string_view bytes);
+
+[[nodiscard]] std::string encode_summary(const engine::CaseSummary& summary);
+[[nodiscard]] Result<engine::CaseSummary> decode_summary(std::string_view bytes);
+
+[[nodiscard]] std::string encode_donation(const engine::DonationRecord& record);
+[[nodiscard]] Result<engine::DonationRecord> decode_donation(std::string_view bytes);
+
+[[nodiscard]] std::string encode_pledge(const engine::PledgeRecord& record);
+[[nodiscard]] Result<engine::PledgeRecord> decode_pledge(std::string_view bytes);
+
+[[nodiscard]] std::string encode_rejection(const engine::RejectionRecord& record);
+[[nodiscard]] Result<engine::RejectionRecord> decode_rejection(std::string_view bytes);
+
+[[nodiscard]] std::string encode_totals(const engine::ProjectionTotals& totals);
+[[nodiscard]] Result<engine::ProjectionTotals> decode_totals(std::string_view bytes);
+
+[[nodiscard]] std::string encode_checkpoint(const engine::PartitionCheckpoint& checkpoint);
+[[nodiscard]] Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes);
+
+// The fingerprint is stored as its 16 raw bytes, with no version byte: it is
+// a hash, not a structure that could grow.
+[[nodiscard]] std::string encode_fingerprint(const events::Fingerprint& fingerprint);
+[[nodiscard]] Result<events::Fingerprint> decode_fingerprint(std::string_view bytes);
+
+}  // namespace homeward::projections

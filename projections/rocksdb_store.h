@@ -1,0 +1,80 @@
+// The projection store on RocksDB: derived state, read positions and chain
+// heads in one database (DESIGN decision 2), plus the reads behind SPEC
+// section 7.
+//
+// Durability: writes go with the WAL off and atomic_flush on. The log is the
+// truth and this store can always be rebuilt from it, so a crash may lose the
+// last batches but never splits one: the positions are in the same
+// WriteBatch as the state they produced. The destructor flushes memtables so
+// that a clean exit keeps everything.
+//
+// Ownership and threads: one RocksProjectionStore owns the directory; RocksDB's
+// LOCK file makes a second process fail to open it (kBusy). Reads are
+// thread-safe; `commit` must come from one thread at a time.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/case_ledger.h"
+#include "engine/impact.h"
+#include "engine/projection_store.h"
+#include "events/error.h"
+
+namespace rocksdb {
+class DB;
+}  // namespace rocksdb
+
+namespace homeward::projections {
+
+struct CaseView {
+  std::string case_id;
+  engine::CaseSummary summary;
+};
+
+class RocksProjectionStore final : public engine::ProjectionStore {
+ public:
+  // Opens the store in `dir`, creating it when missing. kBusy when another
+  // process has it open; kCorruption when it was written by an incompatible
+  // version of Homeward (rebuild it with `homeward project --rebuild`).
+  [[nodiscard]] static Result<std::unique_ptr<RocksProjectionStore>> open(
+      const std::filesystem::path& dir);
+  // Deletes the store in `dir` (nothing to do when there is none). The store
+  // must not be open.
+  [[nodiscard]] static Status destroy(const std::filesystem::path& dir);
+
+  ~RocksProjectionStore() override;
+  RocksProjectionStore(const RocksProjectionStore&) = delete;
+  RocksProjectionStore& operator=(const RocksProjectionStore&) = delete;
+
+  // engine::ProjectionStore
+  [[nodiscard]] Result<engine::Checkpoints> load_checkpoints() override;
+  [[nodiscard]] Result<engine::ProjectionTotals> load_totals() override;
+  [[nodiscard]] Result<std::optional<engine::CaseLedger>> load_case(
+      std::string_view case_id) override;
+  [[nodiscard]] Status commit(const engine::BatchCommit& batch) override;
+
+  // Opened cases, sorted by case_id (bytewise).
+  [[nodiscard]] Result<std::vector<CaseView>> list_cases() const;
+  // One opened case; nullopt when the case is unknown or never opened.
+  [[nodiscard]] Result<std::optional<engine::CaseSummary>> find_case(std::string_view case_id) const;
+  // Sorted by case_id, then by log position within the case; malformed
+  // records without a case_id come first.
+  [[nodiscard]] Result<std::vector<engine::RejectionRecord>> list_rejections() const;
+  // SPEC section 6 over the whole store.
+  [[nodiscard]] Result<engine::ImpactReport> impact_report() const;
+  // Every key and value in key order, for determinism tests and digests.
+  [[nodiscard]] Status for_each_record(
+      const std::function<void(std::string_view key, std::string_view value)>& visit) const;
+
+ private:
+  explicit RocksProjectionStore(std::unique_ptr<rocksdb::DB> db);
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace homeward::projections
