@@ -1,1 +1,237 @@
-// Placeholder: implemented by its owner.
+// The projector loop (see projector.h).
+//
+// Exactly-once comes from the store, not from here: each batch's cases,
+// rejections, totals and positions go to the store in one commit, so after a
+// crash a new Projector resumes at the positions that match the state. This
+// file's job is to make each batch's commit complete and deterministic: the
+// same records always produce the same commits, whatever the batch size.
+#include "engine/projector.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "engine/rules.h"
+#include "events/check.h"
+#include "events/codec.h"
+#include "events/identifier.h"
+
+namespace homeward::engine {
+namespace {
+
+// How many empty reads in a row, before the target is reached, mean the log
+// stopped delivering (a broker gone, records removed under us) rather than a
+// slow fetch. With the default 100 ms wait this is about a minute.
+constexpr int kMaxConsecutiveEmptyReads = 600;
+
+// One digest context per thread, reused: allocating an EVP_MD_CTX per record
+// would cost more than hashing a small event.
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) { HOMEWARD_CHECK(ctx_ != nullptr, "EVP_MD_CTX_new failed"); }
+  ~Sha256() { EVP_MD_CTX_free(ctx_); }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  EVP_MD_CTX* get() { return ctx_; }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+int64_t lag(const OffsetMap& target, const Checkpoints& checkpoints) {
+  int64_t behind = 0;
+  for (const auto& [partition, end] : target) {
+    const auto it = checkpoints.find(partition);
+    const int64_t position = it == checkpoints.end() ? 0 : it->second.next_offset.value();
+    behind += std::max<int64_t>(0, end.value() - position);
+  }
+  return behind;
+}
+
+}  // namespace
+
+ChainHead next_chain_head(const ChainHead& previous, Offset offset, std::string_view value) {
+  thread_local Sha256 sha;
+  std::array<unsigned char, 8> offset_bytes{};
+  auto raw = static_cast<uint64_t>(offset.value());
+  for (size_t i = 0; i < offset_bytes.size(); ++i) {
+    offset_bytes[offset_bytes.size() - 1 - i] = static_cast<unsigned char>(raw & 0xffU);
+    raw >>= 8;
+  }
+  ChainHead next{};
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = sha.get();
+  const bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, previous.data(), previous.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, offset_bytes.data(), offset_bytes.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, value.data(), value.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, next.data(), &size) == 1;
+  // SHA-256 over memory cannot fail short of a broken OpenSSL installation.
+  HOMEWARD_CHECK(ok && size == next.size(), "OpenSSL SHA-256 failed");
+  return next;
+}
+
+Projector::Projector(EventLogReader& log, ProjectionStore& store, ProjectorOptions options)
+    : log_(log), store_(store), options_(options) {
+  HOMEWARD_CHECK(options_.batch_events_max > 0, "batch_events_max must be positive");
+}
+
+Status Projector::start() {
+  if (started_) return {};
+  auto checkpoints = store_.load_checkpoints();
+  if (!checkpoints) return std::unexpected(std::move(checkpoints.error()));
+  auto totals = store_.load_totals();
+  if (!totals) return std::unexpected(std::move(totals.error()));
+  checkpoints_ = std::move(*checkpoints);
+  totals_ = *totals;
+  started_ = true;
+  return {};
+}
+
+Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
+  if (failed_) {
+    return make_error(ErrorCode::kInternal,
+                      "projector: an earlier error left it ahead of the store; create a new "
+                      "Projector to resume from the last commit");
+  }
+  // Any error below may leave in-memory cases ahead of the store.
+  failed_ = true;
+  if (auto started = start(); !started) return std::unexpected(std::move(started.error()));
+
+  OffsetMap positions;
+  for (const auto& [partition, checkpoint] : checkpoints_) {
+    positions.emplace(partition, checkpoint.next_offset);
+  }
+  if (auto sought = log_.seek(positions); !sought) {
+    return std::unexpected(std::move(sought.error()));
+  }
+  auto target = log_.end_offsets();
+  if (!target) return std::unexpected(std::move(target.error()));
+
+  CatchUpReport report;
+  RecordBatch batch;
+  int empty_reads = 0;
+  while (lag(*target, checkpoints_) > 0) {
+    if (auto read = log_.read(options_.batch_events_max, options_.read_wait, batch); !read) {
+      return std::unexpected(std::move(read.error()));
+    }
+    if (batch.records.empty()) {
+      if (++empty_reads >= kMaxConsecutiveEmptyReads) {
+        return make_error(ErrorCode::kUnavailable,
+                          fmt::format("projector: the log stopped delivering records with {} "
+                                      "still to read before its end offsets",
+                                      lag(*target, checkpoints_)));
+      }
+      continue;
+    }
+    empty_reads = 0;
+    auto projected = project_batch(batch);
+    if (!projected) return std::unexpected(std::move(projected.error()));
+    if (*projected == 0) continue;
+    report.events_read += *projected;
+    ++report.batches_committed;
+    if (progress) progress(ProjectionProgress{report.events_read, lag(*target, checkpoints_)});
+  }
+  failed_ = false;
+  return report;
+}
+
+Result<int64_t> Projector::project_batch(RecordBatch& batch) {
+  std::vector<CaseLedger*> touched;  // in order of first touch, for a deterministic commit
+  std::unordered_set<CaseLedger*> touched_set;
+  CaseLedger* last_touched = nullptr;
+  std::vector<RejectionRecord> rejections;
+  int64_t projected = 0;
+
+  for (LogRecord& record : batch.records) {
+    PartitionCheckpoint& checkpoint = checkpoints_[record.partition];
+    // A redelivered record (Kafka after a rebalance) was already projected
+    // and committed: counting it again would break exactly-once.
+    if (record.offset < checkpoint.next_offset) continue;
+    checkpoint.chain_head = next_chain_head(checkpoint.chain_head, record.offset, record.value);
+    checkpoint.next_offset = Offset{record.offset.value() + 1};
+    ++projected;
+
+    auto event = events::decode_event(record.value);
+    if (!event) {
+      // Malformed bytes belong to no case: they are listed and counted in the
+      // totals, but never enter a case's handled ids or counters.
+      const events::PartialIdentity identity = events::peek_identity(record.value);
+      RejectionRecord& rejection = rejections.emplace_back();
+      if (identity.case_id) {
+        rejection.case_id = *identity.case_id;
+      } else if (events::is_valid_identifier(record.key)) {
+        rejection.case_id = record.key;
+      }
+      rejection.event_id = identity.event_id.value_or(std::string());
+      rejection.type = identity.type;
+      rejection.reason = RejectReason::kMalformed;
+      rejection.partition = record.partition;
+      rejection.offset = record.offset;
+      rejection.detail = std::move(event.error().message);
+      totals_.count(Outcome::rejected(RejectReason::kMalformed));
+      continue;
+    }
+
+    auto ledger = find_or_load_case(event->case_id);
+    if (!ledger) return std::unexpected(std::move(ledger.error()));
+    CaseLedger& the_case = **ledger;
+    const Outcome outcome = handle_event(the_case, *event);
+    totals_.count(outcome);
+    // Consecutive events of one case are common; the set keeps the check
+    // constant-time when they are not.
+    if (&the_case != last_touched && touched_set.insert(&the_case).second) {
+      touched.push_back(&the_case);
+    }
+    last_touched = &the_case;
+    if (outcome.disposition == Disposition::kRejected) {
+      RejectionRecord& rejection = rejections.emplace_back();
+      rejection.case_id = event->case_id;
+      rejection.event_id = event->event_id;
+      rejection.type = event->type();
+      rejection.reason = outcome.reason;
+      rejection.partition = record.partition;
+      rejection.offset = record.offset;
+    }
+  }
+  if (projected == 0) return projected;
+
+  BatchCommit commit;
+  commit.cases.assign(touched.begin(), touched.end());
+  commit.rejections = std::move(rejections);
+  commit.totals = totals_;
+  commit.checkpoints = checkpoints_;
+  if (auto committed = store_.commit(commit); !committed) {
+    return std::unexpected(std::move(committed.error()));
+  }
+  for (CaseLedger* ledger : touched) ledger->dirty.clear();
+  return projected;
+}
+
+Result<CaseLedger*> Projector::find_or_load_case(const std::string& case_id) {
+  if (const auto it = cases_.find(case_id); it != cases_.end()) return it->second.get();
+  auto loaded = store_.load_case(case_id);
+  if (!loaded) return std::unexpected(std::move(loaded.error()));
+  auto ledger = std::make_unique<CaseLedger>();
+  if (loaded->has_value()) {
+    *ledger = std::move(**loaded);
+    if (ledger->case_id != case_id) {
+      return make_error(ErrorCode::kCorruption,
+                        fmt::format("projector: the store returned case '{}' when asked for '{}'",
+                                    ledger->case_id, case_id));
+    }
+  } else {
+    ledger->case_id = case_id;
+  }
+  CaseLedger* raw = ledger.get();
+  cases_.emplace(case_id, std::move(ledger));
+  return raw;
+}
+
+}  // namespace homeward::engine

@@ -30,7 +30,7 @@ struct ProjectorOptions {
 };
 
 struct ProjectionProgress {
-  int64_t events_read = 0;  // in this run
+  int64_t events_read = 0;    // in this run
   int64_t events_behind = 0;  // lag to the end offsets taken at the start
 };
 using ProgressCallback = std::function<void(const ProjectionProgress&)>;
@@ -50,14 +50,18 @@ class Projector {
 
  private:
   [[nodiscard]] Status start();
-  [[nodiscard]] Status project_batch(RecordBatch& batch);
+  // Folds the batch and commits it; returns how many records it projected
+  // (records already committed, redelivered by the log, are skipped).
+  [[nodiscard]] Result<int64_t> project_batch(RecordBatch& batch);
   [[nodiscard]] Result<CaseLedger*> find_or_load_case(const std::string& case_id);
-  void advance_chain(const LogRecord& record);
 
   EventLogReader& log_;
   ProjectionStore& store_;
   ProjectorOptions options_;
   bool started_ = false;
+  // Set by any error: the in-memory state may be ahead of the store, so every
+  // later catch_up refuses to run.
+  bool failed_ = false;
   Checkpoints checkpoints_;
   ProjectionTotals totals_;
   std::unordered_map<std::string, std::unique_ptr<CaseLedger>> cases_;

@@ -1,1 +1,290 @@
-// Placeholder: implemented by its owner.
+// The embedded event log on RocksDB (see embedded_log.h).
+//
+// Layout: the default column family maps offset (8 bytes big-endian, so that
+// RocksDB's bytewise order is offset order) to the event bytes; the "keys"
+// column family maps the same offset to the record key when it is not empty.
+// Offsets are dense: 0, 1, 2, ... with no gaps, because records are never
+// deleted. A gap or a key of the wrong size is therefore corruption.
+#include "connectors/embedded_log/embedded_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/status.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "events/check.h"
+
+namespace homeward::connectors {
+namespace {
+
+constexpr char kKeysColumnFamily[] = "keys";
+constexpr size_t kOffsetKeySize = 8;
+// Large sequential reads: the projector reads the log front to back in
+// batches of thousands of records, so a big readahead turns them into few
+// large file reads.
+constexpr size_t kReadaheadBytes = 4 * 1024 * 1024;
+constexpr Partition kOnlyPartition{0};
+
+using OffsetKey = std::array<char, kOffsetKeySize>;
+
+OffsetKey encode_offset(Offset offset) {
+  OffsetKey key{};
+  auto value = static_cast<uint64_t>(offset.value());
+  for (size_t i = 0; i < kOffsetKeySize; ++i) {
+    key[kOffsetKeySize - 1 - i] = static_cast<char>(value & 0xffU);
+    value >>= 8;
+  }
+  return key;
+}
+
+rocksdb::Slice as_slice(const OffsetKey& key) { return {key.data(), key.size()}; }
+
+Result<Offset> decode_offset(const rocksdb::Slice& key) {
+  if (key.size() != kOffsetKeySize) {
+    return make_error(
+        ErrorCode::kCorruption,
+        fmt::format("embedded log: a key has {} bytes, expected {}", key.size(), kOffsetKeySize));
+  }
+  uint64_t value = 0;
+  for (size_t i = 0; i < kOffsetKeySize; ++i) {
+    value = (value << 8) | static_cast<uint8_t>(key.data()[i]);
+  }
+  if (value > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("embedded log: offset {} is out of range", value));
+  }
+  return Offset{static_cast<int64_t>(value)};
+}
+
+// RocksDB reports a LOCK held by another process (or by another open DB in
+// this process) as an IOError; only those become kBusy, so that a permission
+// or disk error keeps its own code.
+bool is_lock_conflict(const rocksdb::Status& status) {
+  if (!status.IsIOError()) return false;
+  const std::string message = status.ToString();
+  return message.find("lock hold by current process") != std::string::npos ||
+         message.find("While lock file") != std::string::npos ||
+         message.find("Resource temporarily unavailable") != std::string::npos;
+}
+
+Error to_error(const rocksdb::Status& status, std::string_view what) {
+  ErrorCode code = ErrorCode::kIo;
+  if (status.IsCorruption()) code = ErrorCode::kCorruption;
+  if (status.IsInvalidArgument() || status.IsNotSupported()) code = ErrorCode::kInternal;
+  return Error{code, fmt::format("embedded log: {}: {}", what, status.ToString())};
+}
+
+// Reads the `count` records from `first` on into batch.records, with one
+// iterator per column family for the whole range.
+Status read_range(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* keys_cf, Offset first,
+                  int64_t count, engine::RecordBatch& batch) {
+  const OffsetKey start = encode_offset(first);
+  const OffsetKey end = encode_offset(Offset{first.value() + count});
+  const rocksdb::Slice upper_bound = as_slice(end);
+  rocksdb::ReadOptions read_options;
+  read_options.readahead_size = kReadaheadBytes;
+  read_options.iterate_upper_bound = &upper_bound;
+  // A catch-up reads each record once: keep the block cache for hot data.
+  read_options.fill_cache = false;
+
+  std::unique_ptr<rocksdb::Iterator> values(db.NewIterator(read_options));
+  std::unique_ptr<rocksdb::Iterator> keys(db.NewIterator(read_options, keys_cf));
+  values->Seek(as_slice(start));
+  keys->Seek(as_slice(start));
+
+  // The records of the previous batch are overwritten in place, so that
+  // their strings' buffers are reused instead of freed and allocated again.
+  batch.records.resize(static_cast<size_t>(count));
+  int64_t expected = first.value();
+  for (; values->Valid(); values->Next(), ++expected) {
+    auto offset = decode_offset(values->key());
+    if (!offset) return std::unexpected(std::move(offset.error()));
+    if (offset->value() != expected) {
+      return make_error(ErrorCode::kCorruption,
+                        fmt::format("embedded log: offset {} is missing (found {} instead)",
+                                    expected, offset->value()));
+    }
+    HOMEWARD_CHECK(expected - first.value() < count, "RocksDB read past iterate_upper_bound");
+    engine::LogRecord& record = batch.records[static_cast<size_t>(expected - first.value())];
+    record.partition = kOnlyPartition;
+    record.offset = *offset;
+    record.value.assign(values->value().data(), values->value().size());
+    record.key.clear();
+    // Keys are sparse (empty keys are not stored); both families are in
+    // offset order, so one forward pass over each lines them up.
+    const rocksdb::Slice here = values->key();
+    while (keys->Valid() && keys->key().compare(here) < 0) keys->Next();
+    if (keys->Valid() && keys->key().compare(here) == 0) {
+      record.key.assign(keys->value().data(), keys->value().size());
+      keys->Next();
+    }
+  }
+  if (!values->status().ok()) return std::unexpected(to_error(values->status(), "read failed"));
+  if (!keys->status().ok()) {
+    return std::unexpected(to_error(keys->status(), "read of record keys failed"));
+  }
+  if (expected != first.value() + count) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("embedded log: offsets {} to {} are missing", expected,
+                                  first.value() + count - 1));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot create {}: {}",
+                                                  dir.string(), ec.message()));
+  }
+
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
+      {kKeysColumnFamily, rocksdb::ColumnFamilyOptions(options)},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  const rocksdb::Status status =
+      rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);
+  if (!status.ok()) {
+    if (is_lock_conflict(status)) {
+      return make_error(ErrorCode::kBusy,
+                        fmt::format("embedded log {} is in use by another process "
+                                    "(RocksDB LOCK is held): {}",
+                                    dir.string(), status.ToString()));
+    }
+    return std::unexpected(to_error(status, fmt::format("cannot open {}", dir.string())));
+  }
+
+  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
+  log->db_.reset(raw_db);
+  HOMEWARD_CHECK(handles.size() == 2, "RocksDB opened a different number of column families");
+  // The default family is used through DefaultColumnFamily(); the handle that
+  // Open returned for it is not needed.
+  const rocksdb::Status destroyed = log->db_->DestroyColumnFamilyHandle(handles[0]);
+  HOMEWARD_CHECK(destroyed.ok(), "cannot release the default column family handle");
+  log->keys_cf_ = handles[1];
+
+  // The next offset is one past the last key; an empty log starts at 0.
+  std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto last = decode_offset(it->key());
+    if (!last) return std::unexpected(std::move(last.error()));
+    log->next_append_offset_ = Offset{last->value() + 1};
+  } else if (!it->status().ok()) {
+    return std::unexpected(to_error(it->status(), "cannot find the end of the log"));
+  }
+  return log;
+}
+
+EmbeddedLog::~EmbeddedLog() {
+  if (db_ != nullptr && keys_cf_ != nullptr) {
+    // Failing to free a handle at shutdown loses nothing (the data is synced),
+    // and a destructor cannot report it, so the status is not needed.
+    [[maybe_unused]] const rocksdb::Status status = db_->DestroyColumnFamilyHandle(keys_cf_);
+  }
+  db_.reset();
+}
+
+Result<std::vector<Result<engine::LogPosition>>> EmbeddedLog::append(
+    std::span<const engine::AppendRequest> requests) {
+  std::vector<Result<engine::LogPosition>> results;
+  if (requests.empty()) return results;
+  results.reserve(requests.size());
+
+  rocksdb::WriteBatch batch;
+  int64_t next = next_append_offset_.value();
+  for (const engine::AppendRequest& request : requests) {
+    const OffsetKey key = encode_offset(Offset{next});
+    rocksdb::Status status = batch.Put(as_slice(key), request.value);
+    if (status.ok() && !request.key.empty()) {
+      status = batch.Put(keys_cf_, as_slice(key), request.key);
+    }
+    if (!status.ok()) {
+      // Building the batch failed (e.g. a value over RocksDB's size limit):
+      // nothing has been written, so every record fails with this reason.
+      const Error error = to_error(status, "cannot prepare the append");
+      for (size_t i = 0; i < requests.size(); ++i) results.emplace_back(std::unexpected(error));
+      return results;
+    }
+    ++next;
+  }
+
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;  // durable when append returns
+  const rocksdb::Status status = db_->Write(write_options, &batch);
+  if (!status.ok()) {
+    const Error error = to_error(status, "append failed");
+    for (size_t i = 0; i < requests.size(); ++i) results.emplace_back(std::unexpected(error));
+    return results;
+  }
+  for (int64_t offset = next_append_offset_.value(); offset < next; ++offset) {
+    results.emplace_back(engine::LogPosition{kOnlyPartition, Offset{offset}});
+  }
+  next_append_offset_ = Offset{next};
+  return results;
+}
+
+Status EmbeddedLog::seek(const engine::OffsetMap& next_offsets) {
+  Offset target{0};
+  for (const auto& [partition, offset] : next_offsets) {
+    if (partition != kOnlyPartition) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("embedded log: it has only partition 0, cannot seek "
+                                    "partition {}",
+                                    partition.value()));
+    }
+    target = offset;
+  }
+  if (target.value() < 0 || target > next_append_offset_) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("embedded log: cannot seek to offset {}: the log holds "
+                    "offsets 0 to {} (next append at {})",
+                    target.value(), next_append_offset_.value() - 1, next_append_offset_.value()));
+  }
+  next_read_offset_ = target;
+  return {};
+}
+
+Status EmbeddedLog::read(size_t max_records, std::chrono::milliseconds /*wait*/,
+                         engine::RecordBatch& batch) {
+  // The embedded log has one writer, this object: nothing can arrive while
+  // waiting, so `wait` is not needed and an empty batch means "at the end".
+  const int64_t available = next_append_offset_.value() - next_read_offset_.value();
+  if (max_records == 0 || available <= 0) {
+    batch.records.clear();
+    return {};
+  }
+  const int64_t count = std::min<int64_t>(available, static_cast<int64_t>(max_records));
+  if (auto status = read_range(*db_, keys_cf_, next_read_offset_, count, batch); !status) {
+    batch.records.clear();  // no half batch: the caller gets the error only
+    return status;
+  }
+  next_read_offset_ = Offset{next_read_offset_.value() + count};
+  return {};
+}
+
+Result<engine::OffsetMap> EmbeddedLog::end_offsets() {
+  return engine::OffsetMap{{kOnlyPartition, next_append_offset_}};
+}
+
+}  // namespace homeward::connectors

@@ -1,0 +1,278 @@
+// The embedded log against a real RocksDB in a temp dir: records come back
+// byte-identical and in order, offsets continue across reopen, appends are
+// durable, and a second open of the same directory is refused.
+#include "connectors/embedded_log/embedded_log.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace homeward::connectors {
+namespace {
+
+using engine::AppendRequest;
+using engine::LogRecord;
+using engine::OffsetMap;
+using engine::RecordBatch;
+using testing::TempDir;
+
+constexpr std::chrono::milliseconds kNoWait{0};
+
+// A value with every byte value, NULs and high bytes included, so that any
+// truncation or text conversion shows.
+std::string binary_value(int index) {
+  std::string value;
+  for (int i = 0; i < 300 + index; ++i) value.push_back(static_cast<char>((i * 7 + index) & 0xff));
+  value[0] = '\0';
+  return value;
+}
+
+std::vector<AppendRequest> make_requests(int first, int count) {
+  std::vector<AppendRequest> requests;
+  for (int i = first; i < first + count; ++i) {
+    requests.push_back(AppendRequest{"case-" + std::to_string(i % 5), binary_value(i),
+                                     events::EventType::kDonationReceived});
+  }
+  return requests;
+}
+
+std::unique_ptr<EmbeddedLog> open_log(const std::filesystem::path& dir) {
+  auto log = EmbeddedLog::open(dir);
+  EXPECT_TRUE(log.has_value()) << (log ? "" : log.error().message);
+  return log ? std::move(*log) : nullptr;
+}
+
+void append_all(EmbeddedLog& log, const std::vector<AppendRequest>& requests,
+                int64_t first_offset) {
+  auto results = log.append(requests);
+  ASSERT_TRUE(results.has_value()) << results.error().message;
+  ASSERT_EQ(results->size(), requests.size());
+  for (size_t i = 0; i < results->size(); ++i) {
+    ASSERT_TRUE((*results)[i].has_value()) << (*results)[i].error().message;
+    EXPECT_EQ((*results)[i]->partition, Partition{0});
+    EXPECT_EQ((*results)[i]->offset, Offset{first_offset + static_cast<int64_t>(i)});
+  }
+}
+
+// Reads from the current position to the end in batches of `batch_size`.
+std::vector<LogRecord> read_to_end(EmbeddedLog& log, size_t batch_size) {
+  std::vector<LogRecord> all;
+  RecordBatch batch;
+  for (;;) {
+    auto status = log.read(batch_size, kNoWait, batch);
+    EXPECT_TRUE(status.has_value()) << status.error().message;
+    if (!status || batch.records.empty()) break;
+    EXPECT_LE(batch.records.size(), batch_size);
+    for (LogRecord& record : batch.records) all.push_back(std::move(record));
+  }
+  return all;
+}
+
+void expect_records(const std::vector<LogRecord>& records,
+                    const std::vector<AppendRequest>& requests, int64_t first_offset) {
+  ASSERT_EQ(records.size(), requests.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].partition, Partition{0});
+    EXPECT_EQ(records[i].offset, Offset{first_offset + static_cast<int64_t>(i)});
+    EXPECT_EQ(records[i].key, requests[i].key) << "record " << i;
+    EXPECT_EQ(records[i].value, requests[i].value) << "record " << i;
+  }
+}
+
+TEST(EmbeddedLogTest, AppendedRecordsReadBackByteIdenticalInOrder) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const auto requests = make_requests(0, 25);
+  append_all(*log, requests, 0);
+  expect_records(read_to_end(*log, 1000), requests, 0);
+}
+
+TEST(EmbeddedLogTest, EmptyKeyAndEmptyValueRoundTrip) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const std::vector<AppendRequest> requests = {
+      {"", "no key", events::EventType::kCaseOpened},
+      {"k", "", events::EventType::kCaseClosed},
+      {"", "", events::EventType::kCaseClosed},
+      {"after", std::string("\0\xff", 2), events::EventType::kCaseClosed},
+  };
+  append_all(*log, requests, 0);
+  expect_records(read_to_end(*log, 3), requests, 0);
+}
+
+TEST(EmbeddedLogTest, ReadsInBatchesOfAnySizeReturnEveryRecordInOrder) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const auto requests = make_requests(0, 103);
+  append_all(*log, requests, 0);
+  for (const size_t batch_size :
+       {size_t{1}, size_t{2}, size_t{7}, size_t{100}, size_t{103}, size_t{104}, size_t{100000}}) {
+    SCOPED_TRACE(batch_size);
+    ASSERT_TRUE(log->seek({}).has_value());
+    expect_records(read_to_end(*log, batch_size), requests, 0);
+  }
+}
+
+TEST(EmbeddedLogTest, ReadAtTheEndReturnsAnEmptyBatch) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  RecordBatch batch;
+  batch.records.push_back(LogRecord{});  // read must replace, not append
+  ASSERT_TRUE(log->read(10, kNoWait, batch).has_value());
+  EXPECT_TRUE(batch.records.empty());
+}
+
+TEST(EmbeddedLogTest, OffsetsContinueAfterReopen) {
+  TempDir dir;
+  const auto first = make_requests(0, 10);
+  const auto second = make_requests(10, 6);
+  {
+    auto log = open_log(dir.path());
+    ASSERT_NE(log, nullptr);
+    append_all(*log, first, 0);
+  }
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  auto end = log->end_offsets();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, (OffsetMap{{Partition{0}, Offset{10}}}));
+  append_all(*log, second, 10);
+
+  std::vector<AppendRequest> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  expect_records(read_to_end(*log, 4), all, 0);
+}
+
+TEST(EmbeddedLogTest, AppendedRecordsSurviveReopen) {
+  TempDir dir;
+  const auto requests = make_requests(0, 40);
+  {
+    auto log = open_log(dir.path());
+    ASSERT_NE(log, nullptr);
+    append_all(*log, make_requests(0, 15), 0);
+    append_all(*log, make_requests(15, 25), 15);
+  }
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  expect_records(read_to_end(*log, 9), requests, 0);
+}
+
+TEST(EmbeddedLogTest, SecondOpenOfTheSameDirectoryIsBusy) {
+  TempDir dir;
+  auto first = open_log(dir.path());
+  ASSERT_NE(first, nullptr);
+  auto second = EmbeddedLog::open(dir.path());
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error().code, ErrorCode::kBusy);
+  EXPECT_NE(second.error().message.find(dir.path().string()), std::string::npos)
+      << second.error().message;
+}
+
+TEST(EmbeddedLogTest, OpenCreatesAMissingDirectory) {
+  TempDir dir;
+  const auto nested = dir.path() / "a" / "b" / "log";
+  auto log = open_log(nested);
+  ASSERT_NE(log, nullptr);
+  append_all(*log, make_requests(0, 1), 0);
+  EXPECT_TRUE(std::filesystem::exists(nested));
+}
+
+TEST(EmbeddedLogTest, SeekToTheMiddleReadsFromThere) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const auto requests = make_requests(0, 20);
+  append_all(*log, requests, 0);
+  ASSERT_TRUE(log->seek({{Partition{0}, Offset{13}}}).has_value());
+  const std::vector<AppendRequest> tail(requests.begin() + 13, requests.end());
+  expect_records(read_to_end(*log, 5), tail, 13);
+}
+
+TEST(EmbeddedLogTest, SeekToTheEndReadsNothingUntilMoreIsAppended) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  append_all(*log, make_requests(0, 4), 0);
+  ASSERT_TRUE(log->seek({{Partition{0}, Offset{4}}}).has_value());
+  EXPECT_TRUE(read_to_end(*log, 10).empty());
+  const auto more = make_requests(4, 3);
+  append_all(*log, more, 4);
+  expect_records(read_to_end(*log, 10), more, 4);
+}
+
+TEST(EmbeddedLogTest, SeekBeyondTheEndIsAnError) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  append_all(*log, make_requests(0, 4), 0);
+  auto beyond = log->seek({{Partition{0}, Offset{5}}});
+  ASSERT_FALSE(beyond.has_value());
+  EXPECT_EQ(beyond.error().code, ErrorCode::kInvalidArgument);
+  auto negative = log->seek({{Partition{0}, Offset{-1}}});
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(EmbeddedLogTest, SeekToAnotherPartitionIsAnError) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  auto status = log->seek({{Partition{1}, Offset{0}}});
+  ASSERT_FALSE(status.has_value());
+  EXPECT_EQ(status.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(EmbeddedLogTest, EmptyLogReportsPartitionZeroAtOffsetZero) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  auto end = log->end_offsets();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, (OffsetMap{{Partition{0}, Offset{0}}}));
+}
+
+TEST(EmbeddedLogTest, EndOffsetsFollowAppends) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  append_all(*log, make_requests(0, 3), 0);
+  append_all(*log, make_requests(3, 2), 3);
+  auto end = log->end_offsets();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, (OffsetMap{{Partition{0}, Offset{5}}}));
+}
+
+TEST(EmbeddedLogTest, AppendOfNothingWritesNothing) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  auto results = log->append({});
+  ASSERT_TRUE(results.has_value());
+  EXPECT_TRUE(results->empty());
+  EXPECT_EQ(log->end_offsets().value(), (OffsetMap{{Partition{0}, Offset{0}}}));
+}
+
+TEST(EmbeddedLogTest, ZeroMaxRecordsReadsNothingAndKeepsThePosition) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const auto requests = make_requests(0, 3);
+  append_all(*log, requests, 0);
+  RecordBatch batch;
+  ASSERT_TRUE(log->read(0, kNoWait, batch).has_value());
+  EXPECT_TRUE(batch.records.empty());
+  expect_records(read_to_end(*log, 2), requests, 0);
+}
+
+}  // namespace
+}  // namespace homeward::connectors

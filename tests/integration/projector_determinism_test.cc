@@ -1,0 +1,281 @@
+// Replaying the same log always gives the same state, byte for byte (SPEC
+// 1.1), whatever the batch size, however often it is stopped and resumed; and
+// per-case order is all that matters (SPEC 1.2): logs that interleave the
+// same per-case streams differently give the same figures.
+#include <openssl/evp.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/projector.h"
+#include "tests/integration/projection_test_support.h"
+#include "tests/support/temp_dir.h"
+
+namespace homeward::testing {
+namespace {
+
+// Projects `records` from a fresh log into a fresh store.
+StoreDump project_fresh(const std::vector<AppendRequest>& records, size_t batch) {
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  if (log == nullptr || store == nullptr) return {};
+  append_records(*log, records);
+  auto report = project(*log, *store, batch);
+  EXPECT_TRUE(report.has_value()) << report.error().message;
+  return dump_store(*store);
+}
+
+std::vector<AppendRequest> events_only(uint32_t seed) {
+  std::vector<AppendRequest> records;
+  for (const Event& event : interleave(rich_case_streams(), seed)) {
+    records.push_back(request_for(event));
+  }
+  return records;
+}
+
+// The rejection list without log positions, which differ between logs.
+nlohmann::json without_offsets(const std::string& rejections) {
+  nlohmann::json list = nlohmann::json::parse(rejections);
+  for (nlohmann::json& rejection : list) rejection.erase("offset");
+  return list;
+}
+
+TEST(ProjectorDeterminismTest, SameLogTwiceGivesByteIdenticalStores) {
+  const auto records = rich_log_records();
+  const StoreDump first = project_fresh(records, 50);
+  const StoreDump second = project_fresh(records, 50);
+  ASSERT_FALSE(first.records.empty());
+  expect_same_dump(second, first);
+}
+
+TEST(ProjectorDeterminismTest, BatchSizeDoesNotChangeTheStore) {
+  const auto records = rich_log_records();
+  const StoreDump reference = project_fresh(records, 1000);
+  ASSERT_FALSE(reference.records.empty());
+  for (const size_t batch : {size_t{1}, size_t{2}, size_t{7}, size_t{64}, size_t{100'000}}) {
+    SCOPED_TRACE(batch);
+    expect_same_dump(project_fresh(records, batch), reference);
+  }
+}
+
+TEST(ProjectorDeterminismTest, InterleavingOfCasesDoesNotChangeTheFigures) {
+  const StoreDump reference = project_fresh(events_only(1), 13);
+  ASSERT_FALSE(reference.cases.empty());
+  const nlohmann::json cases = nlohmann::json::parse(reference.cases);
+  ASSERT_EQ(cases.size(), 8u);  // the ghost case never opened
+  for (const uint32_t seed : {2u, 3u, 99u}) {
+    SCOPED_TRACE(seed);
+    const StoreDump other = project_fresh(events_only(seed), 13);
+    EXPECT_EQ(other.cases, reference.cases);
+    EXPECT_EQ(other.impact, reference.impact);
+    EXPECT_EQ(without_offsets(other.rejections), without_offsets(reference.rejections));
+  }
+}
+
+TEST(ProjectorDeterminismTest, InterleavingsReallyDiffer) {
+  // Guards the test above: it must compare different logs, not one log
+  // three times.
+  const auto a = events_only(1);
+  const auto b = events_only(2);
+  ASSERT_EQ(a.size(), b.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < a.size(); ++i) differing += a[i].value != b[i].value ? 1 : 0;
+  EXPECT_GT(differing, a.size() / 2);
+}
+
+TEST(ProjectorDeterminismTest, ChainHeadMatchesAnIndependentSha256Chain) {
+  const auto records = rich_log_records();
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  ASSERT_NE(log, nullptr);
+  ASSERT_NE(store, nullptr);
+  append_records(*log, records);
+  ASSERT_TRUE(project(*log, *store, 33).has_value());
+
+  // head_n = SHA-256(head_{n-1} || offset_n big-endian || value_n), computed
+  // here with one-shot EVP_Digest over the concatenation.
+  std::array<unsigned char, 32> head{};
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::string input(reinterpret_cast<const char*>(head.data()), head.size());
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      input.push_back(static_cast<char>((static_cast<uint64_t>(i) >> shift) & 0xff));
+    }
+    input += records[i].value;
+    unsigned int size = 0;
+    ASSERT_EQ(EVP_Digest(input.data(), input.size(), head.data(), &size, EVP_sha256(), nullptr), 1);
+  }
+  auto checkpoints = store->load_checkpoints();
+  ASSERT_TRUE(checkpoints.has_value());
+  ASSERT_EQ(checkpoints->size(), 1u);
+  const engine::PartitionCheckpoint& checkpoint = checkpoints->at(Partition{0});
+  EXPECT_EQ(checkpoint.next_offset, Offset{static_cast<int64_t>(records.size())});
+  EXPECT_TRUE(std::equal(head.begin(), head.end(), checkpoint.chain_head.begin()));
+}
+
+TEST(ProjectorDeterminismTest, MalformedRecordsAreListedAndNeverEnterACase) {
+  // An event with an amount of 0 encodes fine but fails stage 1 on decode,
+  // so its identity can be read; it must not make the valid event with the
+  // same id a duplicate, nor count in the case's counters.
+  Event bad = in_case(donation("e-2", "d-1", 0), "case-a");
+  std::vector<AppendRequest> records = {
+      request_for(in_case(opened("e-1", 1000), "case-a")),
+      request_for(bad),
+      {"case-b", "garbage", events::EventType::kCaseOpened},
+      {"bad key!", "", events::EventType::kCaseOpened},
+      request_for(in_case(donation("e-2", "d-1", 250), "case-a")),
+  };
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  ASSERT_NE(log, nullptr);
+  ASSERT_NE(store, nullptr);
+  append_records(*log, records);
+  ASSERT_TRUE(project(*log, *store, 2).has_value());
+
+  auto totals = store->load_totals();
+  ASSERT_TRUE(totals.has_value());
+  EXPECT_EQ(totals->applied, 2);
+  EXPECT_EQ(totals->duplicates, 0);
+  EXPECT_EQ(totals->rejected, 3);
+  EXPECT_EQ(totals->rejected_by_reason[static_cast<size_t>(engine::RejectReason::kMalformed)], 3);
+
+  auto found = store->find_case("case-a");
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->received, MinorUnits(250));
+  EXPECT_EQ((*found)->events_applied, 2);
+  EXPECT_EQ((*found)->events_rejected, 0);
+
+  auto rejections = store->list_rejections();
+  ASSERT_TRUE(rejections.has_value());
+  ASSERT_EQ(rejections->size(), 3u);
+  // Sorted by case_id: "" (no case revealed) first, then case-a, case-b.
+  const engine::RejectionRecord& anonymous = (*rejections)[0];
+  EXPECT_EQ(anonymous.case_id, "");
+  EXPECT_EQ(anonymous.event_id, "");
+  EXPECT_EQ(anonymous.type, std::nullopt);
+  EXPECT_EQ(anonymous.offset, Offset{3});
+  EXPECT_EQ(anonymous.reason, engine::RejectReason::kMalformed);
+  EXPECT_FALSE(anonymous.detail.empty());
+
+  const engine::RejectionRecord& zero_amount = (*rejections)[1];
+  EXPECT_EQ(zero_amount.case_id, "case-a");
+  EXPECT_EQ(zero_amount.event_id, "e-2");
+  EXPECT_EQ(zero_amount.type, events::EventType::kDonationReceived);
+  EXPECT_EQ(zero_amount.offset, Offset{1});
+  EXPECT_NE(zero_amount.detail.find("amount"), std::string::npos) << zero_amount.detail;
+
+  const engine::RejectionRecord& garbage = (*rejections)[2];
+  EXPECT_EQ(garbage.case_id, "case-b");  // from the record key
+  EXPECT_EQ(garbage.event_id, "");
+  EXPECT_EQ(garbage.offset, Offset{2});
+  EXPECT_FALSE(garbage.detail.empty());
+
+  auto unopened = store->find_case("case-b");
+  ASSERT_TRUE(unopened.has_value());
+  EXPECT_FALSE(unopened->has_value());
+}
+
+TEST(ProjectorDeterminismTest, ProgressReportsEventsReadAndLagAfterEachCommit) {
+  std::vector<AppendRequest> records;
+  for (int i = 0; i < 35; ++i) {
+    records.push_back(request_for(donation("e-" + std::to_string(i), "d-1", 100)));
+  }
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  ASSERT_NE(log, nullptr);
+  ASSERT_NE(store, nullptr);
+  append_records(*log, records);
+
+  engine::Projector projector(*log, *store, {.batch_events_max = 10});
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
+    calls.emplace_back(progress.events_read, progress.events_behind);
+  });
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->events_read, 35);
+  EXPECT_EQ(report->batches_committed, 4);
+  const std::vector<std::pair<int64_t, int64_t>> expected = {{10, 25}, {20, 15}, {30, 5}, {35, 0}};
+  EXPECT_EQ(calls, expected);
+}
+
+// ------------------------------------------------------------------ resume
+
+class ProjectorResumeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    records_ = rich_log_records();
+    expected_ = clean_replay(records_);
+    ASSERT_FALSE(expected_.records.empty());
+    log_ = open_log(log_dir_.path());
+    store_ = open_store(store_dir_.path());
+    ASSERT_NE(log_, nullptr);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::vector<AppendRequest> records_;
+  StoreDump expected_;
+  TempDir log_dir_;
+  TempDir store_dir_;
+  std::unique_ptr<EmbeddedLog> log_;
+  std::unique_ptr<RocksProjectionStore> store_;
+};
+
+TEST_F(ProjectorResumeTest, HalfThenTheRestWithNewProjectorsEqualsOneCleanRun) {
+  const size_t half = records_.size() / 2;
+  append_records(*log_, records_, 0, half);
+  auto first = project(*log_, *store_, 9);
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  EXPECT_EQ(first->events_read, static_cast<int64_t>(half));
+
+  append_records(*log_, records_, half);
+  auto second = project(*log_, *store_, 9);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(second->events_read, static_cast<int64_t>(records_.size() - half));
+  expect_same_dump(dump_store(*store_), expected_);
+}
+
+TEST_F(ProjectorResumeTest, OneProjectorCatchingUpInStepsEqualsOneCleanRun) {
+  engine::Projector projector(*log_, *store_, {.batch_events_max = 9});
+  for (size_t first = 0; first < records_.size(); first += 61) {
+    append_records(*log_, records_, first, first + 61);
+    auto report = projector.catch_up();
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->events_read,
+              static_cast<int64_t>(std::min(records_.size(), first + 61) - first));
+  }
+  expect_same_dump(dump_store(*store_), expected_);
+}
+
+TEST_F(ProjectorResumeTest, CatchUpWithNothingNewChangesNothing) {
+  append_records(*log_, records_);
+  ASSERT_TRUE(project(*log_, *store_, 50).has_value());
+  const StoreDump before = dump_store(*store_);
+
+  engine::Projector projector(*log_, *store_, {.batch_events_max = 50});
+  bool progress_called = false;
+  for (int run = 0; run < 2; ++run) {
+    auto report = projector.catch_up([&](const auto&) { progress_called = true; });
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->events_read, 0);
+    EXPECT_EQ(report->batches_committed, 0);
+  }
+  EXPECT_FALSE(progress_called);
+  expect_same_dump(dump_store(*store_), before);
+  expect_same_dump(before, expected_);
+}
+
+}  // namespace
+}  // namespace homeward::testing

@@ -1,0 +1,324 @@
+// The publisher over a real embedded log: every input line gets exactly one
+// answer (appended, refused with its line and field, or failed to append),
+// good lines are appended in input order, and all-or-nothing appends nothing
+// when any line is refused.
+#include "engine/publisher.h"
+
+#include <chrono>
+#include <memory>
+#include <sstream>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <gtest/gtest.h>
+
+#include "connectors/embedded_log/embedded_log.h"
+#include "events/codec.h"
+#include "events/event.h"
+#include "tests/engine/event_builders.h"
+#include "tests/support/temp_dir.h"
+
+namespace homeward::engine {
+namespace {
+
+using connectors::EmbeddedLog;
+using testing::TempDir;
+
+std::string opened_line(const std::string& id, const std::string& case_id) {
+  return fmt::format(
+      R"({{"type":"CaseOpened","event_id":"{}","occurred_at":"2015-06-01T08:00:00Z",)"
+      R"("case_id":"{}","currency":"USD","goal":"1500.00"}})",
+      id, case_id);
+}
+std::string donation_line(const std::string& id, const std::string& case_id,
+                          const std::string& amount = "25.00") {
+  return fmt::format(
+      R"({{"type":"DonationReceived","event_id":"{}","occurred_at":"2015-06-02T09:30:00Z",)"
+      R"("case_id":"{}","donor_ref":"d-17","amount":"{}","currency":"USD"}})",
+      id, case_id, amount);
+}
+
+class PublisherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto log = EmbeddedLog::open(dir_.path());
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    log_ = std::move(*log);
+  }
+
+  Result<PublishReport> publish(const std::string& input, PublishOptions options = {}) {
+    std::istringstream stream(input);
+    Publisher publisher(*log_, options);
+    return publisher.publish_ndjson(stream);
+  }
+
+  // Every record in the log, decoded; the key must be the event's case_id.
+  std::vector<events::Event> logged_events() {
+    std::vector<events::Event> out;
+    EXPECT_TRUE(log_->seek({}).has_value());
+    RecordBatch batch;
+    for (;;) {
+      auto status = log_->read(1000, std::chrono::milliseconds{0}, batch);
+      EXPECT_TRUE(status.has_value());
+      if (!status || batch.records.empty()) break;
+      for (const LogRecord& record : batch.records) {
+        auto event = events::decode_event(record.value);
+        EXPECT_TRUE(event.has_value()) << (event ? "" : event.error().message);
+        if (!event) continue;
+        EXPECT_EQ(record.key, event->case_id);
+        out.push_back(std::move(*event));
+      }
+    }
+    return out;
+  }
+
+  std::vector<std::string> logged_ids() {
+    std::vector<std::string> ids;
+    for (const events::Event& event : logged_events()) ids.push_back(event.event_id);
+    return ids;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<EmbeddedLog> log_;
+};
+
+TEST_F(PublisherTest, GoodLinesAreAppendedInOrderAsTheirEvents) {
+  const std::string input = opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a") +
+                            "\n" + opened_line("e3", "case-b") + "\n" +
+                            donation_line("e4", "case-b", "1.5") + "\n";
+  auto report = publish(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 4);
+  EXPECT_EQ(report->appended, 4);
+  EXPECT_TRUE(report->refused.empty());
+  EXPECT_TRUE(report->failed.empty());
+
+  const auto logged = logged_events();
+  ASSERT_EQ(logged.size(), 4u);
+  EXPECT_EQ(logged[0].event_id, "e1");
+  EXPECT_EQ(logged[1].event_id, "e2");
+  EXPECT_EQ(logged[2].event_id, "e3");
+  EXPECT_EQ(logged[2].case_id, "case-b");
+  const auto& gift = std::get<events::DonationReceived>(logged[3].body);
+  EXPECT_EQ(gift.amount, MinorUnits(150));
+  EXPECT_EQ(gift.donor_ref, "d-17");
+}
+
+TEST_F(PublisherTest, RefusalsCarryLineNumbersAndFields) {
+  const std::string input = opened_line("e1", "case-a") + "\n" +             // 1
+                            "this is not json\n" +                           // 2
+                            donation_line("e2", "case-a", "1.005") + "\n" +  // 3: 3 decimals
+                            donation_line("e3", "bad case id!") + "\n" +     // 4
+                            R"({"type":"Nope","event_id":"e4"})" + "\n" +    // 5
+                            donation_line("e5", "case-a") + "\n";            // 6
+  auto report = publish(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 6);
+  EXPECT_EQ(report->appended, 2);
+  ASSERT_EQ(report->refused.size(), 4u);
+  EXPECT_EQ(report->refused[0].line, 2);
+  EXPECT_EQ(report->refused[0].field, "");
+  EXPECT_EQ(report->refused[1].line, 3);
+  EXPECT_EQ(report->refused[1].field, "amount");
+  EXPECT_EQ(report->refused[2].line, 4);
+  EXPECT_EQ(report->refused[2].field, "case_id");
+  EXPECT_EQ(report->refused[3].line, 5);
+  EXPECT_EQ(report->refused[3].field, "type");
+  for (const Refusal& refusal : report->refused) EXPECT_FALSE(refusal.reason.empty());
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e5"}));
+}
+
+TEST_F(PublisherTest, BlankLinesAreSkippedButKeepTheLineNumbers) {
+  const std::string input = "\n   \n" + opened_line("e1", "case-a") + "\n\t \n\n" +
+                            donation_line("e2", "case-a", "-1") + "\n \n";
+  auto report = publish(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 2);
+  EXPECT_EQ(report->appended, 1);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 6);
+  EXPECT_EQ(report->refused[0].field, "amount");
+}
+
+TEST_F(PublisherTest, CrlfInputIsAccepted) {
+  const std::string input = opened_line("e1", "case-a") + "\r\n" + "\r\n" +
+                            donation_line("e2", "case-a") + "\r\n" + "nope\r\n" +
+                            donation_line("e3", "case-a");  // no final newline
+  auto report = publish(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 4);
+  EXPECT_EQ(report->appended, 3);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 4);
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e2", "e3"}));
+}
+
+TEST_F(PublisherTest, AllOrNothingAppendsNothingWhenOneLineIsRefused) {
+  std::string input;
+  for (int i = 0; i < 9; ++i) input += donation_line(fmt::format("e{}", i), "case-a") + "\n";
+  input += donation_line("bad", "case-a", "0.00") + "\n";  // line 10: below the minimum
+  auto report = publish(input, {.batch_events_max = 3, .all_or_nothing = true});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 10);
+  EXPECT_EQ(report->appended, 0);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 10);
+  EXPECT_TRUE(report->failed.empty());
+  EXPECT_EQ(log_->end_offsets().value(), (OffsetMap{{Partition{0}, Offset{0}}}));
+}
+
+TEST_F(PublisherTest, AllOrNothingAppendsEverythingWhenEveryLineIsGood) {
+  std::string input;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) {
+    ids.push_back(fmt::format("e{}", i));
+    input += donation_line(ids.back(), "case-a") + "\n";
+  }
+  auto report = publish(input, {.batch_events_max = 3, .all_or_nothing = true});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appended, 10);
+  EXPECT_EQ(logged_ids(), ids);
+}
+
+TEST_F(PublisherTest, ProgressIsReportedAfterEachAppendedBatch) {
+  std::string input;
+  for (int i = 0; i < 8; ++i) input += donation_line(fmt::format("e{}", i), "case-a") + "\n";
+  std::istringstream stream(input);
+  Publisher publisher(*log_, {.batch_events_max = 3});
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  auto report = publisher.publish_ndjson(stream, [&](const PublishProgress& progress) {
+    calls.emplace_back(progress.lines_read, progress.appended);
+  });
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  const std::vector<std::pair<int64_t, int64_t>> expected = {{3, 3}, {6, 6}, {8, 8}};
+  EXPECT_EQ(calls, expected);
+}
+
+// A stream whose reads fail with an I/O error after some bytes.
+class FailingBuffer : public std::streambuf {
+ public:
+  explicit FailingBuffer(std::string prefix) : prefix_(std::move(prefix)) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+
+ protected:
+  int_type underflow() override { throw std::ios_base::failure("disk on fire"); }
+
+ private:
+  std::string prefix_;
+};
+
+TEST_F(PublisherTest, AFailureToReadTheInputIsTheOuterError) {
+  FailingBuffer buffer(opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a"));
+  std::istream stream(&buffer);
+  Publisher publisher(*log_);
+  auto report = publisher.publish_ndjson(stream);
+  ASSERT_FALSE(report.has_value());
+  EXPECT_EQ(report.error().code, ErrorCode::kIo);
+}
+
+// An appender that fails chosen records, or whole calls.
+class FlakyAppender final : public EventLogAppender {
+ public:
+  FlakyAppender(EventLogAppender& inner, std::vector<std::string> failing_cases, int failing_call)
+      : inner_(inner), failing_cases_(std::move(failing_cases)), failing_call_(failing_call) {}
+
+  Result<std::vector<Result<LogPosition>>> append(
+      std::span<const AppendRequest> requests) override {
+    if (++calls_ == failing_call_) return make_error(ErrorCode::kUnavailable, "broker down");
+    std::vector<AppendRequest> passed;
+    for (const AppendRequest& request : requests) {
+      if (!is_failing(request.key)) passed.push_back(request);
+    }
+    auto appended = inner_.append(passed);
+    if (!appended) return appended;
+    std::vector<Result<LogPosition>> results;
+    size_t next = 0;
+    for (const AppendRequest& request : requests) {
+      if (is_failing(request.key)) {
+        results.emplace_back(make_error(ErrorCode::kIo, "record too large"));
+      } else {
+        results.push_back((*appended)[next++]);
+      }
+    }
+    return results;
+  }
+
+ private:
+  bool is_failing(const std::string& key) const {
+    return std::find(failing_cases_.begin(), failing_cases_.end(), key) != failing_cases_.end();
+  }
+  EventLogAppender& inner_;
+  std::vector<std::string> failing_cases_;
+  int failing_call_;
+  int calls_ = 0;
+};
+
+TEST_F(PublisherTest, AppendFailuresCarryTheLineNumberAndReason) {
+  // Batches of 2: lines (1,2) (4,5) (6,7); line 3 is refused. The second
+  // call fails as a whole; in the others, records of case-x fail alone.
+  const std::string input = donation_line("e1", "case-a") + "\n" +  // 1
+                            donation_line("e2", "case-x") + "\n" +  // 2: record fails
+                            "{}\n" +                                // 3: refused
+                            donation_line("e4", "case-a") + "\n" +  // 4: call fails
+                            donation_line("e5", "case-a") + "\n" +  // 5: call fails
+                            donation_line("e6", "case-x") + "\n" +  // 6: record fails
+                            donation_line("e7", "case-a") + "\n";   // 7
+  FlakyAppender appender(*log_, {"case-x"}, 2);
+  Publisher publisher(appender, {.batch_events_max = 2});
+  std::istringstream stream(input);
+  auto report = publisher.publish_ndjson(stream);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 7);
+  EXPECT_EQ(report->appended, 2);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 3);
+  ASSERT_EQ(report->failed.size(), 4u);
+  EXPECT_EQ(report->failed[0].line, 2);
+  EXPECT_EQ(report->failed[0].reason, "record too large");
+  EXPECT_EQ(report->failed[1].line, 4);
+  EXPECT_EQ(report->failed[1].reason, "broker down");
+  EXPECT_EQ(report->failed[2].line, 5);
+  EXPECT_EQ(report->failed[3].line, 6);
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e7"}));
+}
+
+TEST_F(PublisherTest, PublishEventsAppendsCheckedEventsAndRefusesInvalidOnes) {
+  using namespace homeward::testing;  // event builders
+  const std::vector<events::Event> input = {
+      opened("e1", 150000),
+      donation("e2", "d-1", 2500),
+      donation("e3", "d-1", 0),              // below the minimum amount
+      donation("e4", "not a donor ref", 1),  // invalid identifier
+      donation("e5", "d-2", 100),
+  };
+  Publisher publisher(*log_, {.batch_events_max = 2});
+  auto report = publisher.publish_events(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 5);
+  EXPECT_EQ(report->appended, 3);
+  ASSERT_EQ(report->refused.size(), 2u);
+  EXPECT_EQ(report->refused[0].line, 3);
+  EXPECT_EQ(report->refused[1].line, 4);
+  const auto logged = logged_events();
+  ASSERT_EQ(logged.size(), 3u);
+  EXPECT_EQ(logged[0], input[0]);
+  EXPECT_EQ(logged[1], input[1]);
+  EXPECT_EQ(logged[2], input[4]);
+}
+
+TEST_F(PublisherTest, PublishEventsAllOrNothingAppendsNothingWhenOneIsInvalid) {
+  using namespace homeward::testing;
+  const std::vector<events::Event> input = {opened("e1", 150000), donation("e2", "d-1", 0)};
+  Publisher publisher(*log_, {.all_or_nothing = true});
+  auto report = publisher.publish_events(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appended, 0);
+  EXPECT_EQ(report->refused.size(), 1u);
+  EXPECT_TRUE(logged_ids().empty());
+}
+
+}  // namespace
+}  // namespace homeward::engine
