@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "connectors/embedded_log/embedded_log.h"
@@ -252,7 +253,7 @@ class StreamGenerator {
     const int case_count = 1 + pick(3);
     std::vector<std::string> case_ids;
     for (int i = 0; i < case_count; ++i) {
-      case_ids.push_back("s" + std::to_string(index) + "-c" + std::to_string(i));
+      case_ids.push_back(fmt::format("s{}-c{}", index, i));
     }
     std::vector<Event> history;
     int64_t clock = 1'430'000'000'000'000 + pick(1000) * 1'000'000LL;
@@ -260,12 +261,12 @@ class StreamGenerator {
       clock += (pick(10) == 0 ? -1 : 1) * pick(200'000) * 1'000'000LL;  // mostly forward
       if (!history.empty() && pick(25) == 0) {
         Event again = history[pick(static_cast<int>(history.size()))];
-        if (pick(2) == 0) again.source = "retry-" + std::to_string(pick(3));  // conflicting
+        if (pick(2) == 0) again.source = fmt::format("retry-{}", pick(3));  // conflicting
         out.push_back(again);
         continue;
       }
       Event e;
-      e.event_id = "e" + std::to_string(index) + "-" + std::to_string(n);
+      e.event_id = fmt::format("e{}-{}", index, n);
       e.case_id = case_ids[pick(case_count)];
       e.occurred_at = TimestampMicros(clock);
       e.body = body(n, history, e.case_id);
@@ -289,7 +290,9 @@ class StreamGenerator {
       case 1:
         return MinorUnits(100'000 + pick(900'000));
       default:
-        return MinorUnits(100 + pick(20'000));
+        // Round amounts, like the round goals below, so that net == goal
+        // (the edge of "funded") happens often.
+        return MinorUnits(100 * (1 + pick(200)));
     }
   }
   Category category() { return static_cast<Category>(pick(events::kCategoryCount)); }
@@ -298,14 +301,14 @@ class StreamGenerator {
     events::FundingPlan p;
     p.currency = currency();
     if (pick(3) == 0) {
-      p.goal = MinorUnits(500 + pick(60'000));
+      p.goal = MinorUnits(100 * (5 + pick(600)));
       return p;
     }
     std::vector<events::BudgetLine> lines;
     int64_t sum = 0;
     for (size_t c = 0; c < events::kCategoryCount; ++c) {
       if (pick(3) != 0) continue;
-      const MinorUnits a(100 + pick(30'000));
+      const MinorUnits a(100 * (1 + pick(300)));
       lines.push_back({static_cast<Category>(c), a});
       sum += a.value();
     }
@@ -324,7 +327,7 @@ class StreamGenerator {
     for (const auto& e : history) {
       if (e.type() == wanted) candidates.push_back(&e);
     }
-    if (candidates.empty() || pick(8) == 0) return "nope-" + std::to_string(pick(1000));
+    if (candidates.empty() || pick(8) == 0) return fmt::format("nope-{}", pick(1000));
     return candidates[pick(static_cast<int>(candidates.size()))]->event_id;
   }
 
@@ -354,7 +357,7 @@ class StreamGenerator {
                                   pick(2) ? std::optional<std::string>("inv-7") : std::nullopt};
   }
 
-  std::string donor() { return "d-" + std::to_string(pick(60)); }
+  std::string donor() { return fmt::format("d-{}", pick(60)); }
 
   std::mt19937_64 rng_;
 };
@@ -389,7 +392,9 @@ void expect_case_matches(const std::string& id, const RefCase& ref,
     EXPECT_EQ(got.fully_funded_at->value(), *ref.fully_funded_at);
   }
   EXPECT_EQ(got.closed_at.has_value(), ref.closed_at.has_value());
-  if (got.closed_at && ref.closed_at) EXPECT_EQ(got.closed_at->value(), *ref.closed_at);
+  if (got.closed_at && ref.closed_at) {
+    EXPECT_EQ(got.closed_at->value(), *ref.closed_at);
+  }
   EXPECT_EQ(got.close_reason, ref.close_reason);
   const engine::CaseStatus want_status = ref.close_reason        ? engine::CaseStatus::kClosed
                                          : ref.net() >= ref.goal ? engine::CaseStatus::kFunded
@@ -450,8 +455,7 @@ TEST(RandomizedReference, ProjectorAgreesWithReferenceFoldOnThousandsOfStreams) 
     auto caught_up = projector->catch_up();
     ASSERT_TRUE(caught_up.has_value()) << caught_up.error().message;
 
-    SCOPED_TRACE("seed " + std::to_string(seed) + ", stream " + std::to_string(s) + ":\n" +
-                 stream_as_ndjson(stream));
+    SCOPED_TRACE(fmt::format("seed {}, stream {}:\n{}", seed, s, stream_as_ndjson(stream)));
     for (const auto& id : stream_cases) {
       auto got = (*store)->find_case(id);
       ASSERT_TRUE(got.has_value()) << got.error().message;
@@ -473,7 +477,7 @@ TEST(RandomizedReference, ProjectorAgreesWithReferenceFoldOnThousandsOfStreams) 
   for (size_t i = 0; i < rejections->size(); ++i) {
     const auto& got = (*rejections)[i];
     const auto& want = reference.rejections[i];
-    SCOPED_TRACE("rejection " + std::to_string(i) + " of event " + want.event_id);
+    SCOPED_TRACE(fmt::format("rejection {} of event {}", i, want.event_id));
     EXPECT_EQ(got.case_id, want.case_id);
     EXPECT_EQ(got.event_id, want.event_id);
     EXPECT_EQ(got.type, want.type);
