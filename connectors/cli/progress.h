@@ -1,0 +1,39 @@
+// Internal to the CLI: the self-overwriting progress line on standard error.
+//
+// Drawn only when enabled (a terminal, no --quiet) and only once the work has
+// lasted more than a second, so quick commands and pipes stay clean. Redrawn
+// at most ten times a second; finish() (or the destructor) erases it. Not
+// thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+namespace homeward::connectors::cli {
+
+class ProgressLine {
+ public:
+  ProgressLine(std::ostream& err, bool enabled, std::string label);
+  ~ProgressLine();
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  // `done` events so far in this run.
+  void update(int64_t done);
+  // Erases the line if one was drawn. Idempotent.
+  void finish();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  std::ostream& err_;
+  bool enabled_;
+  std::string label_;
+  Clock::time_point started_;
+  Clock::time_point last_drawn_;
+  size_t drawn_width_ = 0;  // 0: nothing on screen
+};
+
+}  // namespace homeward::connectors::cli
