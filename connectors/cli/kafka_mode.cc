@@ -1,0 +1,348 @@
+// Kafka mode of the CLI (see kafka_mode.h): the global options, the Kafka
+// LogHandle, `project --follow` with consumer lag, and `dev-broker`.
+#include "connectors/cli/kafka_mode.h"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "connectors/cli/dev_broker_port.h"
+#include "connectors/kafka/kafka_log.h"
+#include "connectors/kafka/mock_cluster.h"
+#include "engine/projector.h"
+
+namespace homeward::connectors::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long `project --follow` rests once caught up before it asks Kafka for
+// the end offsets again, and how long it waits after the brokers could not
+// be reached before it tries again.
+constexpr std::chrono::milliseconds kFollowIdle{500};
+constexpr std::chrono::milliseconds kFollowRetry{2000};
+// A lag line on a pipe or a file: at most one per this interval.
+constexpr std::chrono::milliseconds kLagLineInterval{2000};
+
+class KafkaLogHandle final : public LogHandle {
+ public:
+  KafkaLogHandle(std::unique_ptr<KafkaReader> reader, std::unique_ptr<KafkaAppender> appender,
+                 KafkaOptions options)
+      : reader_(std::move(reader)), appender_(std::move(appender)), options_(std::move(options)) {}
+
+  engine::EventLogReader& reader() override { return *reader_; }
+  engine::EventLogAppender& appender() override { return *appender_; }
+  std::string describe() const override {
+    return fmt::format("Kafka topic '{}' at {}", options_.topic, options_.brokers);
+  }
+  [[nodiscard]] KafkaReader& kafka_reader() { return *reader_; }
+
+ private:
+  std::unique_ptr<KafkaReader> reader_;
+  std::unique_ptr<KafkaAppender> appender_;
+  KafkaOptions options_;
+};
+
+// ------------------------------------------------------------ signals
+
+// Set by SIGINT/SIGTERM; the first signal asks for a clean stop at the next
+// batch boundary, and restores the default action so that a second one ends
+// the process at once (the store is consistent at any point anyway).
+std::atomic<bool> g_stop_requested{false};
+
+extern "C" void on_stop_signal(int signal_number) {
+  g_stop_requested.store(true);
+  ::signal(signal_number, SIG_DFL);
+}
+
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested.store(false);
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  [[nodiscard]] bool stop_requested() const { return g_stop_requested.load(); }
+
+  // Waits up to `duration`, returning early when a stop is requested.
+  void wait(std::chrono::milliseconds duration) const {
+    const Clock::time_point deadline = Clock::now() + duration;
+    while (!stop_requested()) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return;
+      // poll() with no descriptors is an interruptible sleep: a signal ends it.
+      ::poll(nullptr, 0, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    }
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+// ---------------------------------------------------------- lag display
+
+// `following: N events read, lag L` on stderr: redrawn in place on a
+// terminal, a plain line at most every kLagLineInterval otherwise.
+class LagLine {
+ public:
+  LagLine(const CommandContext& context) : context_(context) {}
+  ~LagLine() { finish(); }
+  LagLine(const LagLine&) = delete;
+  LagLine& operator=(const LagLine&) = delete;
+
+  void update(int64_t events_read, int64_t lag) {
+    if (context_.options.quiet) return;
+    const Clock::time_point now = Clock::now();
+    const bool changed = events_read != last_read_ || lag != last_lag_;
+    std::string text = fmt::format("following: {} events read, lag {} events", events_read, lag);
+    if (context_.err_is_terminal) {
+      if (!changed && drawn_width_ != 0) return;
+      const size_t width = text.size();
+      if (width < drawn_width_) text.append(drawn_width_ - width, ' ');
+      context_.err << '\r' << text << std::flush;
+      drawn_width_ = width;
+    } else {
+      if (!changed || (printed_once_ && now - last_printed_ < kLagLineInterval)) return;
+      context_.err << text << '\n' << std::flush;
+      last_printed_ = now;
+      printed_once_ = true;
+    }
+    last_read_ = events_read;
+    last_lag_ = lag;
+  }
+
+  void finish() {
+    if (drawn_width_ == 0) return;
+    context_.err << '\n' << std::flush;
+    drawn_width_ = 0;
+  }
+
+ private:
+  const CommandContext& context_;
+  int64_t last_read_ = -1;
+  int64_t last_lag_ = -1;
+  size_t drawn_width_ = 0;
+  bool printed_once_ = false;
+  Clock::time_point last_printed_{};
+};
+
+engine::OffsetMap positions_of(const engine::Checkpoints& checkpoints) {
+  engine::OffsetMap positions;
+  for (const auto& [partition, checkpoint] : checkpoints) {
+    positions.emplace(partition, checkpoint.next_offset);
+  }
+  return positions;
+}
+
+int64_t lag_between(const engine::OffsetMap& ends, const engine::Checkpoints& checkpoints) {
+  int64_t lag = 0;
+  for (const auto& [partition, end] : ends) {
+    const auto it = checkpoints.find(partition);
+    const int64_t at = it == checkpoints.end() ? 0 : it->second.next_offset.value();
+    lag += std::max<int64_t>(0, end.value() - at);
+  }
+  return lag;
+}
+
+// ------------------------------------------------------ project --follow
+
+Result<int> run_follow(const CommandContext& context) {
+  if (context.options.kafka_brokers.empty()) {
+    context.err << "homeward: project --follow needs --kafka BROKERS: the embedded log has a "
+                   "single writer, this process, so there is nothing to follow\n";
+    return kExitUsage;
+  }
+  auto log = open_kafka_log(context.options);
+  if (!log) return std::unexpected(log.error());
+  auto& handle = static_cast<KafkaLogHandle&>(**log);
+  // The store's LOCK: a second projector into the same directory stops here.
+  auto store = open_projections(context.options);
+  if (!store) return std::unexpected(store.error());
+
+  StopSignals signals;
+  LagLine lag_line(context);
+  if (!context.options.quiet) {
+    context.err << fmt::format("homeward: following {} into {}; Ctrl-C stops\n", handle.describe(),
+                               projections_dir(context.options).string());
+  }
+  int64_t events_read = 0;
+  while (!signals.stop_requested()) {
+    // A new Projector per round: after an error the old one must be dropped,
+    // and the store holds everything it needs to resume.
+    engine::Projector projector(handle.reader(), **store);
+    auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
+      lag_line.update(events_read + progress.events_read, progress.events_behind);
+    });
+    if (!report) {
+      if (report.error().code == ErrorCode::kUnavailable) {
+        lag_line.finish();
+        spdlog::warn("{}: {}; trying again in {} ms", handle.describe(), report.error().message,
+                     kFollowRetry.count());
+        signals.wait(kFollowRetry);
+        continue;
+      }
+      return std::unexpected(
+          Error{report.error().code,
+                fmt::format("cannot project {}: {}", handle.describe(), report.error().message)});
+    }
+    events_read += report->events_read;
+    auto checkpoints = (*store)->load_checkpoints();
+    if (!checkpoints) return std::unexpected(checkpoints.error());
+    // Information for monitoring tools only (never read back).
+    handle.kafka_reader().commit_projected(positions_of(*checkpoints));
+    auto ends = handle.reader().end_offsets();
+    if (ends) {
+      const int64_t lag = lag_between(*ends, *checkpoints);
+      lag_line.update(events_read, lag);
+      if (lag > 0) continue;
+    }
+    signals.wait(kFollowIdle);
+  }
+  lag_line.finish();
+  context.out << fmt::format("read {} events; stopped on request, the projections are saved\n",
+                             events_read);
+  return kExitOk;
+}
+
+// ------------------------------------------------------------ dev-broker
+
+struct DevBrokerArgs {
+  int brokers = 1;
+  int partitions = 3;
+  int port = 0;
+};
+
+Result<int> run_dev_broker(const DevBrokerArgs& args, const CommandContext& context) {
+  auto cluster = MockCluster::start(args.brokers);
+  if (!cluster) return std::unexpected(cluster.error());
+  const std::string& topic = context.options.kafka_topic;
+  if (auto created = (*cluster)->create_topic(topic, args.partitions); !created) {
+    return std::unexpected(created.error());
+  }
+  std::string address = (*cluster)->bootstrap_servers();
+  std::unique_ptr<BootstrapForwarder> forwarder;
+  if (args.port != 0) {
+    auto started = BootstrapForwarder::start(args.port, address);
+    if (!started) return std::unexpected(started.error());
+    forwarder = std::move(*started);
+    address = forwarder->address();
+  }
+  StopSignals signals;
+  // The address alone on standard output, for scripts: ADDR=$(... | head -1).
+  context.out << address << '\n' << std::flush;
+  if (!context.options.quiet) {
+    context.err << fmt::format(
+        "homeward: dev broker (librdkafka mock cluster, {} broker(s)) on {}, topic '{}' with {} "
+        "partition(s); data is in memory only and each partition keeps at most 5 MiB. "
+        "Ctrl-C stops.\n"
+        "  homeward --kafka {} publish events.ndjson\n"
+        "  homeward --kafka {} project\n"
+        "  homeward --kafka {} stats\n",
+        args.brokers, address, topic, args.partitions, address, address, address);
+  }
+  while (!signals.stop_requested()) signals.wait(std::chrono::milliseconds(1000));
+  if (!context.options.quiet) context.err << "homeward: dev broker stopped\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+Result<KafkaOptions> kafka_options(const GlobalOptions& options) {
+  KafkaOptions kafka;
+  kafka.brokers = options.kafka_brokers;
+  kafka.topic = options.kafka_topic;
+  if (!options.kafka_config.empty()) {
+    auto properties = load_kafka_properties(options.kafka_config);
+    if (!properties) return std::unexpected(properties.error());
+    kafka.properties = std::move(*properties);
+  }
+  return kafka;
+}
+
+Result<std::unique_ptr<LogHandle>> open_kafka_log(const GlobalOptions& options) {
+  auto kafka = kafka_options(options);
+  if (!kafka) return std::unexpected(kafka.error());
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot create {}: {}", options.data_dir.string(), ec.message()));
+  }
+  auto reader = KafkaReader::open(*kafka);
+  if (!reader) return std::unexpected(reader.error());
+  auto appender = KafkaAppender::open(*kafka);
+  if (!appender) return std::unexpected(appender.error());
+  return std::make_unique<KafkaLogHandle>(std::move(*reader), std::move(*appender),
+                                          std::move(*kafka));
+}
+
+void add_kafka_mode(CLI::App& app, GlobalOptions& options, std::vector<Command>& commands) {
+  app.add_option("--kafka", options.kafka_brokers,
+                 "Kafka bootstrap servers (HOST:PORT,...): the log is then the Kafka topic and "
+                 "only the projections stay in --data DIR");
+  app.add_option("--topic", options.kafka_topic, "Kafka topic of the log (with --kafka)")
+      ->capture_default_str();
+  app.add_option("--kafka-config", options.kafka_config,
+                 "File of librdkafka properties (key=value lines, # comments) for both Kafka "
+                 "clients: SASL, TLS, timeouts");
+
+  // `project --follow`: keeps projecting what arrives, showing the lag.
+  CLI::App* project = app.get_subcommand("project");
+  auto follow = std::make_shared<bool>(false);
+  project->add_flag("--follow", *follow,
+                    "With --kafka: keep projecting new events as they arrive, showing the "
+                    "consumer lag, until SIGINT/SIGTERM");
+  for (Command& command : commands) {
+    if (command.app != project) continue;
+    command.action = [follow, once = command.action](const CommandContext& context) {
+      return *follow ? run_follow(context) : once(context);
+    };
+  }
+
+  auto args = std::make_shared<DevBrokerArgs>();
+  CLI::App* dev_broker = app.add_subcommand(
+      "dev-broker",
+      "Run a Kafka cluster for trying Kafka mode (librdkafka's mock cluster, in memory, on "
+      "127.0.0.1) with the --topic topic, print its bootstrap address, and run until "
+      "SIGINT/SIGTERM");
+  dev_broker->add_option("--brokers", args->brokers, "Number of brokers")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  dev_broker->add_option("--partitions", args->partitions, "Partitions of the topic")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  dev_broker
+      ->add_option("--port", args->port,
+                   "Fixed bootstrap port on 127.0.0.1 (the brokers themselves listen on "
+                   "ephemeral ports; this port forwards to the first one)")
+      ->check(CLI::Range(1, 65535));
+  commands.push_back({dev_broker, [args](const CommandContext& context) {
+                        return run_dev_broker(*args, context);
+                      }});
+}
+
+}  // namespace homeward::connectors::cli

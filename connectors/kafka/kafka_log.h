@@ -1,0 +1,131 @@
+// The EventLog port on a Kafka topic (librdkafka), for production: portal
+// services publish to the topic and every projector reads all of it.
+//
+// Topic contract (docs/kafka.md): key = case_id, so each case stays in one
+// partition and keeps its order; value = the FlatBuffers bytes of one event;
+// headers `homeward.type` (SPEC type name) and `homeward.schema_version`
+// (events::kSchemaVersion in decimal).
+//
+// KafkaAppender is an idempotent producer (`enable.idempotence=true`,
+// `acks=all`). `append` returns only once every record has its delivery
+// report: a position, or the broker's reason. Memory is bounded: when
+// librdkafka's local queue is full, `append` serves delivery reports and
+// waits instead of growing it.
+//
+// KafkaReader assigns every partition of the topic to itself (no group
+// rebalancing), starting where `seek` says; it picks up partitions added
+// later. A wanted offset that the topic no longer holds (retention deleted
+// it) is an error, never skipped. It commits consumer-group offsets only as
+// information for monitoring tools, never reads them back: the projection
+// store's own positions are the truth (DESIGN decision 2).
+//
+// Neither class knows whether it talks to a real cluster or to the mock.
+// Ownership: each object owns its librdkafka handle. Threads: each object is
+// used by one thread at a time (librdkafka's own threads stay inside it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka/kafka_config.h"
+#include "engine/event_log.h"
+#include "events/error.h"
+
+struct rd_kafka_s;
+struct rd_kafka_topic_s;
+struct rd_kafka_message_s;
+
+namespace homeward::connectors {
+
+class KafkaAppender final : public engine::EventLogAppender {
+ public:
+  // Creates the producer. Fails on a property librdkafka rejects, or one that
+  // would break Homeward's guarantees. Brokers are contacted lazily.
+  [[nodiscard]] static Result<std::unique_ptr<KafkaAppender>> open(const KafkaOptions& options);
+  // Waits up to the flush timeout for records still in flight (they belong to
+  // an append that already reported them failed) and logs what it sees.
+  ~KafkaAppender() override;
+  KafkaAppender(const KafkaAppender&) = delete;
+  KafkaAppender& operator=(const KafkaAppender&) = delete;
+
+  // engine::EventLogAppender. The outer error is for a producer that hit a
+  // fatal error earlier (it must be replaced); per-record failures carry the
+  // broker's or librdkafka's reason.
+  [[nodiscard]] Result<std::vector<Result<engine::LogPosition>>> append(
+      std::span<const engine::AppendRequest> requests) override;
+
+  // How long `append` waits for delivery reports after the last record was
+  // queued: librdkafka's `message.timeout.ms` plus a margin, so that
+  // librdkafka itself fails a record before Homeward gives up on it.
+  [[nodiscard]] std::chrono::milliseconds flush_timeout() const { return flush_timeout_; }
+
+ private:
+  KafkaAppender() = default;
+  static void on_delivery(rd_kafka_s* producer, const rd_kafka_message_s* message, void* opaque);
+  void handle_delivery(const rd_kafka_message_s& message);
+
+  rd_kafka_s* producer_ = nullptr;
+  rd_kafka_topic_s* topic_ = nullptr;
+  std::string topic_name_;
+  std::chrono::milliseconds flush_timeout_{0};
+  // Each record gets a sequence number as its librdkafka opaque. During an
+  // append, records [call_first_, call_first_ + results_->size()) belong to
+  // it; a report for an older number is from an append that already gave up.
+  uint64_t next_sequence_ = 0;
+  uint64_t call_first_ = 0;
+  std::vector<Result<engine::LogPosition>>* results_ = nullptr;
+  std::vector<bool>* reported_ = nullptr;
+  int64_t reports_seen_ = 0;
+};
+
+class KafkaReader final : public engine::EventLogReader {
+ public:
+  // Creates the consumer (group `options.group_id`, offsets never read back).
+  [[nodiscard]] static Result<std::unique_ptr<KafkaReader>> open(const KafkaOptions& options);
+  ~KafkaReader() override;
+  KafkaReader(const KafkaReader&) = delete;
+  KafkaReader& operator=(const KafkaReader&) = delete;
+
+  // engine::EventLogReader.
+  // `seek` reads the topic's partitions; kNotFound when the topic does not
+  // exist, or when a wanted offset is below a partition's low watermark
+  // (deleted); kInvalidArgument when a wanted offset is past the end or names
+  // a partition the topic does not have (a different or re-created topic).
+  // Partitions not named must still start at offset 0.
+  [[nodiscard]] Status seek(const engine::OffsetMap& next_offsets) override;
+  // Commits (asynchronously, as information) the positions returned by the
+  // previous `read`: the projector calls `read` again only after it stored
+  // the previous batch. Then polls up to `max_records`, waiting up to `wait`
+  // for the first one.
+  [[nodiscard]] Status read(size_t max_records, std::chrono::milliseconds wait,
+                            engine::RecordBatch& batch) override;
+  // High watermarks of every partition (new partitions are assigned too).
+  [[nodiscard]] Result<engine::OffsetMap> end_offsets() override;
+
+  // Commits `next_offsets` to the consumer group asynchronously, for
+  // monitoring tools (e.g. after a catch-up, with the store's positions).
+  // Failures are logged, never fatal: the group's offsets are not the truth.
+  void commit_projected(const engine::OffsetMap& next_offsets);
+
+ private:
+  explicit KafkaReader(KafkaOptions options) : options_(std::move(options)) {}
+  // Reads the topic's metadata; partitions not yet assigned are assigned
+  // from offset 0 (after checking that offset 0 still exists).
+  [[nodiscard]] Status refresh_partitions();
+  [[nodiscard]] Result<int32_t> partition_count();
+  [[nodiscard]] Status check_start(Partition partition, Offset wanted);
+  [[nodiscard]] Status assign();
+
+  KafkaOptions options_;
+  rd_kafka_s* consumer_ = nullptr;
+  rd_kafka_topic_s* topic_ = nullptr;
+  bool sought_ = false;
+  engine::OffsetMap positions_;  // next offset to return, per assigned partition
+  engine::OffsetMap committed_;  // what was last committed to the group
+  std::chrono::steady_clock::time_point next_refresh_{};
+};
+
+}  // namespace homeward::connectors

@@ -1,0 +1,316 @@
+// Kafka mode through the `homeward` command line: the dev broker in its own
+// process driven by the three commands of docs/kafka.md, and a
+// `project --kafka --follow` process killed with SIGKILL and restarted.
+// Child processes are the real binary (fork + exec); every wait is a poll
+// with a deadline.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/cli/cli.h"
+#include "tests/kafka/support/ledger_runs.h"
+#include "tests/kafka/support/mock_kafka_cluster.h"
+#include "tests/support/temp_dir.h"
+
+namespace homeward::connectors {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using testing::Documents;
+using testing::MockKafkaCluster;
+using testing::TempDir;
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+CliRun run_homeward(std::vector<std::string> args, const std::string& standard_input = "") {
+  args.insert(args.begin(), "homeward");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  std::istringstream in(standard_input);
+  std::ostringstream out;
+  std::ostringstream err;
+  CliRun run;
+  run.code = run_cli(static_cast<int>(argv.size()), argv.data(), CliStreams{in, out, err, false});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+// A child process running the homeward binary; killed (SIGKILL) and reaped
+// by the destructor if the test did not end it.
+class Child {
+ public:
+  // stdout goes to a pipe that `read_line` reads; stderr to `stderr_file`.
+  Child(const std::vector<std::string>& args, const std::filesystem::path& stderr_file) {
+    std::array<int, 2> out{};
+    if (::pipe(out.data()) != 0) return;
+    std::vector<std::string> full{HOMEWARD_BINARY};
+    full.insert(full.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : full) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec.
+      ::dup2(out[1], STDOUT_FILENO);
+      const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err >= 0) ::dup2(err, STDERR_FILENO);
+      ::close(out[0]);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_fd_ = out[0];
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  [[nodiscard]] bool started() const { return pid_ > 0; }
+
+  // The first line of standard output, waiting up to `deadline`.
+  std::string read_line(std::chrono::milliseconds deadline) {
+    std::string line;
+    const Clock::time_point give_up = Clock::now() + deadline;
+    while (Clock::now() < give_up) {
+      pollfd entry{out_fd_, POLLIN, 0};
+      if (::poll(&entry, 1, 100) <= 0) continue;
+      char c = 0;
+      if (::read(out_fd_, &c, 1) != 1) break;
+      if (c == '\n') return line;
+      line += c;
+    }
+    return line;
+  }
+
+  // Sends `signal_number` and waits up to `deadline` for the exit; the exit
+  // status (-1 when it did not end, 128+N when killed by signal N).
+  int stop(int signal_number, std::chrono::milliseconds deadline) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, signal_number);
+    const Clock::time_point give_up = Clock::now() + deadline;
+    int status = 0;
+    while (Clock::now() < give_up) {
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        return -1;
+      }
+      ::poll(nullptr, 0, 20);
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+TEST(KafkaCli, DevBrokerServesTheThreeCommandsOfTheDocs) {
+  TempDir work;
+  const std::string ndjson = testing::generated_stream(500, 5);
+  const auto events_file = work.path() / "events.ndjson";
+  std::ofstream(events_file) << ndjson;
+
+  Child broker({"dev-broker", "--partitions", "3", "--brokers", "2"}, work.path() / "broker.err");
+  ASSERT_TRUE(broker.started());
+  const std::string address = broker.read_line(std::chrono::seconds(20));
+  ASSERT_TRUE(address.starts_with("127.0.0.1:"))
+      << address << read_file(work.path() / "broker.err");
+
+  const std::string data = (work.path() / "kafka-data").string();
+  const CliRun published =
+      run_homeward({"--kafka", address, "--data", data, "publish", events_file.string()});
+  ASSERT_EQ(published.code, 0) << published.err;
+  EXPECT_EQ(published.out, "appended 500, refused 0\n");
+  const CliRun projected = run_homeward({"--kafka", address, "--data", data, "project"});
+  ASSERT_EQ(projected.code, 0) << projected.err;
+  EXPECT_EQ(projected.out, "read 500 events; the projections are up to date\n");
+  const CliRun stats = run_homeward({"--kafka", address, "--data", data, "stats", "--json"});
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  const CliRun cases = run_homeward({"--kafka", address, "--data", data, "cases", "--json"});
+  const CliRun rejections =
+      run_homeward({"--kafka", address, "--data", data, "rejections", "--json"});
+
+  // The same file through the embedded log.
+  const std::string embedded = (work.path() / "embedded-data").string();
+  ASSERT_EQ(run_homeward({"--data", embedded, "publish", events_file.string()}).code, 0);
+  EXPECT_EQ(stats.out, run_homeward({"--data", embedded, "stats", "--json"}).out);
+  EXPECT_EQ(cases.out, run_homeward({"--data", embedded, "cases", "--json"}).out);
+  EXPECT_EQ(testing::without_positions(nlohmann::ordered_json::parse(rejections.out)).dump(),
+            testing::without_positions(
+                nlohmann::ordered_json::parse(
+                    run_homeward({"--data", embedded, "rejections", "--json"}).out))
+                .dump());
+
+  EXPECT_EQ(broker.stop(SIGTERM, std::chrono::seconds(20)), 0)
+      << read_file(work.path() / "broker.err");
+  EXPECT_NE(read_file(work.path() / "broker.err").find("dev broker stopped"), std::string::npos);
+}
+
+TEST(KafkaCli, DevBrokerFixedPortForwardsToTheMockBroker) {
+  TempDir work;
+  // A port from the ephemeral range that is free now: bind to 0, read it, close.
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(probe, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  socklen_t size = sizeof(address);
+  ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size), 0);
+  const int port = ntohs(address.sin_port);
+  ::close(probe);
+
+  Child broker({"dev-broker", "--port", std::to_string(port)}, work.path() / "broker.err");
+  ASSERT_TRUE(broker.started());
+  const std::string printed = broker.read_line(std::chrono::seconds(20));
+  ASSERT_EQ(printed, fmt::format("127.0.0.1:{}", port)) << read_file(work.path() / "broker.err");
+  const std::string data = (work.path() / "data").string();
+  const CliRun published = run_homeward({"--kafka", printed, "--data", data, "publish", "-"},
+                                        testing::generated_stream(50, 3));
+  ASSERT_EQ(published.code, 0) << published.err;
+  EXPECT_EQ(published.out, "appended 50, refused 0\n");
+  const CliRun projected = run_homeward({"--kafka", printed, "--data", data, "project"});
+  EXPECT_EQ(projected.out, "read 50 events; the projections are up to date\n") << projected.err;
+  EXPECT_EQ(broker.stop(SIGINT, std::chrono::seconds(20)), 0);
+}
+
+// The offsets the default group committed (information only), summed.
+int64_t committed_sum(const MockKafkaCluster& kafka, int partitions) {
+  std::array<char, 512> errstr{};
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", kafka.bootstrap_servers().c_str(), errstr.data(),
+                    errstr.size());
+  rd_kafka_conf_set(conf, "group.id", "homeward-projector", errstr.data(), errstr.size());
+  rd_kafka_conf_set(conf, "log_level", "3", errstr.data(), errstr.size());
+  rd_kafka_t* monitor = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr.data(), errstr.size());
+  if (monitor == nullptr) return -1;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, kafka.topic().c_str(), p);
+  }
+  int64_t sum = 0;
+  if (rd_kafka_committed(monitor, list, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->cnt; ++i) sum += std::max<int64_t>(0, list->elems[i].offset);
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  rd_kafka_destroy(monitor);
+  return sum;
+}
+
+TEST(KafkaCli, ProjectorKilledWithSigkillAndRestartedReachesTheSameStateAsOneRun) {
+  constexpr int kPartitions = 3;
+  constexpr int64_t kEvents = 3000;
+  MockKafkaCluster kafka(1, kPartitions);
+  TempDir work;
+  const std::string ndjson = testing::generated_stream(kEvents, 91);
+  {
+    auto appender = KafkaAppender::open(kafka.options());
+    ASSERT_TRUE(appender.has_value()) << appender.error().message;
+    ASSERT_EQ(testing::publish(**appender, ndjson, 1000).appended, kEvents);
+  }
+  // The uninterrupted run.
+  Documents reference;
+  std::vector<std::pair<std::string, std::string>> reference_records;
+  {
+    auto reader = KafkaReader::open(kafka.options());
+    ASSERT_TRUE(reader.has_value());
+    auto store = testing::open_store(work.path() / "reference");
+    ASSERT_NE(store, nullptr);
+    ASSERT_EQ(testing::project(**reader, *store), kEvents);
+    reference = testing::documents_of(*store);
+    ASSERT_TRUE(store
+                    ->for_each_record([&](std::string_view key, std::string_view value) {
+                      reference_records.emplace_back(key, value);
+                    })
+                    .has_value());
+  }
+
+  // The child reads in small fetches from a slow broker, so that it is
+  // killed in the middle of the stream.
+  const auto config = work.path() / "client.properties";
+  std::ofstream(config) << "# small fetches for the test\n"
+                        << "message.max.bytes=8192\nfetch.max.bytes=8192\n"
+                        << "max.partition.fetch.bytes=2048\nqueued.max.messages.kbytes=8\n";
+  ASSERT_TRUE(kafka.cluster().set_broker_rtt(1, 30).has_value());
+  const std::string data = (work.path() / "data").string();
+  Child projector({"--kafka", kafka.bootstrap_servers(), "--topic", kafka.topic(), "--data", data,
+                   "--kafka-config", config.string(), "--quiet", "project", "--follow"},
+                  work.path() / "projector.err");
+  ASSERT_TRUE(projector.started());
+  int64_t committed = 0;
+  const Clock::time_point give_up = Clock::now() + std::chrono::seconds(60);
+  while (committed == 0 && Clock::now() < give_up) committed = committed_sum(kafka, kPartitions);
+  ASSERT_GT(committed, 0) << "the projector made no progress: "
+                          << read_file(work.path() / "projector.err");
+
+  // While it runs, a second projector into the same store is refused.
+  const CliRun second = run_homeward(
+      {"--kafka", kafka.bootstrap_servers(), "--topic", kafka.topic(), "--data", data, "project"});
+  EXPECT_EQ(second.code, 1);
+  EXPECT_NE(second.err.find("in use by another homeward process"), std::string::npos) << second.err;
+
+  EXPECT_EQ(projector.stop(SIGKILL, std::chrono::seconds(20)), 128 + SIGKILL);
+  EXPECT_LT(committed, kEvents) << "killed after the end of the stream: nothing was tested";
+  ASSERT_TRUE(kafka.cluster().set_broker_rtt(1, 0).has_value());
+
+  // Restarted (in this process), it finishes the stream.
+  auto reader = KafkaReader::open(kafka.options());
+  ASSERT_TRUE(reader.has_value());
+  auto store = testing::open_store(data + "/projections");
+  ASSERT_NE(store, nullptr);
+  const int64_t read_after_restart = testing::project(**reader, *store);
+  // The store runs with its WAL off (DESIGN decision 2): a kill may lose the
+  // last batches, never split one, so anything from 0 to all is re-read.
+  EXPECT_GE(read_after_restart, 0);
+  EXPECT_LE(read_after_restart, kEvents);
+  testing::expect_same_ledger(testing::documents_of(*store), reference);
+  std::vector<std::pair<std::string, std::string>> records;
+  ASSERT_TRUE(store
+                  ->for_each_record([&](std::string_view key, std::string_view value) {
+                    records.emplace_back(key, value);
+                  })
+                  .has_value());
+  EXPECT_TRUE(records == reference_records) << "chain heads, positions or state differ";
+}
+
+}  // namespace
+}  // namespace homeward::connectors
