@@ -1,0 +1,63 @@
+// The case history read model: every decoded event of a case, in the case's
+// log order, kept by the projector in the same WriteBatch as the case
+// (engine::HistoryRecord; keys `h case_id \0 partition offset` in
+// projections/record_codec.h).
+//
+// A case's history lets a reader fold the case again from scratch with the
+// ledger rules, over any subset of its events: the events at or before a
+// time (point-in-time figures), one donor's events (donor statements), the
+// applied events of a month (periods). It reads only the store, never the
+// log. Stored bytes are decoded (and so verified) again on every read; a
+// record that does not decode, or names another case, is kCorruption.
+//
+// Functions read through one store snapshot per call; they are thread-safe
+// for reads, like the store's own queries.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "engine/case_ledger.h"
+#include "engine/impact.h"
+#include "engine/rules.h"
+#include "events/error.h"
+#include "events/event.h"
+#include "events/strong_int.h"
+#include "projections/rocksdb_store.h"
+
+namespace homeward::projections {
+
+// One event of a case's history and where the log holds it.
+struct HistoryEvent {
+  Partition partition;
+  Offset offset;
+  events::Event event;
+};
+
+// Which events of the histories a fold takes.
+struct HistoryFilter {
+  // Only this case; every case (in case_id order) when empty.
+  std::string_view case_id;
+  // Only events whose occurred_at is at or before this instant; all when unset.
+  std::optional<TimestampMicros> as_of;
+};
+
+// Callbacks of fold_histories. Either may be empty.
+struct HistoryFoldVisitor {
+  // After each event is handled, with the case as it is after the event.
+  std::function<void(const engine::CaseLedger& ledger, const HistoryEvent& event,
+                     const engine::Outcome& outcome)>
+      on_event;
+  // Once per case that had at least one event taken by the filter, after its
+  // last one, with the case folded from those events only. May move from it.
+  std::function<Status(engine::CaseLedger& ledger)> on_case;
+};
+
+// Folds the histories the filter selects, each case from an empty ledger, in
+// log order within the case, with engine::handle_event: the same rules as the
+// projector, so the fold of all of a case's events gives the stored case.
+[[nodiscard]] Status fold_histories(const RocksProjectionStore& store, const HistoryFilter& filter,
+                                    const HistoryFoldVisitor& visitor);
+
+}  // namespace homeward::projections

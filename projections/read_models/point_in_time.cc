@@ -1,0 +1,62 @@
+#include "projections/read_models/point_in_time.h"
+
+#include <string>
+#include <unordered_set>
+#include <utility>
+
+#include "projections/read_models/case_history.h"
+
+namespace homeward::projections {
+
+Result<std::optional<engine::CaseSummary>> case_as_of(const RocksProjectionStore& store,
+                                                      std::string_view case_id,
+                                                      TimestampMicros as_of) {
+  std::optional<engine::CaseSummary> found;
+  HistoryFoldVisitor visitor;
+  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
+    if (ledger.summary.opened) found = ledger.summary;
+    return {};
+  };
+  // An empty case id would select every case; it names none.
+  if (case_id.empty()) return found;
+  if (auto s = fold_histories(store, HistoryFilter{case_id, as_of}, visitor); !s) {
+    return std::unexpected(s.error());
+  }
+  return found;
+}
+
+Result<std::vector<CaseView>> cases_as_of(const RocksProjectionStore& store,
+                                          TimestampMicros as_of) {
+  std::vector<CaseView> cases;
+  HistoryFoldVisitor visitor;
+  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
+    if (ledger.summary.opened) cases.push_back(CaseView{ledger.case_id, ledger.summary});
+    return {};
+  };
+  if (auto s = fold_histories(store, HistoryFilter{{}, as_of}, visitor); !s) {
+    return std::unexpected(s.error());
+  }
+  return cases;  // the history is in case_id order, as list_cases
+}
+
+Result<engine::ImpactReport> impact_as_of(const RocksProjectionStore& store,
+                                          TimestampMicros as_of) {
+  engine::ImpactBuilder builder;
+  engine::ProjectionTotals totals;
+  // Distinct donors across cases is a set, not a sum of per-case counts.
+  std::unordered_set<std::string> donors;
+  HistoryFoldVisitor visitor;
+  visitor.on_event = [&](const engine::CaseLedger&, const HistoryEvent&,
+                         const engine::Outcome& outcome) { totals.count(outcome); };
+  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
+    builder.add_case(ledger.summary);  // ignores cases that never opened
+    for (const std::string& donor : ledger.donors) donors.insert(donor);
+    return {};
+  };
+  if (auto s = fold_histories(store, HistoryFilter{{}, as_of}, visitor); !s) {
+    return std::unexpected(s.error());
+  }
+  return std::move(builder).finish(static_cast<int64_t>(donors.size()), totals);
+}
+
+}  // namespace homeward::projections

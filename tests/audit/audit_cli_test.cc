@@ -1,0 +1,112 @@
+// `homeward audit` through the command line, in-process: exit 0 on a clean
+// ledger, 4 after the log was edited, 1 when the audit cannot run.
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "connectors/cli/cli.h"
+#include "tests/audit/audit_test_support.h"
+
+namespace homeward::testing {
+namespace {
+
+struct CliRun {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+CliRun run_homeward(std::vector<std::string> args) {
+  args.insert(args.begin(), "homeward");
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  CliRun run;
+  run.code = connectors::run_cli(static_cast<int>(argv.size()), argv.data(),
+                                 connectors::CliStreams{in, out, err, false});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+constexpr const char* kScenario =
+    R"({"type":"CaseOpened","event_id":"e1","occurred_at":"2015-06-01T08:00:00Z","case_id":"case-xf","currency":"USD","budget":[{"category":"repatriation","amount":"400.00"},{"category":"livelihood","amount":"1100.00"}]}
+{"type":"DonationReceived","event_id":"e2","occurred_at":"2015-06-02T09:30:00Z","case_id":"case-xf","donor_ref":"d-17","amount":"25.00","currency":"USD"}
+{"type":"RefundIssued","event_id":"e3","occurred_at":"2015-06-03T10:00:00Z","case_id":"case-xf","donation_id":"e2","amount":"5","currency":"USD","reason":"donor_request"}
+{"type":"DonationReceived","event_id":"e4","occurred_at":"2015-06-04T09:30:00Z","case_id":"case-xf","donor_ref":"d-18","amount":"1500.00","currency":"USD"}
+{"type":"FundsDisbursed","event_id":"e5","occurred_at":"2015-06-05T09:30:00Z","case_id":"case-xf","category":"repatriation","amount":"400.00","currency":"USD"}
+{"type":"RefundIssued","event_id":"e6","occurred_at":"2015-06-06T10:00:00Z","case_id":"case-xf","donation_id":"nope","amount":"5","currency":"USD","reason":"donor_request"}
+)";
+
+class AuditCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() / "events.ndjson") << kScenario;
+    CliRun published = run_homeward({"--data", data(), "publish", file("events.ndjson")});
+    ASSERT_EQ(published.code, 0) << published.err;
+    CliRun projected = run_homeward({"--data", data(), "project"});
+    ASSERT_EQ(projected.code, 0) << projected.err;
+  }
+  std::string data() const { return (dir_.path() / "data").string(); }
+  std::string file(const std::string& name) const { return (dir_.path() / name).string(); }
+
+  TempDir dir_;
+};
+
+TEST_F(AuditCliTest, CleanLedgerExitsZeroAndWritesReportJson) {
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("audit passed"), std::string::npos) << run.out;
+  std::ifstream in(dir_.path() / "out" / "report.json");
+  ASSERT_TRUE(in.good());
+  const auto report = nlohmann::ordered_json::parse(in);
+  EXPECT_EQ(report["result"], "pass");
+  EXPECT_EQ(report["events_read"], 6);
+  EXPECT_EQ(report["checks"]["event_totals"]["by_currency"]["USD"]["net"]["events"], "1520.00");
+  EXPECT_EQ(report["impact"]["by_currency"]["USD"]["net"], "1520.00");
+}
+
+TEST_F(AuditCliTest, JsonPrintsTheReportAndVerifyAgainstPasses) {
+  CliRun first = run_homeward({"--data", data(), "audit", "--out", file("a"), "--json"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  const auto report = nlohmann::ordered_json::parse(first.out);
+  EXPECT_EQ(report["partitions"][0]["next_offset"], 6);
+  CliRun second = run_homeward(
+      {"--data", data(), "audit", "--out", file("b"), "--verify-against", file("a/report.json")});
+  EXPECT_EQ(second.code, 0) << second.out << second.err;
+}
+
+TEST_F(AuditCliTest, EditedLogExitsFourAndNamesTheOffset) {
+  tamper_log(dir_.path() / "data" / "log", [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle*) {
+    std::string value;
+    ASSERT_TRUE(db.Get(rocksdb::ReadOptions(), offset_key(3), &value).ok());
+    auto event = events::decode_event(value);
+    ASSERT_TRUE(event.has_value());
+    std::get<events::DonationReceived>(event->body).amount = MinorUnits(15000);
+    ASSERT_TRUE(db.Put(rocksdb::WriteOptions(), offset_key(3), events::encode_event(*event)).ok());
+  });
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 4) << run.out << run.err;
+  EXPECT_NE(run.out.find("[chain] partition 0 offset 3:"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("case case-xf: summary differs (status: live funded, replay open; "
+                         "received: live 1525.00, replay 175.00;"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("case case-xf: donation e4 differs (amount: live 1500.00, replay 150.00)"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("audit FAILED"), std::string::npos) << run.out;
+}
+
+TEST_F(AuditCliTest, MissingLogExitsOne) {
+  CliRun run = run_homeward({"--data", file("nowhere"), "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_NE(run.err.find("no ledger"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace homeward::testing
