@@ -30,6 +30,29 @@ namespace homeward::engine {
 // head_0 = 32 zero bytes.
 using ChainHead = std::array<uint8_t, 32>;
 
+// Tamper localisation (docs/audit.md): the chain head alone says only that
+// something before a position differs. So the store also keeps, for every
+// record, the first 8 bytes of the chain head after it (one small key per
+// record, so that the store's bytes do not depend on batching). The audit
+// compares these with its replay and names the first record whose head
+// differs. A batch hands them over as runs of consecutive offsets of one
+// partition (split at multiples of kChainWindowRecords, the interval of the
+// full heads that report.json lists).
+inline constexpr int64_t kChainWindowRecords = 1024;
+inline constexpr size_t kChainHeadPrefixBytes = 8;
+
+struct ChainSegment {
+  Partition partition;
+  Offset first_offset;
+  // kChainHeadPrefixBytes per record: the head prefix after record
+  // first_offset + i is bytes [8 i, 8 i + 8).
+  std::string head_prefixes;
+  [[nodiscard]] int64_t size() const {
+    return static_cast<int64_t>(head_prefixes.size() / kChainHeadPrefixBytes);
+  }
+  bool operator==(const ChainSegment&) const = default;
+};
+
 struct PartitionCheckpoint {
   Offset next_offset;  // the first offset not yet projected
   ChainHead chain_head{};
@@ -50,6 +73,19 @@ struct RejectionRecord {
   bool operator==(const RejectionRecord&) const = default;
 };
 
+// One decoded event of a case, kept in the case's history (the `h` read model
+// behind point-in-time queries and donor statements: docs/reports.md). Every
+// event that decoded is kept, whatever its outcome, because re-folding a case
+// needs its duplicates and rejections too. `bytes` are the record's value as
+// read from the log (verified); `case_id` views the CaseLedger's own case_id,
+// which outlives the commit.
+struct HistoryRecord {
+  std::string_view case_id;
+  Partition partition;
+  Offset offset;
+  std::string bytes;
+};
+
 struct BatchCommit {
   // Touched cases; the store writes their summary and dirty records. The
   // caller clears `dirty` after a successful commit.
@@ -57,6 +93,15 @@ struct BatchCommit {
   std::vector<RejectionRecord> rejections;
   ProjectionTotals totals;  // the totals after this batch (not a delta)
   Checkpoints checkpoints;  // every partition's position after this batch
+  // The chain index of the records of this batch (see ChainSegment).
+  std::vector<ChainSegment> chain_segments;
+  // This batch's decoded events, in log order (see HistoryRecord); empty when
+  // the projector keeps no history.
+  std::vector<HistoryRecord> history;
+  // False when the projector keeps no history (ProjectorOptions::keep_history):
+  // the store then marks its history incomplete, for good, so that history
+  // readers refuse rather than answer from part of it.
+  bool history_kept = true;
 };
 
 class ProjectionStore {
@@ -70,6 +115,20 @@ class ProjectionStore {
   [[nodiscard]] virtual Result<std::optional<CaseLedger>> load_case(std::string_view case_id) = 0;
   // All of it or nothing.
   [[nodiscard]] virtual Status commit(const BatchCommit& batch) = 0;
+
+  // Like commit, but it may return before the batch is written, so that the
+  // caller folds the next batch while this one is written (the projector
+  // does: two cores instead of one). Everything it needs from `batch` and
+  // the ledgers is copied before it returns, so the caller may change them
+  // then. A failed write is returned by the next commit_pipelined or
+  // wait_for_commits (all of it or nothing still holds: the store is then at
+  // the batch boundary before the failed batch). load_checkpoints,
+  // load_totals and load_case see every batch given before them. The
+  // default is a plain commit.
+  [[nodiscard]] virtual Status commit_pipelined(const BatchCommit& batch) { return commit(batch); }
+  // Returns once every batch given to commit_pipelined is written, with the
+  // failure of the first one that failed.
+  [[nodiscard]] virtual Status wait_for_commits() { return {}; }
 };
 
 }  // namespace homeward::engine

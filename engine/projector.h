@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "engine/case_ledger.h"
+#include "engine/chain_index.h"
 #include "engine/event_log.h"
 #include "engine/impact.h"
 #include "engine/projection_store.h"
@@ -24,9 +25,28 @@
 
 namespace homeward::engine {
 
+// Sees every record the projector projects, in log order per partition, with
+// its outcome: the audit's second, independent fold (projections/audit). It
+// is called on the projector's thread before the batch commits; `event` is
+// null when the record was malformed (the outcome is then rejected
+// malformed). It must not keep the pointers.
+class ProjectionObserver {
+ public:
+  virtual ~ProjectionObserver() = default;
+  virtual void on_record(const LogRecord& record, const events::Event* event,
+                         const Outcome& outcome) = 0;
+};
+
 struct ProjectorOptions {
   size_t batch_events_max = 20'000;
   std::chrono::milliseconds read_wait{100};
+  // Write every decoded event to its case's history (BatchCommit::history),
+  // which `--as-of` queries and donor statements read (about a quarter more
+  // projection time: docs/reports.md). When off, the store marks its history
+  // incomplete for good and those readers refuse rather than answer wrongly.
+  bool keep_history = true;
+  // Not owned; null: nobody watches (one pointer test per record).
+  ProjectionObserver* observer = nullptr;
 };
 
 struct ProjectionProgress {
@@ -63,6 +83,8 @@ class Projector {
   // later catch_up refuses to run.
   bool failed_ = false;
   Checkpoints checkpoints_;
+  // The per-record chain index of the batch being projected (chain_index.h).
+  ChainIndexBuilder chain_index_;
   ProjectionTotals totals_;
   std::unordered_map<std::string, std::unique_ptr<CaseLedger>> cases_;
 };

@@ -210,6 +210,36 @@ std::string rejection_key(std::string_view case_id, Partition partition, Offset 
   return key;
 }
 
+std::string history_key(std::string_view case_id, Partition partition, Offset offset) {
+  std::string key = case_records_prefix(kHistoryPrefix, case_id);
+  put_be32(key, static_cast<uint32_t>(partition.value()));
+  put_be64(key, static_cast<uint64_t>(offset.value()));
+  return key;
+}
+
+Result<LogPositionKey> key_log_position(std::string_view key, size_t prefix_size) {
+  if (key.size() != prefix_size + 12) {
+    return make_error(
+        ErrorCode::kCorruption,
+        fmt::format("stored key of {} bytes does not end in a log position", key.size()));
+  }
+  uint32_t partition = 0;
+  uint64_t offset = 0;
+  for (size_t i = 0; i < 4; ++i)
+    partition = (partition << 8) | static_cast<uint8_t>(key[prefix_size + i]);
+  for (size_t i = 4; i < 12; ++i)
+    offset = (offset << 8) | static_cast<uint8_t>(key[prefix_size + i]);
+  if (partition > static_cast<uint32_t>(INT32_MAX) || offset > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error(ErrorCode::kCorruption, "stored key has a log position out of range");
+  }
+  return LogPositionKey{Partition(static_cast<int32_t>(partition)),
+                        Offset(static_cast<int64_t>(offset))};
+}
+
+std::string donor_case_key(std::string_view donor_ref, std::string_view case_id) {
+  return case_record_key(kDonorCasePrefix, donor_ref, case_id);
+}
+
 std::string checkpoint_key(Partition partition) {
   std::string key(kCheckpointPrefix);
   put_be32(key, static_cast<uint32_t>(partition.value()));
@@ -226,6 +256,13 @@ Result<Partition> checkpoint_partition(std::string_view key) {
   for (size_t i = kCheckpointPrefix.size(); i < key.size(); ++i)
     v = (v << 8) | static_cast<uint8_t>(key[i]);
   return Partition(static_cast<int32_t>(v));
+}
+
+std::string chain_record_key(Partition partition, Offset offset) {
+  std::string key(kChainIndexPrefix);
+  put_be32(key, static_cast<uint32_t>(partition.value()));
+  put_be64(key, static_cast<uint64_t>(offset.value()));
+  return key;
 }
 
 std::string prefix_upper_bound(std::string_view prefix) {

@@ -9,12 +9,17 @@
 //   d <case_id> \0 <donation_id>         -> DonationRecord
 //   e <case_id> \0 <event_id>            -> the 16 raw bytes of the event's fingerprint
 //   g <donor_ref>                        -> empty (a donor of some applied donation)
+//   h <case_id> \0 <partition u32 BE> <offset u64 BE> -> the event's bytes (case history)
+//   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes: the chain head after that record
 //   m/format                             -> u32 store format version
+//   m/history-off                        -> empty (some batch came without case history)
 //   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
 //   m/totals                             -> ProjectionTotals
 //   o <case_id> \0 <donor_ref>           -> empty (a donor of this case)
 //   p <case_id> \0 <pledge_id>           -> PledgeRecord
 //   r <case_id> \0 <partition u32 BE> <offset u64 BE> -> RejectionRecord
+//   x <donor_ref> \0 <case_id>           -> empty (donor index: a case this donor gave or
+//                                           pledged to)
 //
 // Identifiers never contain '\0' (SPEC section 2), so the separator keeps
 // "a" and everything of "a" before "a-b". Big-endian positions make
@@ -42,7 +47,9 @@ namespace homeward::projections {
 
 // Bumped when the key layout or a value encoding changes incompatibly; the
 // store refuses to open another version (rebuild it from the log).
-inline constexpr uint32_t kStoreFormatVersion = 1;
+// Format 2 added the chain index (m/chain/); format 3 the case history (h)
+// and the donor index (x) of projections/read_models/.
+inline constexpr uint32_t kStoreFormatVersion = 3;
 // The version byte at the start of every encoded value.
 inline constexpr uint8_t kValueVersion = 1;
 
@@ -53,9 +60,14 @@ inline constexpr char kGlobalDonorPrefix = 'g';
 inline constexpr char kCaseDonorPrefix = 'o';
 inline constexpr char kPledgePrefix = 'p';
 inline constexpr char kRejectionPrefix = 'r';
+inline constexpr char kHistoryPrefix = 'h';
+inline constexpr char kDonorCasePrefix = 'x';
 inline constexpr std::string_view kFormatKey = "m/format";
 inline constexpr std::string_view kTotalsKey = "m/totals";
 inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
+inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
+// Present (empty value) once any batch was committed without its case history.
+inline constexpr std::string_view kHistoryOffKey = "m/history-off";
 
 // Keys.
 [[nodiscard]] std::string case_key(std::string_view case_id);
@@ -66,8 +78,23 @@ inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
 [[nodiscard]] std::string global_donor_key(std::string_view donor_ref);
 [[nodiscard]] std::string rejection_key(std::string_view case_id, Partition partition,
                                         Offset offset);
+// One event of a case's history: `h` case_id \0 partition offset, so that a
+// case's history is one range in log order.
+[[nodiscard]] std::string history_key(std::string_view case_id, Partition partition, Offset offset);
+// The (partition, offset) that end a history key (or a rejection key) whose
+// `prefix case_id \0` part is `prefix_size` bytes long.
+struct LogPositionKey {
+  Partition partition;
+  Offset offset;
+};
+[[nodiscard]] Result<LogPositionKey> key_log_position(std::string_view key, size_t prefix_size);
+// The donor index: `x` donor_ref \0 case_id.
+[[nodiscard]] std::string donor_case_key(std::string_view donor_ref, std::string_view case_id);
 [[nodiscard]] std::string checkpoint_key(Partition partition);
 [[nodiscard]] Result<Partition> checkpoint_partition(std::string_view key);
+// The chain index entry of one record (see ChainSegment); big endian, so that
+// one partition's entries sort in offset order.
+[[nodiscard]] std::string chain_record_key(Partition partition, Offset offset);
 // The smallest key greater than every key that starts with `prefix`, for
 // iterate_upper_bound. `prefix` must not be all 0xff bytes.
 [[nodiscard]] std::string prefix_upper_bound(std::string_view prefix);

@@ -5,9 +5,15 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <future>
+#include <memory>
+#include <string>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "events/check.h"
 #include "events/identifier.h"
@@ -15,7 +21,36 @@
 #include "projections/store_internal.h"
 
 namespace homeward::projections {
+
+// What this store has written, so that commits and load_case can skip work
+// (see SortedBatchBuilder). Heterogeneous lookup, so that a key's view needs
+// no copy to be looked up. Used by the committing thread only.
+struct WrittenKeys {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
+  Set donors;  // global donor keys written
+  // When the store was empty at open (a new store, a rebuild), `cases` holds
+  // the id of every case record in it, so load_case of any other id is
+  // answered without reading: a replay into an empty store then skips five
+  // RocksDB lookups for each of its cases.
+  bool knows_every_case = false;
+  Set cases;
+};
+
+// The batch that commit_pipelined handed to a writer thread, and the global
+// donor keys it writes (added to WrittenKeys once it is written).
+struct PendingWrite {
+  std::future<rocksdb::Status> write;
+  std::vector<std::string> donors;
+  std::vector<std::string> cases;
+};
+
 namespace {
+
+constexpr size_t kWriteBufferBytes = 128 << 20;
 
 // The log is the truth and the store can be rebuilt from it, so the WAL is
 // off (DESIGN decision 2); atomic_flush keeps each WriteBatch whole on disk.
@@ -66,6 +101,9 @@ Status add_case(rocksdb::WriteBatch& batch, const engine::CaseLedger& ledger) {
                      encode_pledge(it->second));
         !s)
       return s;
+    // A pledge's donor may never give (outstanding, cancelled): the donor
+    // index must still lead to this case.
+    if (auto s = put(batch, donor_case_key(it->second.donor_ref, case_id), ""); !s) return s;
   }
   for (const std::string& donor_ref : ledger.dirty.donors) {
     HOMEWARD_CHECK(ledger.donors.contains(donor_ref), "a dirty donor is not in its ledger");
@@ -74,6 +112,7 @@ Status add_case(rocksdb::WriteBatch& batch, const engine::CaseLedger& ledger) {
     // Rewriting a donor that another case already added is harmless: the key
     // set, and so the distinct count, stays the same.
     if (auto s = put(batch, global_donor_key(donor_ref), ""); !s) return s;
+    if (auto s = put(batch, donor_case_key(donor_ref, case_id), ""); !s) return s;
   }
   return {};
 }
@@ -90,6 +129,74 @@ Error with_case(std::string_view case_id, Error error) {
   error.message = fmt::format("case {}: {}", case_id, error.message);
   return error;
 }
+
+// Reorders a commit's WriteBatch by key before it is written, dropping what
+// would only rewrite a record with the same bytes:
+// - RocksDB's memtable is a skip list whose insert starts from where the
+//   previous insert ended, so keys in order cost a short walk each, while the
+//   same keys in fold order each cost a full search through a memtable of
+//   hundreds of thousands of entries (the replay's largest single cost);
+// - a key put twice in one batch is written once, with its last value (the
+//   WriteBatch's own rule, so the result is the same);
+// - global donor keys (`g`, empty values) already written by this store are
+//   skipped: the key set, and so the distinct donor count, is the same.
+// Only Puts to the default column family are expected; anything else is an
+// internal error. `new_donors` and `new_cases` receive the global donor keys
+// and (when tracked) the case ids written.
+class SortedBatchBuilder final : public rocksdb::WriteBatch::Handler {
+ public:
+  rocksdb::Status PutCF(uint32_t column_family_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    if (column_family_id != 0) return rocksdb::Status::NotSupported("a column family put");
+    entries_.push_back(
+        {std::string_view(key.data(), key.size()), std::string_view(value.data(), value.size())});
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("a delete");
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("a single delete");
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("a range delete");
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+    return rocksdb::Status::NotSupported("a merge");
+  }
+  void LogData(const rocksdb::Slice&) override {}
+
+  // Builds `sorted` from the entries collected by Iterate.
+  Status build(const WrittenKeys& written, rocksdb::WriteBatch& sorted,
+               std::vector<std::string>& new_donors, std::vector<std::string>& new_cases) {
+    // Stable: of two puts of one key, the later stays later.
+    std::stable_sort(entries_.begin(), entries_.end(),
+                     [](const Entry& a, const Entry& b) { return a.key < b.key; });
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& entry = entries_[i];
+      if (i + 1 < entries_.size() && entries_[i + 1].key == entry.key) continue;  // last wins
+      if (!entry.key.empty() && entry.key[0] == kGlobalDonorPrefix && entry.value.empty()) {
+        const std::string_view donor = entry.key.substr(1);
+        if (written.donors.find(donor) != written.donors.end()) continue;
+        new_donors.emplace_back(donor);
+      } else if (written.knows_every_case && !entry.key.empty() && entry.key[0] == kCasePrefix) {
+        const std::string_view case_id = entry.key.substr(1);
+        if (written.cases.find(case_id) == written.cases.end()) new_cases.emplace_back(case_id);
+      }
+      rocksdb::Status s = sorted.Put(rocksdb::Slice(entry.key.data(), entry.key.size()),
+                                     rocksdb::Slice(entry.value.data(), entry.value.size()));
+      if (!s.ok()) return std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
+    }
+    return {};
+  }
+
+ private:
+  struct Entry {
+    std::string_view key;  // views into the original WriteBatch
+    std::string_view value;
+  };
+  std::vector<Entry> entries_;
+};
 
 }  // namespace
 
@@ -156,9 +263,15 @@ Result<engine::ProjectionTotals> ReadSnapshot::totals() const {
   return decode_totals(**value);
 }
 
-RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db)
+    : db_(std::move(db)),
+      written_(std::make_unique<WrittenKeys>()),
+      pending_(std::make_unique<PendingWrite>()) {}
 
 RocksProjectionStore::~RocksProjectionStore() {
+  if (auto written = wait_for_commits(); !written) {
+    std::fprintf(stderr, "homeward: %s\n", written.error().message.c_str());
+  }
   // With the WAL off, only flushed memtables survive; flush and wait so that
   // a clean exit keeps every committed batch. A destructor cannot return an
   // error, so a failure is reported on stderr (the next run then resumes from
@@ -190,6 +303,10 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   rocksdb::Options options;
   options.create_if_missing = true;
   options.atomic_flush = true;
+  // A replay writes several records per event: larger memtables mean fewer
+  // flushes and less compaction while it runs (bench/README.md).
+  options.write_buffer_size = kWriteBufferBytes;
+  options.max_write_buffer_number = 3;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), &raw);
   if (!s.ok()) {
@@ -251,7 +368,9 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
           rocksdb_error(s, fmt::format("creating the projection store in {}", dir.string())));
     }
   }
-  return std::unique_ptr<RocksProjectionStore>(new RocksProjectionStore(std::move(db)));
+  std::unique_ptr<RocksProjectionStore> store(new RocksProjectionStore(std::move(db)));
+  store->written_->knows_every_case = !format && empty;
+  return store;
 }
 
 Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
@@ -297,6 +416,7 @@ Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
 }
 
 Result<engine::Checkpoints> RocksProjectionStore::load_checkpoints() {
+  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
   ReadSnapshot snapshot(*db_);
   engine::Checkpoints checkpoints;
   auto s = snapshot.scan(kCheckpointPrefix, [&](std::string_view key, std::string_view value) {
@@ -312,12 +432,17 @@ Result<engine::Checkpoints> RocksProjectionStore::load_checkpoints() {
 }
 
 Result<engine::ProjectionTotals> RocksProjectionStore::load_totals() {
+  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
   ReadSnapshot snapshot(*db_);
   return snapshot.totals();
 }
 
 Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
     std::string_view case_id) {
+  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
+  if (written_->knows_every_case && written_->cases.find(case_id) == written_->cases.end()) {
+    return std::optional<engine::CaseLedger>();
+  }
   // No stored case has an id that breaks SPEC section 2 (commit refuses it).
   if (!events::is_valid_identifier(case_id)) return std::optional<engine::CaseLedger>();
   ReadSnapshot snapshot(*db_);
@@ -376,7 +501,7 @@ Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
   return std::optional<engine::CaseLedger>(std::move(ledger));
 }
 
-Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
+Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) {
   rocksdb::WriteBatch write;
   for (const engine::CaseLedger* ledger : batch.cases) {
     HOMEWARD_CHECK(ledger != nullptr, "a BatchCommit names a null case");
@@ -401,10 +526,139 @@ Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
   for (const auto& [partition, checkpoint] : batch.checkpoints) {
     if (auto s = put(write, checkpoint_key(partition), encode_checkpoint(checkpoint)); !s) return s;
   }
-  rocksdb::Status s = db_->Write(write_options(), &write);
-  if (!s.ok())
-    return std::unexpected(rocksdb_error(s, "committing a batch to the projection store"));
+  if (!batch.history_kept) {
+    if (auto s = put(write, kHistoryOffKey, ""); !s) return s;
+  }
+  for (const engine::HistoryRecord& event : batch.history) {
+    // The history keys carry the case id: a bad one must not widen the key
+    // space (the case's own records were refused above for the same reason).
+    if (!events::is_valid_identifier(event.case_id)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("history record at partition {} offset {}: case id \"{}\" "
+                                    "is not a valid identifier",
+                                    event.partition.value(), event.offset.value(), event.case_id));
+    }
+    if (auto s = put(write, history_key(event.case_id, event.partition, event.offset), event.bytes);
+        !s)
+      return s;
+  }
+  for (const engine::ChainSegment& segment : batch.chain_segments) {
+    HOMEWARD_CHECK(segment.head_prefixes.size() % engine::kChainHeadPrefixBytes == 0,
+                   "a chain segment holds a partial head prefix");
+    const std::string_view prefixes = segment.head_prefixes;
+    for (int64_t i = 0; i < segment.size(); ++i) {
+      if (auto s = put(
+              write, chain_record_key(segment.partition, Offset(segment.first_offset.value() + i)),
+              prefixes.substr(static_cast<size_t>(i) * engine::kChainHeadPrefixBytes,
+                              engine::kChainHeadPrefixBytes));
+          !s)
+        return s;
+    }
+  }
+  SortedBatchBuilder builder;
+  rocksdb::Status s = write.Iterate(&builder);
+  if (!s.ok()) return std::unexpected(rocksdb_error(s, "sorting the write batch"));
+  auto sorted = std::make_unique<rocksdb::WriteBatch>(write.GetDataSize());
+  std::vector<std::string> new_donors;
+  std::vector<std::string> new_cases;
+  if (auto built = builder.build(*written_, *sorted, new_donors, new_cases); !built) {
+    return built;
+  }
+  // One batch in flight at a time: the previous one must be written before
+  // this one starts, or a crash could leave this one without that one.
+  if (auto previous = wait_for_commits(); !previous) return previous;
+  pending_->donors = std::move(new_donors);
+  pending_->cases = std::move(new_cases);
+  rocksdb::DB* db = db_.get();
+  std::shared_ptr<rocksdb::WriteBatch> shared(std::move(sorted));
+  try {
+    pending_->write = std::async(std::launch::async,
+                                 [db, shared] { return db->Write(write_options(), shared.get()); });
+  } catch (const std::system_error&) {
+    // No thread to be had (resource limits): write on this thread instead.
+    // The library's exception ends here, at the module edge.
+    std::promise<rocksdb::Status> done;
+    done.set_value(db->Write(write_options(), shared.get()));
+    pending_->write = done.get_future();
+  }
   return {};
+}
+
+Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
+  if (auto given = commit_pipelined(batch); !given) return given;
+  return wait_for_commits();
+}
+
+Status RocksProjectionStore::wait_for_commits() {
+  if (!pending_->write.valid()) return {};
+  const rocksdb::Status s = pending_->write.get();
+  std::vector<std::string> donors = std::exchange(pending_->donors, {});
+  std::vector<std::string> cases = std::exchange(pending_->cases, {});
+  if (!s.ok()) {
+    return std::unexpected(rocksdb_error(s, "committing a batch to the projection store"));
+  }
+  // Only once they are written: a failed commit must not hide a donor's key
+  // from the next one.
+  for (std::string& donor : donors) written_->donors.insert(std::move(donor));
+  for (std::string& case_id : cases) written_->cases.insert(std::move(case_id));
+  return {};
+}
+
+namespace {
+
+// RecordCursor over a RocksDB iterator that owns its snapshot.
+class RocksRecordCursor final : public RecordCursor {
+ public:
+  RocksRecordCursor(rocksdb::DB& db, std::string_view prefix)
+      : db_(db), snapshot_(db.GetSnapshot()) {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot_;
+    // A cursor walks a whole range once: keep the block cache for hot data.
+    read.fill_cache = false;
+    if (!prefix.empty()) {
+      upper_ = prefix_upper_bound(prefix);
+      upper_slice_ = rocksdb::Slice(upper_);
+      read.iterate_upper_bound = &upper_slice_;
+    }
+    it_.reset(db_.NewIterator(read));
+    it_->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+  }
+  ~RocksRecordCursor() override {
+    it_.reset();  // before the snapshot it reads
+    db_.ReleaseSnapshot(snapshot_);
+  }
+  RocksRecordCursor(const RocksRecordCursor&) = delete;
+  RocksRecordCursor& operator=(const RocksRecordCursor&) = delete;
+
+  bool valid() const override { return it_->Valid(); }
+  std::string_view key() const override {
+    const rocksdb::Slice k = it_->key();
+    return {k.data(), k.size()};
+  }
+  std::string_view value() const override {
+    const rocksdb::Slice v = it_->value();
+    return {v.data(), v.size()};
+  }
+  void next() override { it_->Next(); }
+  Status status() const override {
+    if (!it_->status().ok()) {
+      return std::unexpected(rocksdb_error(it_->status(), "scanning the projection store"));
+    }
+    return {};
+  }
+
+ private:
+  rocksdb::DB& db_;
+  const rocksdb::Snapshot* snapshot_;
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordCursor> RocksProjectionStore::open_cursor(std::string_view prefix) const {
+  return std::make_unique<RocksRecordCursor>(*db_, prefix);
 }
 
 }  // namespace homeward::projections

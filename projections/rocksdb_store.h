@@ -32,9 +32,27 @@ class DB;
 
 namespace homeward::projections {
 
+struct WrittenKeys;   // rocksdb_store.cc
+struct PendingWrite;  // rocksdb_store.cc
+
 struct CaseView {
   std::string case_id;
   engine::CaseSummary summary;
+};
+
+// A forward iterator over a store's records in key order, over the snapshot
+// taken when it was opened (for merge-joins of two stores: the audit). The
+// views it returns stay valid until the next call to next(). It must not
+// outlive its store. Not thread-safe.
+class RecordCursor {
+ public:
+  virtual ~RecordCursor() = default;
+  [[nodiscard]] virtual bool valid() const = 0;
+  [[nodiscard]] virtual std::string_view key() const = 0;
+  [[nodiscard]] virtual std::string_view value() const = 0;
+  virtual void next() = 0;
+  // Once valid() is false: whether the iteration ended cleanly.
+  [[nodiscard]] virtual Status status() const = 0;
 };
 
 class RocksProjectionStore final : public engine::ProjectionStore {
@@ -58,11 +76,18 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   [[nodiscard]] Result<std::optional<engine::CaseLedger>> load_case(
       std::string_view case_id) override;
   [[nodiscard]] Status commit(const engine::BatchCommit& batch) override;
+  // Builds the batch's WriteBatch on the caller's thread, then writes it on
+  // another while the caller goes on (one batch in flight at a time). The
+  // read methods below see a batch once it is written: after
+  // wait_for_commits, or the next commit, or any load_*.
+  [[nodiscard]] Status commit_pipelined(const engine::BatchCommit& batch) override;
+  [[nodiscard]] Status wait_for_commits() override;
 
   // Opened cases, sorted by case_id (bytewise).
   [[nodiscard]] Result<std::vector<CaseView>> list_cases() const;
   // One opened case; nullopt when the case is unknown or never opened.
-  [[nodiscard]] Result<std::optional<engine::CaseSummary>> find_case(std::string_view case_id) const;
+  [[nodiscard]] Result<std::optional<engine::CaseSummary>> find_case(
+      std::string_view case_id) const;
   // Sorted by case_id, then by log position within the case; malformed
   // records without a case_id come first.
   [[nodiscard]] Result<std::vector<engine::RejectionRecord>> list_rejections() const;
@@ -71,10 +96,19 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   // Every key and value in key order, for determinism tests and digests.
   [[nodiscard]] Status for_each_record(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const;
+  // The records whose key starts with `prefix` (all of them when empty), in
+  // key order, as a cursor over one snapshot.
+  [[nodiscard]] std::unique_ptr<RecordCursor> open_cursor(std::string_view prefix = {}) const;
 
  private:
   explicit RocksProjectionStore(std::unique_ptr<rocksdb::DB> db);
   std::unique_ptr<rocksdb::DB> db_;
+  // Global donor keys (and, in a store that was empty at open, case ids)
+  // this store has written, so that a commit writes each donor key once and
+  // load_case skips cases that cannot be there (rocksdb_store.cc).
+  std::unique_ptr<WrittenKeys> written_;
+  // The batch being written by commit_pipelined, if any.
+  std::unique_ptr<PendingWrite> pending_;
 };
 
 }  // namespace homeward::projections
