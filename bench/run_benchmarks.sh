@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks of Homeward with the real `homeward` CLI (see bench/README.md).
 #
-#   bench/run_benchmarks.sh BUILD_DIR [--events N] [--seed S] [--results DIR]
+#   bench/run_benchmarks.sh BUILD_DIR [--events N] [--cases C] [--donors D] [--seed S] [--results DIR] [--no-peers]
 #
-# Generates N events (default 1000000) with `homeward-bench gen`, then measures, on a fresh
-# data directory: (a) publish into the embedded log, (b) a full replay
-# `project --rebuild`, (c) `stats --json` over the result; and, in the same run, RocksDB's
-# own db_bench `fillseq` with the same number and size of records, WAL off and WAL on with a
-# sync per batch, as the baseline. Writes a Markdown table to bench/results/latest.md and a
-# dated copy (or to --results DIR). Any failing step stops the script with a message and exit
-# code 1.
+# Generates N events (default 10,000,000; C cases, default N / 100; D donor refs, default
+# N / 10) with `homeward-bench gen`, then measures, on a fresh data directory: (a) publish into
+# the embedded log, (b) a full replay `project --rebuild`, (c) `stats --json` over the result,
+# (d) one case's figures in-process (homeward-read-latency: p50/p99 of find_case); Kafka over
+# the dev broker (librdkafka's mock cluster): `publish --kafka` and `project --kafka`, against
+# kcat producing the same events to the same cluster; and, in the same run, RocksDB's own
+# db_bench (`fillseq` with the same number and size of records, WAL off and WAL on with a sync
+# per batch, then `readrandom`) as the baseline, and the PostgreSQL 15 peer
+# (bench/postgres_peer.sh: the same donation, refund and pledge events, the same figures by
+# SQL, checked equal). --no-peers skips Kafka and PostgreSQL (quick runs, CI smoke test).
+# Writes a Markdown table to bench/results/latest.md and a dated copy (or to --results DIR).
+# Any failing step stops the script with a message and exit code 1.
 set -euo pipefail
 
 die() {
@@ -25,13 +30,19 @@ usage() {
 (($# >= 1)) || usage
 BUILD_DIR=$1
 shift
-EVENTS=1000000
+EVENTS=10000000
+CASES=""
+DONORS=""
 SEED=1
 RESULTS_DIR=""
+PEERS=1
 while (($#)); do
   case "$1" in
     --events) (($# >= 2)) || usage; EVENTS=$2; shift 2 ;;
     --seed) (($# >= 2)) || usage; SEED=$2; shift 2 ;;
+    --cases) (($# >= 2)) || usage; CASES=$2; shift 2 ;;
+    --donors) (($# >= 2)) || usage; DONORS=$2; shift 2 ;;
+    --no-peers) PEERS=0; shift ;;
     --results) (($# >= 2)) || usage; RESULTS_DIR=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "run_benchmarks: unknown argument $1" >&2; usage ;;
@@ -39,6 +50,11 @@ while (($#)); do
 done
 [[ $EVENTS =~ ^[1-9][0-9]*$ ]] || die "--events must be a positive integer, not '$EVENTS'"
 [[ $SEED =~ ^[0-9]+$ ]] || die "--seed must be a non-negative integer, not '$SEED'"
+# The issue's shape: 10M events over 100k cases and 1M donors.
+CASES=${CASES:-$((EVENTS / 100 > 0 ? EVENTS / 100 : 1))}
+DONORS=${DONORS:-$((EVENTS / 10 > 0 ? EVENTS / 10 : 1))}
+[[ $CASES =~ ^[1-9][0-9]*$ ]] || die "--cases must be a positive integer, not '$CASES'"
+[[ $DONORS =~ ^[1-9][0-9]*$ ]] || die "--donors must be a positive integer, not '$DONORS'"
 
 SCRIPT_DIR=$(cd "$(dirname "$0")" && pwd)
 readonly SCRIPT_DIR
@@ -46,10 +62,12 @@ RESULTS_DIR=${RESULTS_DIR:-$SCRIPT_DIR/results}
 readonly RESULTS_DIR
 readonly HOMEWARD="$BUILD_DIR/homeward"
 readonly GENERATOR="$BUILD_DIR/homeward-bench"
+readonly READ_LATENCY="$BUILD_DIR/homeward-read-latency"
 readonly DB_BENCH="${DB_BENCH:-/usr/bin/db_bench}"
 readonly TIME=/usr/bin/time
 [[ -x $HOMEWARD ]] || die "$HOMEWARD not found: build first (./run build)"
 [[ -x $GENERATOR ]] || die "$GENERATOR not found: build first (./run build)"
+[[ -x $READ_LATENCY ]] || die "$READ_LATENCY not found: build first (./run build)"
 [[ -x $DB_BENCH ]] || die "$DB_BENCH not found: install rocksdb-tools"
 [[ -x $TIME ]] || die "$TIME not found: install the 'time' package (peak RSS comes from it)"
 command -v jq >/dev/null || command -v python3 >/dev/null \
@@ -57,7 +75,13 @@ command -v jq >/dev/null || command -v python3 >/dev/null \
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/homeward-bench.XXXXXX")
 readonly WORK
-trap 'rm -rf "$WORK"' EXIT
+BROKER_PID=""
+cleanup() {
+  # The dev broker is the only process this script leaves running in the background.
+  if [[ -n $BROKER_PID ]]; then kill "$BROKER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # run_timed NAME COMMAND...: runs COMMAND under /usr/bin/time -v with its output in
 # $WORK/NAME.{out,err}; sets SECONDS_TAKEN (wall clock from date +%s.%N), CPU_SECONDS (user +
@@ -104,6 +128,17 @@ PY
 }
 
 # db_bench's "fillseq : 1.234 micros/op 810372 ops/sec; ..." line -> ops/sec.
+# db_bench's "readrandom : ..." line -> ops/sec and its "Percentiles: P50: a ... P99: b" line
+# (microseconds) -> P50 and P99; sets READ_OPS, READ_P50_US, READ_P99_US.
+db_bench_reads() {
+  READ_OPS=$(awk '/^readrandom/ { for (i = 1; i <= NF; ++i) if ($i == "ops/sec;" || $i == "ops/sec") print $(i - 1) }' "$1")
+  [[ $READ_OPS =~ ^[0-9.]+$ ]] || die "cannot read ops/sec from db_bench output $1"
+  READ_OPS=$(printf "%.0f" "$READ_OPS")
+  READ_P50_US=$(awk '/^Percentiles:/ { for (i = 1; i <= NF; ++i) if ($i == "P50:") { print $(i + 1); exit } }' "$1")
+  READ_P99_US=$(awk '/^Percentiles:/ { for (i = 1; i <= NF; ++i) if ($i == "P99:") { print $(i + 1); exit } }' "$1")
+  [[ -n $READ_P50_US && -n $READ_P99_US ]] || die "cannot read percentiles from db_bench output $1"
+}
+
 db_bench_ops() {
   local ops
   ops=$(awk '/^fillseq/ { for (i = 1; i <= NF; ++i) if ($i == "ops/sec;" || $i == "ops/sec") print $(i - 1) }' "$1")
@@ -117,7 +152,8 @@ LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- generate ------------------------------------------------------------------------------
 EVENTS_FILE="$WORK/events.ndjson"
-run_timed generate "$GENERATOR" gen --events "$EVENTS" --seed "$SEED" --out "$EVENTS_FILE"
+run_timed generate "$GENERATOR" gen --events "$EVENTS" --cases "$CASES" --donors "$DONORS" \
+  --seed "$SEED" --out "$EVENTS_FILE"
 GEN_SECONDS=$SECONDS_TAKEN
 LINES=$(wc -l <"$EVENTS_FILE")
 ((LINES == EVENTS)) || die "the generator wrote $LINES lines, not $EVENTS"
@@ -163,6 +199,15 @@ dir_bytes() { if [[ -d $1 ]]; then du -sb "$1" | cut -f1; else echo 0; fi; }
 LOG_BYTES=$(dir_bytes "$DATA/log")
 PROJ_BYTES=$(dir_bytes "$DATA/projections")
 
+# --- (d) one case's figures in-process ------------------------------------------------------
+run_timed read_latency "$READ_LATENCY" --store "$DATA/projections" --samples 100000 --seed "$SEED"
+LAT_JSON="$WORK/read_latency.out"
+CASE_P50_NS=$(json_get "$LAT_JSON" .p50_ns) || die "homeward-read-latency printed no p50_ns"
+CASE_P99_NS=$(json_get "$LAT_JSON" .p99_ns) || die "homeward-read-latency printed no p99_ns"
+IMPACT_MS=$(json_get "$LAT_JSON" .impact_report_ms) || die "homeward-read-latency printed no impact_report_ms"
+LAT_CASES=$(json_get "$LAT_JSON" .cases) || die "homeward-read-latency printed no cases"
+us() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1000 }'; }
+
 # --- baseline: RocksDB db_bench fillseq, same record count and size -------------------------
 DB_COMMON=(--benchmarks=fillseq --num="$EVENTS" --batch_size=1000 --key_size=8
   --value_size="$MEAN_WIRE" --threads=1 --histogram=0)
@@ -174,6 +219,70 @@ run_timed dbbench_sync "$DB_BENCH" "${DB_COMMON[@]}" --db="$WORK/dbbench-sync" -
 SYNC_RATE=$(db_bench_ops "$WORK/dbbench_sync.out")
 SYNC_SECONDS=$SECONDS_TAKEN
 SYNC_CPU=$CPU_SECONDS
+# Random point reads of the same keys, on the WAL-off database just written: RocksDB's floor
+# for one lookup, beside one case's figures (a lookup plus decoding a summary).
+READS=$((EVENTS < 1000000 ? EVENTS : 1000000))
+run_timed dbbench_read "$DB_BENCH" --benchmarks=readrandom --use_existing_db=1 --num="$EVENTS" \
+  --reads="$READS" --key_size=8 --value_size="$MEAN_WIRE" --threads=1 --histogram=1 \
+  --db="$WORK/dbbench-nowal"
+db_bench_reads "$WORK/dbbench_read.out"
+
+# --- Kafka over the dev broker, against kcat -----------------------------------------------
+KAFKA_MEASURED=0
+KAFKA_NOTE="not measured: --no-peers"
+if ((PEERS)); then
+  if ! "$HOMEWARD" dev-broker --help >/dev/null 2>&1; then
+    KAFKA_NOTE="not measured: this homeward has no dev-broker command"
+  elif ! command -v kcat >/dev/null; then
+    KAFKA_NOTE="not measured: kcat is not installed"
+  else
+    TOPIC=homeward.bench
+    # librdkafka's mock cluster keeps at most 5 MiB per partition and silently drops the
+    # oldest records beyond it. Records are keyed by case_id, and the hottest case of the
+    # Zipf skew alone overflows one partition past a few hundred thousand events, so Kafka
+    # is measured on the stream's first KAFKA_EVENTS events, over 16 partitions.
+    KAFKA_EVENTS=$((EVENTS < 100000 ? EVENTS : 100000))
+    PARTITIONS=16
+    head -n "$KAFKA_EVENTS" "$EVENTS_FILE" >"$WORK/kafka.ndjson"
+    "$HOMEWARD" --topic "$TOPIC" dev-broker --partitions "$PARTITIONS" >"$WORK/broker.out" 2>"$WORK/broker.err" &
+    BROKER_PID=$!
+    for _ in $(seq 300); do [[ -s $WORK/broker.out ]] && break; sleep 0.1; done
+    BROKER=$(head -n 1 "$WORK/broker.out")
+    [[ -n $BROKER ]] || { cat "$WORK/broker.err" >&2; die "the dev broker printed no address"; }
+    run_timed kafka_publish "$HOMEWARD" --kafka "$BROKER" --topic "$TOPIC" --data "$WORK/kafka-data" \
+      publish "$WORK/kafka.ndjson"
+    KPUB_SECONDS=$SECONDS_TAKEN
+    KPUB_CPU=$CPU_SECONDS
+    KPUB_RATE=$(per_second "$KAFKA_EVENTS" "$KPUB_SECONDS")
+    run_timed kafka_project "$HOMEWARD" --kafka "$BROKER" --topic "$TOPIC" --data "$WORK/kafka-data" project
+    KPROJ_SECONDS=$SECONDS_TAKEN
+    KPROJ_CPU=$CPU_SECONDS
+    KPROJ_RATE=$(per_second "$KAFKA_EVENTS" "$KPROJ_SECONDS")
+    # kcat sends the same events, keyed by case_id like Homeward's records, as its input
+    # allows: one NDJSON line per message (FlatBuffers bytes may hold the delimiter).
+    awk '{ i = index($0, "\"case_id\":\""); k = substr($0, i + 11); print substr(k, 1, index(k, "\"") - 1) "\t" $0 }' \
+      "$WORK/kafka.ndjson" >"$WORK/kcat.in"
+    run_timed kcat kcat -P -b "$BROKER" -t "$TOPIC" -K $'\t' -l "$WORK/kcat.in"
+    KCAT_SECONDS=$SECONDS_TAKEN
+    KCAT_CPU=$CPU_SECONDS
+    KCAT_RATE=$(per_second "$KAFKA_EVENTS" "$KCAT_SECONDS")
+    kill "$BROKER_PID" 2>/dev/null || true
+    wait "$BROKER_PID" 2>/dev/null || true
+    BROKER_PID=""
+    KAFKA_MEASURED=1
+  fi
+fi
+
+# --- the PostgreSQL 15 peer -------------------------------------------------------------------
+PEER_MEASURED=0
+if ((PEERS)); then
+  echo "run_benchmarks: postgres peer: $SCRIPT_DIR/postgres_peer.sh" >&2
+  "$SCRIPT_DIR/postgres_peer.sh" "$EVENTS_FILE" "$HOMEWARD" "$WORK/peer" >"$WORK/peer.env" 2>"$WORK/peer.err" \
+    || { tail -n 20 "$WORK/peer.err" >&2; die "the PostgreSQL peer failed (see above)"; }
+  # shellcheck disable=SC1091
+  source "$WORK/peer.env"
+  PEER_MEASURED=1
+fi
 
 # --- report --------------------------------------------------------------------------------
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -188,7 +297,7 @@ REPORT="$WORK/report.md"
 cat >"$REPORT" <<EOF
 # Homeward end-to-end benchmarks
 
-Run $STAMP, commit \`$COMMIT\`, $(thousands "$EVENTS") events (\`homeward-bench gen --seed $SEED\`).
+Run $STAMP, commit \`$COMMIT\`, $(thousands "$EVENTS") events over $(thousands "$CASES") cases and $(thousands "$DONORS") donor refs (\`homeward-bench gen --seed $SEED\`).
 What each figure means: bench/README.md.
 
 ## Machine
@@ -235,6 +344,79 @@ What each figure means: bench/README.md.
 | publish events/s ÷ db_bench WAL off records/s | $(ratio "$PUBLISH_RATE" "$NOWAL_RATE") |
 | replay events/s ÷ db_bench WAL off records/s | $(ratio "$REPLAY_RATE" "$NOWAL_RATE") |
 EOF
+
+# --- reads, Kafka, the PostgreSQL peer and the issue's targets ------------------------------
+verdict() { if (($1)); then echo "met"; else echo "**missed**"; fi; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 >= b + 0) ? 1 : 0 }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 < b + 0) ? 1 : 0 }'; }
+cat >>"$REPORT" <<EOF
+
+## Reads
+
+| read | figure |
+| --- | ---: |
+| one case's figures in-process (\`find_case\`, 100,000 random ids of $(thousands "$LAT_CASES") cases): p50 | $(us "$CASE_P50_NS") µs |
+| the same: p99 | $(us "$CASE_P99_NS") µs |
+| impact report over every case, in-process | $IMPACT_MS ms |
+| \`homeward stats --json\` (process start to exit) | $STATS_SECONDS s |
+| db_bench \`readrandom\` on the WAL-off database: ops/s | $(thousands "$READ_OPS") |
+| db_bench \`readrandom\`: p50 / p99 | $READ_P50_US / $READ_P99_US µs |
+EOF
+if ((KAFKA_MEASURED)); then
+  cat >>"$REPORT" <<EOF
+
+## Kafka (librdkafka's mock cluster via \`homeward dev-broker\`, $PARTITIONS partitions, on this machine)
+
+The stream's first $(thousands "$KAFKA_EVENTS") events: the mock cluster keeps at most 5 MiB per partition.
+
+| step | wall s | CPU s | events/s |
+| --- | ---: | ---: | ---: |
+| \`homeward --kafka B publish FILE\` | $KPUB_SECONDS | $KPUB_CPU | $(thousands "$KPUB_RATE") |
+| \`homeward --kafka B project\` | $KPROJ_SECONDS | $KPROJ_CPU | $(thousands "$KPROJ_RATE") |
+| \`kcat -P\` of the same events (NDJSON lines keyed by case_id) | $KCAT_SECONDS | $KCAT_CPU | $(thousands "$KCAT_RATE") |
+EOF
+else
+  printf '\n## Kafka\n\n%s\n' "$KAFKA_NOTE" >>"$REPORT"
+fi
+if ((PEER_MEASURED)); then
+  PEER_SPEEDUP=$(ratio "$PEER_PG_TOTAL_S" "$PEER_HW_TOTAL_S")
+  cat >>"$REPORT" <<EOF
+
+## Peer: PostgreSQL 15, the same job by SQL (bench/postgres_peer.sh)
+
+$(thousands "$PEER_SUBSET_EVENTS") events (the CaseOpened, donation, refund and pledge lines), $(thousands "$PEER_CASES") cases; all $(thousands "$PEER_FIGURES_COMPARED") compared figures are identical.
+
+| | load s | figures s | total s |
+| --- | ---: | ---: | ---: |
+| Homeward: \`publish\`, then \`cases --json\` (projects, then prints every case) | $PEER_HW_PUBLISH_S | $PEER_HW_PROJECT_S | $PEER_HW_TOTAL_S |
+| PostgreSQL: COPY into jsonb, then the SPEC section 5 figures by SQL, exported as JSON | $PEER_PG_LOAD_S | $PEER_PG_SQL_S | $PEER_PG_TOTAL_S |
+| PostgreSQL total ÷ Homeward total | | | $PEER_SPEEDUP |
+EOF
+else
+  printf '\n## Peer: PostgreSQL 15\n\nnot measured: --no-peers\n' >>"$REPORT"
+fi
+{
+  echo
+  echo "## Targets of issue 4 (this run)"
+  echo
+  echo "| target | figure | baseline in this run | |"
+  echo "| --- | ---: | ---: | --- |"
+  echo "| replay ≥ 1,000,000 events/s | $(thousands "$REPLAY_RATE") events/s | | $(verdict "$(ge "$REPLAY_RATE" 1000000)") |"
+  echo "| replay ≥ 0.65 × db_bench fillseq WAL off | $(ratio "$REPLAY_RATE" "$NOWAL_RATE") × | $(thousands "$NOWAL_RATE") records/s | $(verdict "$(ge "$(ratio "$REPLAY_RATE" "$NOWAL_RATE")" 0.65)") |"
+  echo "| replay peak memory < 2 GiB | $REPLAY_RSS MiB | | $(verdict "$(lt "$REPLAY_RSS" 2048)") |"
+  echo "| durable publish ≥ 300,000 events/s | $(thousands "$PUBLISH_RATE") events/s | db_bench WAL on + sync $(thousands "$SYNC_RATE") records/s | $(verdict "$(ge "$PUBLISH_RATE" 300000)") |"
+  if ((KAFKA_MEASURED)); then
+    echo "| Kafka publish ≥ 0.9 × kcat | $(ratio "$KPUB_RATE" "$KCAT_RATE") × | kcat $(thousands "$KCAT_RATE") events/s | $(verdict "$(ge "$(ratio "$KPUB_RATE" "$KCAT_RATE")" 0.9)") |"
+  else
+    echo "| Kafka publish ≥ 0.9 × kcat | $KAFKA_NOTE | | |"
+  fi
+  echo "| one case p99 < 10 µs | $(us "$CASE_P99_NS") µs | db_bench readrandom p99 $READ_P99_US µs | $(verdict "$(lt "$CASE_P99_NS" 10000)") |"
+  if ((PEER_MEASURED)); then
+    echo "| ≥ 10 × faster than PostgreSQL, identical figures | $PEER_SPEEDUP × | PostgreSQL $PEER_PG_TOTAL_S s | $(verdict "$(ge "$PEER_SPEEDUP" 10)") |"
+  else
+    echo "| ≥ 10 × faster than PostgreSQL, identical figures | not measured: --no-peers | | |"
+  fi
+} >>"$REPORT"
 
 cp "$REPORT" "$RESULTS_DIR/latest.md"
 cp "$REPORT" "$RESULTS_DIR/$STAMP.md"
