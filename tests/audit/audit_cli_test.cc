@@ -8,30 +8,10 @@
 
 #include "connectors/cli/cli.h"
 #include "tests/audit/audit_test_support.h"
+#include "tests/support/cli_runner.h"
 
 namespace homeward::testing {
 namespace {
-
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_homeward(std::vector<std::string> args) {
-  args.insert(args.begin(), "homeward");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::istringstream in;
-  std::ostringstream out;
-  std::ostringstream err;
-  CliRun run;
-  run.code = connectors::run_cli(static_cast<int>(argv.size()), argv.data(),
-                                 connectors::CliStreams{in, out, err, false});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
 
 constexpr const char* kScenario =
     R"({"type":"CaseOpened","event_id":"e1","occurred_at":"2015-06-01T08:00:00Z","case_id":"case-xf","currency":"USD","budget":[{"category":"repatriation","amount":"400.00"},{"category":"livelihood","amount":"1100.00"}]}

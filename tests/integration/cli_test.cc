@@ -22,6 +22,7 @@
 
 #include "connectors/embedded_log/embedded_log.h"
 #include "engine/event_log.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward {
@@ -29,26 +30,8 @@ namespace {
 
 using nlohmann::json;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_homeward(std::vector<std::string> args, const std::string& standard_input = "") {
-  args.insert(args.begin(), "homeward");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::istringstream in(standard_input);
-  std::ostringstream out;
-  std::ostringstream err;
-  CliRun run;
-  run.code = connectors::run_cli(static_cast<int>(argv.size()), argv.data(),
-                                 connectors::CliStreams{in, out, err, false});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
+using testing::CliRun;
+using testing::run_homeward;
 
 // The ledger scenario. Line numbers (1-based) matter: refusals name them.
 // Offsets in the log count only appended lines, from 0.

@@ -27,6 +27,7 @@
 #include "connectors/cli/cli.h"
 #include "tests/kafka/support/ledger_runs.h"
 #include "tests/kafka/support/mock_kafka_cluster.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward::connectors {
@@ -37,25 +38,8 @@ using testing::Documents;
 using testing::MockKafkaCluster;
 using testing::TempDir;
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_homeward(std::vector<std::string> args, const std::string& standard_input = "") {
-  args.insert(args.begin(), "homeward");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::istringstream in(standard_input);
-  std::ostringstream out;
-  std::ostringstream err;
-  CliRun run;
-  run.code = run_cli(static_cast<int>(argv.size()), argv.data(), CliStreams{in, out, err, false});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
+using testing::CliRun;
+using testing::run_homeward;
 
 // A child process running the homeward binary; killed (SIGKILL) and reaped
 // by the destructor if the test did not end it.

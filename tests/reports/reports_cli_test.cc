@@ -15,33 +15,13 @@
 #include "connectors/cli/cli.h"
 #include "events/ndjson.h"
 #include "events/timestamp.h"
+#include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward::testing {
 namespace {
 
 using nlohmann::json;
-
-struct CliRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-CliRun run_homeward(std::vector<std::string> args, const std::string& standard_input = "") {
-  args.insert(args.begin(), "homeward");
-  std::vector<const char*> argv;
-  for (const std::string& arg : args) argv.push_back(arg.c_str());
-  std::istringstream in(standard_input);
-  std::ostringstream out;
-  std::ostringstream err;
-  CliRun run;
-  run.code = connectors::run_cli(static_cast<int>(argv.size()), argv.data(),
-                                 connectors::CliStreams{in, out, err, false});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
-}
 
 std::vector<std::string> pilot_lines() {
   std::ifstream in(HOMEWARD_DEMO_PILOT_FILE);
