@@ -39,7 +39,7 @@ struct CaseSummary {
   bool opened = false;  // a CaseOpened was applied; false: only rejected events seen
   Currency currency;
   MinorUnits goal;
-  bool has_budget = false;                      // the latest goal came with a budget
+  bool has_budget = false;                           // the latest goal came with a budget
   std::array<MinorUnits, kCategoryCount> planned{};  // latest budget; zero where absent
   std::array<MinorUnits, kCategoryCount> disbursed_by_category{};
   MinorUnits received;

@@ -56,8 +56,8 @@ class EventLogReader {
 };
 
 struct AppendRequest {
-  std::string key;    // case_id
-  std::string value;  // encoded event
+  std::string key;                                          // case_id
+  std::string value;                                        // encoded event
   events::EventType type = events::EventType::kCaseOpened;  // for headers
 };
 

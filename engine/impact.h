@@ -51,7 +51,7 @@ struct ImpactReport {
   int64_t cases_ever_fully_funded = 0;
   int64_t donations = 0;
   int64_t refunds = 0;
-  int64_t donors = 0;  // distinct donor_ref over all cases
+  int64_t donors = 0;                                 // distinct donor_ref over all cases
   std::map<std::string, CurrencyTotals> by_currency;  // every currency a case uses
   std::optional<int64_t> median_seconds_to_fully_funded;
   ProjectionTotals events;

@@ -26,8 +26,8 @@ struct PublishOptions {
 };
 
 struct Refusal {
-  int64_t line = 0;    // 1-based line number in the input
-  std::string field;   // empty when the line as a whole is at fault
+  int64_t line = 0;   // 1-based line number in the input
+  std::string field;  // empty when the line as a whole is at fault
   std::string reason;
 };
 

@@ -10,8 +10,8 @@ namespace homeward::detail {
                                int line);
 }  // namespace homeward::detail
 
-#define HOMEWARD_CHECK(condition, message)                                          \
-  do {                                                                              \
-    if (!(condition)) [[unlikely]]                                                  \
+#define HOMEWARD_CHECK(condition, message)                                         \
+  do {                                                                             \
+    if (!(condition)) [[unlikely]]                                                 \
       ::homeward::detail::check_failed(#condition, (message), __FILE__, __LINE__); \
   } while (false)

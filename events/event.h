@@ -138,9 +138,9 @@ struct FundsDisbursed {
 };
 
 // Alternative i is the body of EventType(i).
-using EventBody = std::variant<CaseOpened, CaseGoalChanged, CaseClosed, DonationReceived,
-                               PledgeMade, PledgeFulfilled, PledgeCancelled, RefundIssued,
-                               FundsDisbursed>;
+using EventBody =
+    std::variant<CaseOpened, CaseGoalChanged, CaseClosed, DonationReceived, PledgeMade,
+                 PledgeFulfilled, PledgeCancelled, RefundIssued, FundsDisbursed>;
 
 struct Event {
   std::string event_id;
