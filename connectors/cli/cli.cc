@@ -52,7 +52,7 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   app.footer(
       "Data: --data DIR holds DIR/log (the embedded event log, the truth) and DIR/projections "
       "(derived, rebuildable).\nExit codes: 0 ok, 1 error, 2 usage error, 3 publish refused "
-      "some lines or export skipped malformed records.");
+      "some lines or export skipped malformed records, 4 an audit check failed.");
   app.add_option("--data", options.data_dir, "Data directory: DIR/log and DIR/projections")
       ->capture_default_str();
   app.add_flag("-q,--quiet", options.quiet, "No progress line");
