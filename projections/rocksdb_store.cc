@@ -67,9 +67,25 @@ Status put(rocksdb::WriteBatch& batch, std::string_view key, std::string_view va
   return {};
 }
 
+// Puts the records of `records` that `dirty` names, each under
+// prefix + case_id + id. Every dirty name must be in the ledger (an invariant
+// of the rules, checked here because writing a half record would be worse).
+template <typename Records, typename Encode>
+Status put_dirty(rocksdb::WriteBatch& batch, char prefix, const std::string& case_id,
+                 const std::unordered_set<std::string>& dirty, const Records& records,
+                 Encode encode, const char* what) {
+  for (const std::string& id : dirty) {
+    const auto it = records.find(id);
+    HOMEWARD_CHECK(it != records.end(), what);
+    if (auto s = put(batch, case_record_key(prefix, case_id, id), encode(it->second)); !s) {
+      return s;
+    }
+  }
+  return {};
+}
+
 // Adds one touched case: its summary and exactly the records its `dirty`
-// sets name. Every dirty name must be in the ledger (an invariant of the
-// rules, checked here because writing a half record would be worse).
+// sets name.
 Status add_case(rocksdb::WriteBatch& batch, const engine::CaseLedger& ledger) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -78,32 +94,23 @@ Status add_case(rocksdb::WriteBatch& batch, const engine::CaseLedger& ledger) {
   const std::string& case_id = ledger.case_id;
   if (auto s = put(batch, case_key(case_id), encode_summary(ledger.summary)); !s) return s;
 
-  for (const std::string& event_id : ledger.dirty.handled_events) {
-    auto it = ledger.handled_events.find(event_id);
-    HOMEWARD_CHECK(it != ledger.handled_events.end(), "a dirty event id is not in its ledger");
-    if (auto s = put(batch, case_record_key(kHandledEventPrefix, case_id, event_id),
-                     encode_fingerprint(it->second));
-        !s)
-      return s;
-  }
-  for (const std::string& donation_id : ledger.dirty.donations) {
-    auto it = ledger.donations.find(donation_id);
-    HOMEWARD_CHECK(it != ledger.donations.end(), "a dirty donation is not in its ledger");
-    if (auto s = put(batch, case_record_key(kDonationPrefix, case_id, donation_id),
-                     encode_donation(it->second));
-        !s)
-      return s;
-  }
+  if (auto s = put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events,
+                         ledger.handled_events, encode_fingerprint, "a dirty event id");
+      !s)
+    return s;
+  if (auto s = put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, ledger.donations,
+                         encode_donation, "a dirty donation");
+      !s)
+    return s;
+  if (auto s = put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, ledger.pledges,
+                         encode_pledge, "a dirty pledge");
+      !s)
+    return s;
   for (const std::string& pledge_id : ledger.dirty.pledges) {
-    auto it = ledger.pledges.find(pledge_id);
-    HOMEWARD_CHECK(it != ledger.pledges.end(), "a dirty pledge is not in its ledger");
-    if (auto s = put(batch, case_record_key(kPledgePrefix, case_id, pledge_id),
-                     encode_pledge(it->second));
-        !s)
-      return s;
     // A pledge's donor may never give (outstanding, cancelled): the donor
     // index must still lead to this case.
-    if (auto s = put(batch, donor_case_key(it->second.donor_ref, case_id), ""); !s) return s;
+    const std::string& donor_ref = ledger.pledges.at(pledge_id).donor_ref;
+    if (auto s = put(batch, donor_case_key(donor_ref, case_id), ""); !s) return s;
   }
   for (const std::string& donor_ref : ledger.dirty.donors) {
     HOMEWARD_CHECK(ledger.donors.contains(donor_ref), "a dirty donor is not in its ledger");
