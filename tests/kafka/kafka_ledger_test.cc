@@ -18,6 +18,7 @@
 #include <fmt/core.h>
 
 #include "connectors/kafka/kafka_log.h"
+#include "tests/kafka/support/kafka_clients.h"
 #include "tests/kafka/support/ledger_runs.h"
 #include "tests/kafka/support/mock_kafka_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -32,23 +33,8 @@ using testing::TempDir;
 
 constexpr int64_t kStreamEvents = 2000;
 
-std::unique_ptr<KafkaAppender> open_appender(const KafkaOptions& options) {
-  auto appender = KafkaAppender::open(options);
-  if (!appender) {
-    ADD_FAILURE() << appender.error().message;
-    return nullptr;
-  }
-  return std::move(*appender);
-}
-
-std::unique_ptr<KafkaReader> open_reader(const KafkaOptions& options) {
-  auto reader = KafkaReader::open(options);
-  if (!reader) {
-    ADD_FAILURE() << reader.error().message;
-    return nullptr;
-  }
-  return std::move(*reader);
-}
+using testing::open_appender;
+using testing::open_reader;
 
 // Small fetches and a small prefetch queue, so that a fault injected while
 // projecting meets a reader that still has fetching to do.

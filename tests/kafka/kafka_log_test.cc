@@ -15,6 +15,7 @@
 
 #include "events/codec.h"
 #include "events/event.h"
+#include "tests/kafka/support/kafka_clients.h"
 #include "tests/kafka/support/mock_kafka_cluster.h"
 
 namespace homeward::connectors {
@@ -30,23 +31,8 @@ using testing::read_records;
 
 constexpr milliseconds kReadDeadline{20'000};
 
-std::unique_ptr<KafkaAppender> open_appender(const KafkaOptions& options) {
-  auto appender = KafkaAppender::open(options);
-  if (!appender) {
-    ADD_FAILURE() << appender.error().message;
-    return nullptr;
-  }
-  return std::move(*appender);
-}
-
-std::unique_ptr<KafkaReader> open_reader(const KafkaOptions& options) {
-  auto reader = KafkaReader::open(options);
-  if (!reader) {
-    ADD_FAILURE() << reader.error().message;
-    return nullptr;
-  }
-  return std::move(*reader);
-}
+using testing::open_appender;
+using testing::open_reader;
 
 // Every record must be appended; returns the positions in request order.
 std::vector<LogPosition> append_all(KafkaAppender& appender,
