@@ -13,9 +13,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "events/event.h"
 #include "events/fingerprint.h"
@@ -87,22 +88,24 @@ struct PledgeRecord {
   bool operator==(const PledgeRecord&) const = default;
 };
 
-// Keys changed since the last persist. Sets, because one batch may change a
-// record several times and the store writes it once.
+// Keys changed since the last persist, in the order they changed. Lists, not
+// sets: marking a record is then a push_back (ids are short enough to fit in
+// the string itself) instead of a hash insert, which made up a large share of
+// the fold (bench/README.md). A record changed twice in one batch is named
+// twice; the store writes it once, with its value at commit time.
 struct DirtyRecords {
   bool summary = false;
-  std::unordered_set<std::string> handled_events;
-  std::unordered_set<std::string> donations;
-  std::unordered_set<std::string> pledges;
-  std::unordered_set<std::string> donors;  // donors new to this case
+  std::vector<std::string> handled_events;
+  std::vector<std::string> donations;
+  std::vector<std::string> pledges;
+  std::vector<std::string> donors;  // donors new to this case (each named once)
 
   [[nodiscard]] bool empty() const {
     return !summary && handled_events.empty() && donations.empty() && pledges.empty() &&
            donors.empty();
   }
-  // Keeps the sets' bucket arrays: the projector clears every touched case
-  // after each commit, and freeing and regrowing them cost more than the
-  // inserts (bench/micro: BM_HandleEvent).
+  // Keeps the lists' capacity: the projector clears every touched case after
+  // each commit.
   void clear() {
     summary = false;
     handled_events.clear();
@@ -112,15 +115,20 @@ struct DirtyRecords {
   }
 };
 
+// The ledger's records are in open-addressing hash tables (Abseil's "Swiss
+// tables"): a replay does a few lookups and inserts per event into tables of
+// up to hundreds of thousands of ids, and node-based std::unordered_map paid a
+// cache miss and an allocation for each (bench/README.md). References into
+// them do not survive an insert into the same table.
 struct CaseLedger {
   std::string case_id;
   CaseSummary summary;
   // Every event id handled in this case (applied, duplicate or rejected),
   // with the fingerprint of the first event that carried it.
-  std::unordered_map<std::string, events::Fingerprint> handled_events;
-  std::unordered_map<std::string, DonationRecord> donations;  // by donation id
-  std::unordered_map<std::string, PledgeRecord> pledges;      // by pledge id
-  std::unordered_set<std::string> donors;                     // distinct donor_ref
+  absl::flat_hash_map<std::string, events::Fingerprint> handled_events;
+  absl::flat_hash_map<std::string, DonationRecord> donations;  // by donation id
+  absl::flat_hash_map<std::string, PledgeRecord> pledges;      // by pledge id
+  absl::flat_hash_set<std::string> donors;                     // distinct donor_ref
   DirtyRecords dirty;
 
   // Equality of content; `dirty` is bookkeeping and is ignored.

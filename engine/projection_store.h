@@ -32,15 +32,20 @@ using ChainHead = std::array<uint8_t, 32>;
 
 // Tamper localisation (docs/audit.md): the chain head alone says only that
 // something before a position differs. So the store also keeps, for every
-// record, the first 8 bytes of the chain head after it (one small key per
-// record, so that the store's bytes do not depend on batching). The audit
-// compares these with its replay and names the first record whose head
-// differs. A batch hands them over as runs of consecutive offsets of one
-// partition (split at multiples of kChainWindowRecords, the interval of the
-// full heads that report.json lists).
+// record, the first 8 bytes of the chain head after it; the audit compares
+// these with its replay and names the first record whose head differs. They
+// are kept in segments of consecutive records of one partition that never
+// cross a multiple of kChainWindowRecords (the interval of the full heads that
+// report.json lists): one store record per 1,024 records, not one per record,
+// which cost a fifth of a replay's writes. Each commit rewrites the segments
+// its records extend, whole, so that a segment's final bytes, like the rest of
+// the store, do not depend on how the log was split into batches.
 inline constexpr int64_t kChainWindowRecords = 1024;
 inline constexpr size_t kChainHeadPrefixBytes = 8;
 
+// A segment starts at a multiple of kChainWindowRecords, or at the first
+// record after a gap in the partition's offsets (Kafka's transaction markers,
+// or where projection began).
 struct ChainSegment {
   Partition partition;
   Offset first_offset;
@@ -93,7 +98,8 @@ struct BatchCommit {
   std::vector<RejectionRecord> rejections;
   ProjectionTotals totals;  // the totals after this batch (not a delta)
   Checkpoints checkpoints;  // every partition's position after this batch
-  // The chain index of the records of this batch (see ChainSegment).
+  // The chain index segments this batch's records extended, each whole
+  // (every head prefix it holds so far; see ChainSegment).
   std::vector<ChainSegment> chain_segments;
   // This batch's decoded events, in log order (see HistoryRecord); empty when
   // the projector keeps no history.
@@ -113,6 +119,12 @@ class ProjectionStore {
   // The case as of the last commit (dirty empty), or nullopt when no event of
   // this case_id was ever committed.
   [[nodiscard]] virtual Result<std::optional<CaseLedger>> load_case(std::string_view case_id) = 0;
+  // The chain index segment that ends just before `next_offset` of
+  // `partition`, when the record at next_offset would extend it (same window,
+  // no gap): the projector keeps filling it after a restart. An empty segment
+  // otherwise.
+  [[nodiscard]] virtual Result<ChainSegment> load_open_chain_segment(Partition partition,
+                                                                     Offset next_offset) = 0;
   // All of it or nothing.
   [[nodiscard]] virtual Status commit(const BatchCommit& batch) = 0;
 

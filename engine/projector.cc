@@ -10,7 +10,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <unordered_set>
+#include <future>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,12 @@ Status Projector::start() {
   if (!checkpoints) return std::unexpected(std::move(checkpoints.error()));
   auto totals = store_.load_totals();
   if (!totals) return std::unexpected(std::move(totals.error()));
+  // A restart mid-window keeps filling the chain index segment it left.
+  for (const auto& [partition, checkpoint] : *checkpoints) {
+    auto segment = store_.load_open_chain_segment(partition, checkpoint.next_offset);
+    if (!segment) return std::unexpected(std::move(segment.error()));
+    chain_index_.resume(std::move(*segment));
+  }
   checkpoints_ = std::move(*checkpoints);
   totals_ = *totals;
   started_ = true;
@@ -137,11 +144,32 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
 
   CatchUpReport report;
   RecordBatch batch;
+  // The next batch is read on another thread while this one is folded (the
+  // log's read, decompression and copies were a sixth of a replay's folding
+  // thread). The reader is still used by one thread at a time: this one
+  // waits for the prefetch before it reads again or returns. Declared before
+  // `prefetch`, whose destructor waits for the read that fills it.
+  RecordBatch prefetched;
+  std::future<Status> prefetch;
+  auto start_prefetch = [&] {
+    try {
+      prefetch = std::async(std::launch::async, [this, &prefetched] {
+        return log_.read(options_.batch_events_max, options_.read_wait, prefetched);
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: the next read happens on this thread instead.
+    }
+  };
   int empty_reads = 0;
   while (lag(*target, checkpoints_) > 0) {
-    if (auto read = log_.read(options_.batch_events_max, options_.read_wait, batch); !read) {
-      return std::unexpected(std::move(read.error()));
+    Status read;
+    if (prefetch.valid()) {
+      read = prefetch.get();
+      std::swap(batch, prefetched);
+    } else {
+      read = log_.read(options_.batch_events_max, options_.read_wait, batch);
     }
+    if (!read) return std::unexpected(std::move(read.error()));
     if (batch.records.empty()) {
       if (++empty_reads >= kMaxConsecutiveEmptyReads) {
         return make_error(ErrorCode::kUnavailable,
@@ -152,6 +180,11 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
       continue;
     }
     empty_reads = 0;
+    // Only when records remain beyond this batch: a read past the end would
+    // wait for new records (read_wait) for nothing.
+    if (lag(*target, checkpoints_) > static_cast<int64_t>(batch.records.size())) {
+      start_prefetch();
+    }
     auto projected = project_batch(batch);
     if (!projected) return std::unexpected(std::move(projected.error()));
     if (*projected == 0) continue;
@@ -159,6 +192,11 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
     ++report.batches_committed;
     if (progress) progress(ProjectionProgress{report.events_read, lag(*target, checkpoints_)});
   }
+  // A prefetch still running here reads past the target (the estimate above
+  // counted records beyond it): its records are not projected, and its
+  // outcome is not this catch-up's, since the next catch_up seeks back to the
+  // stored positions, reads those records again and reports any failure then.
+  if (prefetch.valid()) prefetch.wait();
   if (auto written = store_.wait_for_commits(); !written) {
     return std::unexpected(std::move(written.error()));
   }
@@ -168,8 +206,6 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
 
 Result<int64_t> Projector::project_batch(RecordBatch& batch) {
   std::vector<CaseLedger*> touched;  // in order of first touch, for a deterministic commit
-  std::unordered_set<CaseLedger*> touched_set;
-  CaseLedger* last_touched = nullptr;
   std::vector<RejectionRecord> rejections;
   std::vector<HistoryRecord> history;
   int64_t projected = 0;
@@ -211,14 +247,12 @@ Result<int64_t> Projector::project_batch(RecordBatch& batch) {
     auto ledger = find_or_load_case(event->case_id);
     if (!ledger) return std::unexpected(std::move(ledger.error()));
     CaseLedger& the_case = **ledger;
+    // Every handled event marks its case's summary dirty, and every case's
+    // dirty records are cleared after each commit: a case with nothing dirty
+    // is touched for the first time in this batch.
+    if (the_case.dirty.empty()) touched.push_back(&the_case);
     const Outcome outcome = handle_event(the_case, *event);
     totals_.count(outcome);
-    // Consecutive events of one case are common; the set keeps the check
-    // constant-time when they are not.
-    if (&the_case != last_touched && touched_set.insert(&the_case).second) {
-      touched.push_back(&the_case);
-    }
-    last_touched = &the_case;
     if (outcome.disposition == Disposition::kRejected) {
       RejectionRecord& rejection = rejections.emplace_back();
       rejection.case_id = event->case_id;

@@ -9,12 +9,12 @@
 // one resumes exactly at the last commit. Not thread-safe.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 
 #include "engine/case_ledger.h"
 #include "engine/chain_index.h"
@@ -38,7 +38,7 @@ class ProjectionObserver {
 };
 
 struct ProjectorOptions {
-  size_t batch_events_max = 20'000;
+  size_t batch_events_max = 100'000;
   std::chrono::milliseconds read_wait{100};
   // Write every decoded event to its case's history (BatchCommit::history),
   // which `--as-of` queries and donor statements read (about a quarter more
@@ -86,7 +86,8 @@ class Projector {
   // The per-record chain index of the batch being projected (chain_index.h).
   ChainIndexBuilder chain_index_;
   ProjectionTotals totals_;
-  std::unordered_map<std::string, std::unique_ptr<CaseLedger>> cases_;
+  // Ledgers by case_id; unique_ptr: the touched lists keep pointers to them.
+  absl::flat_hash_map<std::string, std::unique_ptr<CaseLedger>> cases_;
 };
 
 // The next chain head after reading `value` at `offset` (see ChainHead).

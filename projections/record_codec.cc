@@ -258,11 +258,22 @@ Result<Partition> checkpoint_partition(std::string_view key) {
   return Partition(static_cast<int32_t>(v));
 }
 
-std::string chain_record_key(Partition partition, Offset offset) {
+std::string chain_record_key(Partition partition, Offset first_offset) {
   std::string key(kChainIndexPrefix);
   put_be32(key, static_cast<uint32_t>(partition.value()));
-  put_be64(key, static_cast<uint64_t>(offset.value()));
+  put_be64(key, static_cast<uint64_t>(first_offset.value()));
   return key;
+}
+
+Result<Offset> chain_record_offset(std::string_view key) {
+  if (!key.starts_with(kChainIndexPrefix) || key.size() != kChainIndexPrefix.size() + 12) {
+    return make_error(ErrorCode::kCorruption, "a chain index key of the wrong shape");
+  }
+  uint64_t v = 0;
+  for (size_t i = kChainIndexPrefix.size() + 4; i < key.size(); ++i) {
+    v = (v << 8) | static_cast<uint8_t>(key[i]);
+  }
+  return Offset(static_cast<int64_t>(v));
 }
 
 std::string prefix_upper_bound(std::string_view prefix) {

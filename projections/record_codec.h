@@ -10,7 +10,9 @@
 //   e <case_id> \0 <event_id>            -> the 16 raw bytes of the event's fingerprint
 //   g <donor_ref>                        -> empty (a donor of some applied donation)
 //   h <case_id> \0 <partition u32 BE> <offset u64 BE> -> the event's bytes (case history)
-//   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes: the chain head after that record
+//   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes per record: the prefixes of the
+//                                           chain heads after the consecutive records from
+//                                           that offset, within one window of 1,024 offsets
 //   m/format                             -> u32 store format version
 //   m/history-off                        -> empty (some batch came without case history)
 //   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
@@ -48,8 +50,10 @@ namespace homeward::projections {
 // Bumped when the key layout or a value encoding changes incompatibly; the
 // store refuses to open another version (rebuild it from the log).
 // Format 2 added the chain index (m/chain/); format 3 the case history (h)
-// and the donor index (x) of projections/read_models/.
-inline constexpr uint32_t kStoreFormatVersion = 3;
+// and the donor index (x) of projections/read_models/; format 4 dropped the
+// per-case donor records (o), which the donation records already imply, and
+// keeps the chain index in segments of up to 1,024 records (one key each).
+inline constexpr uint32_t kStoreFormatVersion = 4;
 // The version byte at the start of every encoded value.
 inline constexpr uint8_t kValueVersion = 1;
 
@@ -57,7 +61,6 @@ inline constexpr char kCasePrefix = 'c';
 inline constexpr char kDonationPrefix = 'd';
 inline constexpr char kHandledEventPrefix = 'e';
 inline constexpr char kGlobalDonorPrefix = 'g';
-inline constexpr char kCaseDonorPrefix = 'o';
 inline constexpr char kPledgePrefix = 'p';
 inline constexpr char kRejectionPrefix = 'r';
 inline constexpr char kHistoryPrefix = 'h';
@@ -92,9 +95,12 @@ struct LogPositionKey {
 [[nodiscard]] std::string donor_case_key(std::string_view donor_ref, std::string_view case_id);
 [[nodiscard]] std::string checkpoint_key(Partition partition);
 [[nodiscard]] Result<Partition> checkpoint_partition(std::string_view key);
-// The chain index entry of one record (see ChainSegment); big endian, so that
-// one partition's entries sort in offset order.
-[[nodiscard]] std::string chain_record_key(Partition partition, Offset offset);
+// The chain index segment of a partition that starts at `first_offset` (see
+// ChainSegment); big endian, so that one partition's segments sort in offset
+// order.
+[[nodiscard]] std::string chain_record_key(Partition partition, Offset first_offset);
+// The first offset in a chain_record_key; kCorruption for another key.
+[[nodiscard]] Result<Offset> chain_record_offset(std::string_view key);
 // The smallest key greater than every key that starts with `prefix`, for
 // iterate_upper_bound. `prefix` must not be all 0xff bytes.
 [[nodiscard]] std::string prefix_upper_bound(std::string_view prefix);

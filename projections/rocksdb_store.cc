@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <future>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -19,107 +18,84 @@
 #include "events/identifier.h"
 #include "projections/record_codec.h"
 #include "projections/store_internal.h"
+#include "projections/store_writer.h"
 
 namespace homeward::projections {
 
-// What this store has written, so that commits and load_case can skip work
-// (see SortedBatchBuilder). Heterogeneous lookup, so that a key's view needs
-// no copy to be looked up. Used by the committing thread only.
+// The case ids this store has been given, when it was empty at open (a new
+// store, a rebuild): load_case of any other id is then answered without
+// reading, so that a replay into an empty store skips five RocksDB lookups
+// for each of its cases. A case counts from the commit that hands it over,
+// written or not: for an id in the set load_case reads, which is always
+// right. Heterogeneous lookup, so that a view needs no copy. Used by the
+// committing thread only.
 struct WrittenKeys {
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
   };
-  using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
-  Set donors;  // global donor keys written
-  // When the store was empty at open (a new store, a rebuild), `cases` holds
-  // the id of every case record in it, so load_case of any other id is
-  // answered without reading: a replay into an empty store then skips five
-  // RocksDB lookups for each of its cases.
   bool knows_every_case = false;
-  Set cases;
-};
-
-// The batch that commit_pipelined handed to a writer thread, and the global
-// donor keys it writes (added to WrittenKeys once it is written).
-struct PendingWrite {
-  std::future<rocksdb::Status> write;
-  std::vector<std::string> donors;
-  std::vector<std::string> cases;
+  std::unordered_set<std::string, Hash, std::equal_to<>> cases;
 };
 
 namespace {
 
 constexpr size_t kWriteBufferBytes = 128 << 20;
 
-// The log is the truth and the store can be rebuilt from it, so the WAL is
-// off (DESIGN decision 2); atomic_flush keeps each WriteBatch whole on disk.
+// Writes outside the StoreWriter (the format record of a new store) follow
+// its rule: no WAL (DESIGN decision 2).
 rocksdb::WriteOptions write_options() {
   rocksdb::WriteOptions options;
   options.disableWAL = true;
   return options;
 }
 
-Status put(rocksdb::WriteBatch& batch, std::string_view key, std::string_view value) {
-  rocksdb::Status s =
-      batch.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
-  if (!s.ok()) return std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
-  return {};
+// Where the StoreWriter builds its SST files, inside the store's directory so
+// that RocksDB can link them in rather than copy them.
+std::filesystem::path commit_file_dir(const std::filesystem::path& store_dir) {
+  return store_dir / "commit-files";
 }
 
 // Puts the records of `records` that `dirty` names, each under
 // prefix + case_id + id. Every dirty name must be in the ledger (an invariant
 // of the rules, checked here because writing a half record would be worse).
 template <typename Records, typename Encode>
-Status put_dirty(rocksdb::WriteBatch& batch, char prefix, const std::string& case_id,
-                 const std::unordered_set<std::string>& dirty, const Records& records,
-                 Encode encode, const char* what) {
+void put_dirty(EncodedBatch& batch, char prefix, const std::string& case_id,
+               const std::vector<std::string>& dirty, const Records& records, Encode encode,
+               const char* what) {
   for (const std::string& id : dirty) {
     const auto it = records.find(id);
     HOMEWARD_CHECK(it != records.end(), what);
-    if (auto s = put(batch, case_record_key(prefix, case_id, id), encode(it->second)); !s) {
-      return s;
-    }
+    batch.put(case_record_key(prefix, case_id, id), encode(it->second));
   }
-  return {};
 }
 
 // Adds one touched case: its summary and exactly the records its `dirty`
 // sets name.
-Status add_case(rocksdb::WriteBatch& batch, const engine::CaseLedger& ledger) {
+Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("case id \"{}\" is not a valid identifier", ledger.case_id));
   }
   const std::string& case_id = ledger.case_id;
-  if (auto s = put(batch, case_key(case_id), encode_summary(ledger.summary)); !s) return s;
-
-  if (auto s = put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events,
-                         ledger.handled_events, encode_fingerprint, "a dirty event id");
-      !s)
-    return s;
-  if (auto s = put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, ledger.donations,
-                         encode_donation, "a dirty donation");
-      !s)
-    return s;
-  if (auto s = put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, ledger.pledges,
-                         encode_pledge, "a dirty pledge");
-      !s)
-    return s;
+  batch.put(case_key(case_id), encode_summary(ledger.summary));
+  put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events, ledger.handled_events,
+            encode_fingerprint, "a dirty event id");
+  put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, ledger.donations,
+            encode_donation, "a dirty donation");
+  put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, ledger.pledges, encode_pledge,
+            "a dirty pledge");
   for (const std::string& pledge_id : ledger.dirty.pledges) {
     // A pledge's donor may never give (outstanding, cancelled): the donor
     // index must still lead to this case.
-    const std::string& donor_ref = ledger.pledges.at(pledge_id).donor_ref;
-    if (auto s = put(batch, donor_case_key(donor_ref, case_id), ""); !s) return s;
+    batch.put(donor_case_key(ledger.pledges.at(pledge_id).donor_ref, case_id), "");
   }
   for (const std::string& donor_ref : ledger.dirty.donors) {
     HOMEWARD_CHECK(ledger.donors.contains(donor_ref), "a dirty donor is not in its ledger");
-    if (auto s = put(batch, case_record_key(kCaseDonorPrefix, case_id, donor_ref), ""); !s)
-      return s;
     // Rewriting a donor that another case already added is harmless: the key
-    // set, and so the distinct count, stays the same.
-    if (auto s = put(batch, global_donor_key(donor_ref), ""); !s) return s;
-    if (auto s = put(batch, donor_case_key(donor_ref, case_id), ""); !s) return s;
+    // set, and so the distinct count, stays the same (the writer skips it).
+    batch.put(global_donor_key(donor_ref), "");
+    batch.put(donor_case_key(donor_ref, case_id), "");
   }
   return {};
 }
@@ -136,74 +112,6 @@ Error with_case(std::string_view case_id, Error error) {
   error.message = fmt::format("case {}: {}", case_id, error.message);
   return error;
 }
-
-// Reorders a commit's WriteBatch by key before it is written, dropping what
-// would only rewrite a record with the same bytes:
-// - RocksDB's memtable is a skip list whose insert starts from where the
-//   previous insert ended, so keys in order cost a short walk each, while the
-//   same keys in fold order each cost a full search through a memtable of
-//   hundreds of thousands of entries (the replay's largest single cost);
-// - a key put twice in one batch is written once, with its last value (the
-//   WriteBatch's own rule, so the result is the same);
-// - global donor keys (`g`, empty values) already written by this store are
-//   skipped: the key set, and so the distinct donor count, is the same.
-// Only Puts to the default column family are expected; anything else is an
-// internal error. `new_donors` and `new_cases` receive the global donor keys
-// and (when tracked) the case ids written.
-class SortedBatchBuilder final : public rocksdb::WriteBatch::Handler {
- public:
-  rocksdb::Status PutCF(uint32_t column_family_id, const rocksdb::Slice& key,
-                        const rocksdb::Slice& value) override {
-    if (column_family_id != 0) return rocksdb::Status::NotSupported("a column family put");
-    entries_.push_back(
-        {std::string_view(key.data(), key.size()), std::string_view(value.data(), value.size())});
-    return rocksdb::Status::OK();
-  }
-  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override {
-    return rocksdb::Status::NotSupported("a delete");
-  }
-  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override {
-    return rocksdb::Status::NotSupported("a single delete");
-  }
-  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return rocksdb::Status::NotSupported("a range delete");
-  }
-  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return rocksdb::Status::NotSupported("a merge");
-  }
-  void LogData(const rocksdb::Slice&) override {}
-
-  // Builds `sorted` from the entries collected by Iterate.
-  Status build(const WrittenKeys& written, rocksdb::WriteBatch& sorted,
-               std::vector<std::string>& new_donors, std::vector<std::string>& new_cases) {
-    // Stable: of two puts of one key, the later stays later.
-    std::stable_sort(entries_.begin(), entries_.end(),
-                     [](const Entry& a, const Entry& b) { return a.key < b.key; });
-    for (size_t i = 0; i < entries_.size(); ++i) {
-      const Entry& entry = entries_[i];
-      if (i + 1 < entries_.size() && entries_[i + 1].key == entry.key) continue;  // last wins
-      if (!entry.key.empty() && entry.key[0] == kGlobalDonorPrefix && entry.value.empty()) {
-        const std::string_view donor = entry.key.substr(1);
-        if (written.donors.find(donor) != written.donors.end()) continue;
-        new_donors.emplace_back(donor);
-      } else if (written.knows_every_case && !entry.key.empty() && entry.key[0] == kCasePrefix) {
-        const std::string_view case_id = entry.key.substr(1);
-        if (written.cases.find(case_id) == written.cases.end()) new_cases.emplace_back(case_id);
-      }
-      rocksdb::Status s = sorted.Put(rocksdb::Slice(entry.key.data(), entry.key.size()),
-                                     rocksdb::Slice(entry.value.data(), entry.value.size()));
-      if (!s.ok()) return std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
-    }
-    return {};
-  }
-
- private:
-  struct Entry {
-    std::string_view key;  // views into the original WriteBatch
-    std::string_view value;
-  };
-  std::vector<Entry> entries_;
-};
 
 }  // namespace
 
@@ -270,15 +178,17 @@ Result<engine::ProjectionTotals> ReadSnapshot::totals() const {
   return decode_totals(**value);
 }
 
-RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db)
+RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db,
+                                           const std::filesystem::path& dir)
     : db_(std::move(db)),
       written_(std::make_unique<WrittenKeys>()),
-      pending_(std::make_unique<PendingWrite>()) {}
+      writer_(std::make_unique<StoreWriter>(*db_, commit_file_dir(dir))) {}
 
 RocksProjectionStore::~RocksProjectionStore() {
   if (auto written = wait_for_commits(); !written) {
     std::fprintf(stderr, "homeward: %s\n", written.error().message.c_str());
   }
+  writer_.reset();  // its thread must end before the database closes
   // With the WAL off, only flushed memtables survive; flush and wait so that
   // a clean exit keeps every committed batch. A destructor cannot return an
   // error, so a failure is reported on stderr (the next run then resumes from
@@ -375,7 +285,16 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
           rocksdb_error(s, fmt::format("creating the projection store in {}", dir.string())));
     }
   }
-  std::unique_ptr<RocksProjectionStore> store(new RocksProjectionStore(std::move(db)));
+  // Commit files a crash left behind were never ingested: their commits are
+  // not in the store, and the projector will make them again.
+  const std::filesystem::path commit_files = commit_file_dir(dir);
+  std::filesystem::remove_all(commit_files, ec);
+  if (!ec) std::filesystem::create_directories(commit_files, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot prepare {}: {}", commit_files.string(), ec.message()));
+  }
+  std::unique_ptr<RocksProjectionStore> store(new RocksProjectionStore(std::move(db), dir));
   store->written_->knows_every_case = !format && empty;
   return store;
 }
@@ -446,10 +365,12 @@ Result<engine::ProjectionTotals> RocksProjectionStore::load_totals() {
 
 Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
     std::string_view case_id) {
-  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
-  if (written_->knows_every_case && written_->cases.find(case_id) == written_->cases.end()) {
+  // Before waiting for the writer: in a replay into an empty store every
+  // case is new, and nothing needs to be written before it is looked up.
+  if (written_->knows_every_case && !written_->cases.contains(case_id)) {
     return std::optional<engine::CaseLedger>();
   }
+  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
   // No stored case has an id that breaks SPEC section 2 (commit refuses it).
   if (!events::is_valid_identifier(case_id)) return std::optional<engine::CaseLedger>();
   ReadSnapshot snapshot(*db_);
@@ -494,22 +415,52 @@ Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
     return Status();
   });
   if (!s) return std::unexpected(s.error());
-  s = scan_records(kCaseDonorPrefix, [&](std::string id, std::string_view value) {
-    if (!value.empty()) {
-      return Status(make_error(ErrorCode::kCorruption,
-                               fmt::format("case {}: stored donor record has {} value bytes, "
-                                           "not 0",
-                                           case_id, value.size())));
-    }
-    ledger.donors.insert(std::move(id));
-    return Status();
-  });
-  if (!s) return std::unexpected(s.error());
+  // A case's donors are the distinct donor_ref of its donations (every
+  // donor comes in with a donation), so they need no records of their own.
+  for (const auto& [id, donation] : ledger.donations) ledger.donors.insert(donation.donor_ref);
   return std::optional<engine::CaseLedger>(std::move(ledger));
 }
 
+Result<engine::ChainSegment> RocksProjectionStore::load_open_chain_segment(Partition partition,
+                                                                           Offset next_offset) {
+  engine::ChainSegment none{partition, next_offset, {}};
+  if (next_offset.value() % engine::kChainWindowRecords == 0) return none;  // a new window
+  if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
+  // The last segment of the partition that starts before next_offset.
+  const std::string last_key = chain_record_key(partition, Offset(next_offset.value() - 1));
+  const std::string_view partition_prefix =
+      std::string_view(last_key).substr(0, kChainIndexPrefix.size() + 4);
+  ReadSnapshot snapshot(*db_);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snapshot.options()));
+  it->SeekForPrev(last_key);
+  if (!it->status().ok()) {
+    return std::unexpected(rocksdb_error(it->status(), "reading the chain index"));
+  }
+  if (!it->Valid() || !it->key().starts_with(partition_prefix)) return none;
+  const std::string_view key(it->key().data(), it->key().size());
+  const std::string_view value(it->value().data(), it->value().size());
+  auto first = chain_record_offset(key);
+  if (!first) return std::unexpected(first.error());
+  if (value.empty() || value.size() % engine::kChainHeadPrefixBytes != 0) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("the chain index segment of partition {} at offset {} has {} "
+                                  "bytes, not a whole number of head prefixes",
+                                  partition.value(), first->value(), value.size()));
+  }
+  engine::ChainSegment segment{partition, *first, std::string(value)};
+  // Only a segment that the next record extends: same window, no gap.
+  if (first->value() + segment.size() != next_offset.value() ||
+      first->value() / engine::kChainWindowRecords !=
+          (next_offset.value() - 1) / engine::kChainWindowRecords) {
+    return none;
+  }
+  return segment;
+}
+
 Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) {
-  rocksdb::WriteBatch write;
+  EncodedBatch write = writer_->take_batch();
+  // Commits of one replay are alike in size: room for the last one's.
+  write.reserve(last_commit_bytes_, last_commit_records_);
   for (const engine::CaseLedger* ledger : batch.cases) {
     HOMEWARD_CHECK(ledger != nullptr, "a BatchCommit names a null case");
     if (auto s = add_case(write, *ledger); !s) return s;
@@ -524,18 +475,14 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
                       "a valid identifier",
                       rejection.partition.value(), rejection.offset.value(), rejection.case_id));
     }
-    if (auto s = put(write, rejection_key(rejection.case_id, rejection.partition, rejection.offset),
-                     encode_rejection(rejection));
-        !s)
-      return s;
+    write.put(rejection_key(rejection.case_id, rejection.partition, rejection.offset),
+              encode_rejection(rejection));
   }
-  if (auto s = put(write, kTotalsKey, encode_totals(batch.totals)); !s) return s;
+  write.put(kTotalsKey, encode_totals(batch.totals));
   for (const auto& [partition, checkpoint] : batch.checkpoints) {
-    if (auto s = put(write, checkpoint_key(partition), encode_checkpoint(checkpoint)); !s) return s;
+    write.put(checkpoint_key(partition), encode_checkpoint(checkpoint));
   }
-  if (!batch.history_kept) {
-    if (auto s = put(write, kHistoryOffKey, ""); !s) return s;
-  }
+  if (!batch.history_kept) write.put(kHistoryOffKey, "");
   for (const engine::HistoryRecord& event : batch.history) {
     // The history keys carry the case id: a bad one must not widen the key
     // space (the case's own records were refused above for the same reason).
@@ -545,50 +492,20 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
                                     "is not a valid identifier",
                                     event.partition.value(), event.offset.value(), event.case_id));
     }
-    if (auto s = put(write, history_key(event.case_id, event.partition, event.offset), event.bytes);
-        !s)
-      return s;
+    write.put(history_key(event.case_id, event.partition, event.offset), event.bytes);
   }
   for (const engine::ChainSegment& segment : batch.chain_segments) {
-    HOMEWARD_CHECK(segment.head_prefixes.size() % engine::kChainHeadPrefixBytes == 0,
-                   "a chain segment holds a partial head prefix");
-    const std::string_view prefixes = segment.head_prefixes;
-    for (int64_t i = 0; i < segment.size(); ++i) {
-      if (auto s = put(
-              write, chain_record_key(segment.partition, Offset(segment.first_offset.value() + i)),
-              prefixes.substr(static_cast<size_t>(i) * engine::kChainHeadPrefixBytes,
-                              engine::kChainHeadPrefixBytes));
-          !s)
-        return s;
-    }
+    HOMEWARD_CHECK(segment.size() > 0 && segment.size() <= engine::kChainWindowRecords &&
+                       segment.head_prefixes.size() % engine::kChainHeadPrefixBytes == 0,
+                   "a chain segment is empty, too long or holds a partial head prefix");
+    write.put(chain_record_key(segment.partition, segment.first_offset), segment.head_prefixes);
   }
-  SortedBatchBuilder builder;
-  rocksdb::Status s = write.Iterate(&builder);
-  if (!s.ok()) return std::unexpected(rocksdb_error(s, "sorting the write batch"));
-  auto sorted = std::make_unique<rocksdb::WriteBatch>(write.GetDataSize());
-  std::vector<std::string> new_donors;
-  std::vector<std::string> new_cases;
-  if (auto built = builder.build(*written_, *sorted, new_donors, new_cases); !built) {
-    return built;
+  if (written_->knows_every_case) {
+    for (const engine::CaseLedger* ledger : batch.cases) written_->cases.insert(ledger->case_id);
   }
-  // One batch in flight at a time: the previous one must be written before
-  // this one starts, or a crash could leave this one without that one.
-  if (auto previous = wait_for_commits(); !previous) return previous;
-  pending_->donors = std::move(new_donors);
-  pending_->cases = std::move(new_cases);
-  rocksdb::DB* db = db_.get();
-  std::shared_ptr<rocksdb::WriteBatch> shared(std::move(sorted));
-  try {
-    pending_->write = std::async(std::launch::async,
-                                 [db, shared] { return db->Write(write_options(), shared.get()); });
-  } catch (const std::system_error&) {
-    // No thread to be had (resource limits): write on this thread instead.
-    // The library's exception ends here, at the module edge.
-    std::promise<rocksdb::Status> done;
-    done.set_value(db->Write(write_options(), shared.get()));
-    pending_->write = done.get_future();
-  }
-  return {};
+  last_commit_bytes_ = write.bytes();
+  last_commit_records_ = write.records();
+  return writer_->submit(std::move(write));
 }
 
 Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
@@ -596,20 +513,7 @@ Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
   return wait_for_commits();
 }
 
-Status RocksProjectionStore::wait_for_commits() {
-  if (!pending_->write.valid()) return {};
-  const rocksdb::Status s = pending_->write.get();
-  std::vector<std::string> donors = std::exchange(pending_->donors, {});
-  std::vector<std::string> cases = std::exchange(pending_->cases, {});
-  if (!s.ok()) {
-    return std::unexpected(rocksdb_error(s, "committing a batch to the projection store"));
-  }
-  // Only once they are written: a failed commit must not hide a donor's key
-  // from the next one.
-  for (std::string& donor : donors) written_->donors.insert(std::move(donor));
-  for (std::string& case_id : cases) written_->cases.insert(std::move(case_id));
-  return {};
-}
+Status RocksProjectionStore::wait_for_commits() { return writer_->drain(); }
 
 namespace {
 

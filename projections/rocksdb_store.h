@@ -5,8 +5,9 @@
 // Durability: writes go with the WAL off and atomic_flush on. The log is the
 // truth and this store can always be rebuilt from it, so a crash may lose the
 // last batches but never splits one: the positions are in the same
-// WriteBatch as the state they produced. The destructor flushes memtables so
-// that a clean exit keeps everything.
+// WriteBatch, or the same ingested SST file, as the state they produced
+// (store_writer.h). The destructor writes what the writer holds and flushes
+// memtables, so that a clean exit keeps everything.
 //
 // Ownership and threads: one RocksProjectionStore owns the directory; RocksDB's
 // LOCK file makes a second process fail to open it (kBusy). Reads are
@@ -32,8 +33,8 @@ class DB;
 
 namespace homeward::projections {
 
-struct WrittenKeys;   // rocksdb_store.cc
-struct PendingWrite;  // rocksdb_store.cc
+struct WrittenKeys;  // rocksdb_store.cc
+class StoreWriter;   // store_writer.h
 
 struct CaseView {
   std::string case_id;
@@ -75,11 +76,14 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   [[nodiscard]] Result<engine::ProjectionTotals> load_totals() override;
   [[nodiscard]] Result<std::optional<engine::CaseLedger>> load_case(
       std::string_view case_id) override;
+  [[nodiscard]] Result<engine::ChainSegment> load_open_chain_segment(Partition partition,
+                                                                     Offset next_offset) override;
   [[nodiscard]] Status commit(const engine::BatchCommit& batch) override;
-  // Builds the batch's WriteBatch on the caller's thread, then writes it on
-  // another while the caller goes on (one batch in flight at a time). The
-  // read methods below see a batch once it is written: after
-  // wait_for_commits, or the next commit, or any load_*.
+  // Encodes the batch on the caller's thread and hands it to the writer
+  // thread, which holds commits and writes many at once (store_writer.h).
+  // The read methods below see a batch once it is written: after
+  // wait_for_commits, commit or any load_* (load_case of a case that cannot
+  // be in a store that was empty at open does not wait).
   [[nodiscard]] Status commit_pipelined(const engine::BatchCommit& batch) override;
   [[nodiscard]] Status wait_for_commits() override;
 
@@ -101,14 +105,16 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   [[nodiscard]] std::unique_ptr<RecordCursor> open_cursor(std::string_view prefix = {}) const;
 
  private:
-  explicit RocksProjectionStore(std::unique_ptr<rocksdb::DB> db);
+  RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, const std::filesystem::path& dir);
   std::unique_ptr<rocksdb::DB> db_;
-  // Global donor keys (and, in a store that was empty at open, case ids)
-  // this store has written, so that a commit writes each donor key once and
+  // In a store that was empty at open, the case ids given to it, so that
   // load_case skips cases that cannot be there (rocksdb_store.cc).
   std::unique_ptr<WrittenKeys> written_;
-  // The batch being written by commit_pipelined, if any.
-  std::unique_ptr<PendingWrite> pending_;
+  // Sorts and writes the commits on a thread of its own (store_writer.h).
+  std::unique_ptr<StoreWriter> writer_;
+  // The size of the last commit, to reserve room for the next.
+  size_t last_commit_bytes_ = 0;
+  size_t last_commit_records_ = 0;
 };
 
 }  // namespace homeward::projections

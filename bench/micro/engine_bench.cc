@@ -86,11 +86,17 @@ class CountingStore final : public engine::ProjectionStore {
   Result<std::optional<engine::CaseLedger>> load_case(std::string_view /*case_id*/) override {
     return std::optional<engine::CaseLedger>();
   }
+  Result<engine::ChainSegment> load_open_chain_segment(Partition partition,
+                                                       Offset next_offset) override {
+    return engine::ChainSegment{partition, next_offset, {}};
+  }
   Status commit(const engine::BatchCommit& batch) override {
+    // The summary, the dirty records, and a global donor and a donor index
+    // record per new donor of a case.
     for (const engine::CaseLedger* ledger : batch.cases) {
       records_ += 1 + static_cast<int64_t>(
                           ledger->dirty.handled_events.size() + ledger->dirty.donations.size() +
-                          ledger->dirty.pledges.size() + ledger->dirty.donors.size());
+                          ledger->dirty.pledges.size() + 2 * ledger->dirty.donors.size());
     }
     records_ += static_cast<int64_t>(batch.rejections.size() + batch.history.size() +
                                      batch.chain_segments.size());

@@ -198,7 +198,8 @@ void skip_uncompared(RecordCursor& cursor) {
   while (cursor.valid() && !compared_here(cursor.key())) cursor.next();
 }
 
-// One partition's chain index as a stream of (offset, 8-byte head prefix).
+// One partition's chain index as a stream of (offset, 8-byte head prefix),
+// read segment by segment (see ChainSegment).
 class ChainStream {
  public:
   ChainStream(const RocksProjectionStore& store, Partition partition)
@@ -212,32 +213,48 @@ class ChainStream {
   // The next entry; nullopt at the end or on an error (see `error`).
   std::optional<Entry> next() {
     if (error_) return std::nullopt;
-    if (!cursor_->valid()) {
-      if (auto status = cursor_->status(); !status) error_ = status.error();
-      return std::nullopt;
-    }
-    const DecodedKey k = decode_key(cursor_->key());
-    if (k.kind != KeyKind::kChainRecord ||
-        cursor_->value().size() != engine::kChainHeadPrefixBytes) {
-      error_ = Error{ErrorCode::kCorruption,
-                     fmt::format("{} is damaged ({} value bytes)", describe_key(cursor_->key()),
-                                 cursor_->value().size())};
-      return std::nullopt;
-    }
-    Entry entry{k.offset, std::string(cursor_->value())};
-    cursor_->next();
+    if (position_ == segment_.size() && !load_segment()) return std::nullopt;
+    Entry entry{Offset(first_.value() + static_cast<int64_t>(position_ / kPrefix)),
+                segment_.substr(position_, kPrefix)};
+    position_ += kPrefix;
     return entry;
   }
   [[nodiscard]] const std::optional<Error>& error() const { return error_; }
 
  private:
+  static constexpr size_t kPrefix = engine::kChainHeadPrefixBytes;
+
   static std::string partition_prefix(Partition partition) {
     std::string key = chain_record_key(partition, Offset(0));
     key.resize(kChainIndexPrefix.size() + 4);
     return key;
   }
 
+  // Reads the next segment; false at the end or on an error.
+  bool load_segment() {
+    if (!cursor_->valid()) {
+      if (auto status = cursor_->status(); !status) error_ = status.error();
+      return false;
+    }
+    const DecodedKey k = decode_key(cursor_->key());
+    const size_t size = cursor_->value().size();
+    if (k.kind != KeyKind::kChainRecord || size == 0 || size % kPrefix != 0 ||
+        size > kPrefix * static_cast<size_t>(engine::kChainWindowRecords)) {
+      error_ = Error{ErrorCode::kCorruption, fmt::format("{} is damaged ({} value bytes)",
+                                                         describe_key(cursor_->key()), size)};
+      return false;
+    }
+    first_ = k.offset;
+    segment_.assign(cursor_->value());
+    position_ = 0;
+    cursor_->next();
+    return true;
+  }
+
   std::unique_ptr<RecordCursor> cursor_;
+  Offset first_;
+  std::string segment_;
+  size_t position_ = 0;
   std::optional<Error> error_;
 };
 

@@ -89,7 +89,6 @@ DecodedKey decode_key(std::string_view key) {
       return decoded;
     case kDonationPrefix:
     case kHandledEventPrefix:
-    case kCaseDonorPrefix:
     case kPledgePrefix:
       if (!split_case_record(key, case_id, rest) || case_id.empty() || rest.empty()) {
         return decoded;
@@ -98,7 +97,6 @@ DecodedKey decode_key(std::string_view key) {
       decoded.id = rest;
       decoded.kind = key[0] == kDonationPrefix       ? KeyKind::kDonation
                      : key[0] == kHandledEventPrefix ? KeyKind::kHandledEvent
-                     : key[0] == kCaseDonorPrefix    ? KeyKind::kCaseDonor
                                                      : KeyKind::kPledge;
       return decoded;
     default:
@@ -117,8 +115,6 @@ std::string describe_key(std::string_view key) {
       return fmt::format("case {}: handled event {}", k.case_id, k.id);
     case KeyKind::kGlobalDonor:
       return fmt::format("donor {} (in the set of all donors)", k.id);
-    case KeyKind::kCaseDonor:
-      return fmt::format("case {}: donor {}", k.case_id, k.id);
     case KeyKind::kPledge:
       return fmt::format("case {}: pledge {}", k.case_id, k.id);
     case KeyKind::kRejection:
@@ -135,8 +131,8 @@ std::string describe_key(std::string_view key) {
     case KeyKind::kCheckpoint:
       return fmt::format("the read position of partition {}", k.partition.value());
     case KeyKind::kChainRecord:
-      return fmt::format("the chain index entry of partition {} offset {}", k.partition.value(),
-                         k.offset.value());
+      return fmt::format("the chain index segment of partition {} from offset {}",
+                         k.partition.value(), k.offset.value());
     case KeyKind::kHistory:
       return fmt::format("case {}: history event at partition {} offset {}", k.case_id,
                          k.partition.value(), k.offset.value());

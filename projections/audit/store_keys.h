@@ -17,13 +17,12 @@ enum class KeyKind {
   kDonation,      // d <case_id> \0 <donation_id>
   kHandledEvent,  // e <case_id> \0 <event_id>
   kGlobalDonor,   // g <donor_ref>
-  kCaseDonor,     // o <case_id> \0 <donor_ref>
   kPledge,        // p <case_id> \0 <pledge_id>
   kRejection,     // r <case_id> \0 <partition> <offset>
   kFormat,        // m/format
   kTotals,        // m/totals
   kCheckpoint,    // m/pos/ <partition>
-  kChainRecord,   // m/chain/ <partition> <offset>
+  kChainRecord,   // m/chain/ <partition> <first offset> (a chain index segment)
   kHistory,       // h <case_id> \0 <partition> <offset> (read_models: case history)
   kDonorCase,     // x <donor_ref> \0 <case_id> (read_models: donor index)
   kUnknown,       // anything else: not a key this code writes

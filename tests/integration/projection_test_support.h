@@ -317,6 +317,10 @@ class FaultyStore final : public engine::ProjectionStore {
     }
     return inner_.load_case(case_id);
   }
+  Result<engine::ChainSegment> load_open_chain_segment(Partition partition,
+                                                       Offset next_offset) override {
+    return inner_.load_open_chain_segment(partition, next_offset);
+  }
   Status commit(const engine::BatchCommit& batch) override {
     if (++commits_ == faults_.fail_commit_at) {
       return make_error(ErrorCode::kIo, "injected: commit failed");

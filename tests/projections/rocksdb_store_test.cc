@@ -1,8 +1,11 @@
 // The RocksDB projection store, on a real RocksDB in a temp dir.
 #include "projections/rocksdb_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+
+#include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -64,10 +67,10 @@ CaseLedger full_ledger(const std::string& case_id) {
                     engine::PledgeRecord{"d-4", MinorUnits(100), engine::PledgeState::kCancelled});
   l.donors = {"d-1", "d-2"};
   l.dirty.summary = true;
-  for (const auto& [id, fp] : l.handled_events) l.dirty.handled_events.insert(id);
-  for (const auto& [id, d] : l.donations) l.dirty.donations.insert(id);
-  for (const auto& [id, p] : l.pledges) l.dirty.pledges.insert(id);
-  l.dirty.donors = l.donors;
+  for (const auto& [id, fp] : l.handled_events) l.dirty.handled_events.push_back(id);
+  for (const auto& [id, d] : l.donations) l.dirty.donations.push_back(id);
+  for (const auto& [id, p] : l.pledges) l.dirty.pledges.push_back(id);
+  l.dirty.donors.assign(l.donors.begin(), l.donors.end());
   return l;
 }
 
@@ -76,7 +79,7 @@ CaseLedger unopened_ledger(const std::string& case_id) {
   CaseLedger l;
   l.case_id = case_id;
   l.handled_events.emplace("x1", fingerprint_of(7));
-  l.dirty.handled_events.insert("x1");
+  l.dirty.handled_events.push_back("x1");
   l.dirty.summary = true;
   return l;
 }
@@ -138,8 +141,8 @@ TEST(RocksProjectionStore, CommitWritesExactlyTheDirtyRecords) {
   CaseLedger ledger = full_ledger("case-a");
   ledger.dirty.clear();
   ledger.dirty.summary = true;
-  ledger.dirty.donations.insert("e2");
-  ledger.dirty.handled_events.insert("e2");
+  ledger.dirty.donations.push_back("e2");
+  ledger.dirty.handled_events.push_back("e2");
   ASSERT_TRUE(commit_cases(*store, {&ledger}));
 
   auto loaded = store->load_case("case-a");
@@ -151,7 +154,8 @@ TEST(RocksProjectionStore, CommitWritesExactlyTheDirtyRecords) {
   ASSERT_EQ(l.handled_events.size(), 1u);
   EXPECT_EQ(l.handled_events.at("e2"), ledger.handled_events.at("e2"));
   EXPECT_TRUE(l.pledges.empty());
-  EXPECT_TRUE(l.donors.empty());
+  // A case's donors are those of its donation records: no record of their own.
+  EXPECT_EQ(l.donors, (absl::flat_hash_set<std::string>{ledger.donations.at("e2").donor_ref}));
 }
 
 TEST(RocksProjectionStore, LaterCommitUpdatesChangedRecords) {
@@ -164,7 +168,7 @@ TEST(RocksProjectionStore, LaterCommitUpdatesChangedRecords) {
   ledger.pledges.at("e7").state = engine::PledgeState::kCancelled;
   ledger.summary.pledged = MinorUnits(0);
   ledger.dirty.summary = true;
-  ledger.dirty.pledges.insert("e7");
+  ledger.dirty.pledges.push_back("e7");
   ASSERT_TRUE(commit_cases(*store, {&ledger}));
 
   auto loaded = store->load_case("case-a");
@@ -206,6 +210,83 @@ TEST(RocksProjectionStore, CheckpointsAndTotalsRoundTrip) {
   auto checkpoints = store->load_checkpoints();
   ASSERT_TRUE(checkpoints.has_value()) << checkpoints.error().message;
   EXPECT_EQ(*checkpoints, batch.checkpoints);
+}
+
+TEST(RocksProjectionStore, OpenChainSegmentIsTheOneTheNextRecordExtends) {
+  TempDir dir;
+  auto store = open_store(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto segment = [](int32_t partition, int64_t first, size_t records) {
+    return engine::ChainSegment{Partition(partition), Offset(first),
+                                std::string(records * engine::kChainHeadPrefixBytes, 'h')};
+  };
+  BatchCommit batch;
+  batch.chain_segments = {segment(0, 0, 1024), segment(0, 1024, 10), segment(1, 5, 3)};
+  ASSERT_TRUE(store->commit(batch));
+
+  auto open = [&](int32_t partition, int64_t next) {
+    auto loaded = store->load_open_chain_segment(Partition(partition), Offset(next));
+    EXPECT_TRUE(loaded.has_value()) << loaded.error().message;
+    return loaded.value_or(engine::ChainSegment{});
+  };
+  EXPECT_EQ(open(0, 1034), segment(0, 1024, 10));
+  EXPECT_EQ(open(1, 8), segment(1, 5, 3));
+  EXPECT_EQ(open(0, 1030).size(), 0);  // the segment goes on past 1030
+  EXPECT_EQ(open(0, 2048).size(), 0);  // a new window
+  EXPECT_EQ(open(1, 9).size(), 0);     // a gap after offset 7
+  EXPECT_EQ(open(2, 7).size(), 0);     // no segment at all
+}
+
+// Enough pipelined commits for the writer to hold, sort and ingest them as SST
+// files (store_writer.h) give the same records as the same commits written
+// one by one: the last write of a key wins, global donor keys written once.
+TEST(RocksProjectionStore, IngestedCommitsEqualCommitsWrittenOneByOne) {
+  constexpr int kCommits = 260;
+  const std::string bytes(300'000, 'b');  // 260 x 300 KB: past the writer's spill size
+  std::vector<CaseLedger> cases;
+  for (int i = 0; i < 4; ++i) cases.push_back(full_ledger(fmt::format("case-{}", i)));
+  auto make_commit = [&](int n) {
+    CaseLedger& ledger = cases[static_cast<size_t>(n) % cases.size()];
+    ledger.summary.received = MinorUnits(ledger.summary.received.value() + 1);
+    ledger.dirty.summary = true;
+    for (const auto& donor : ledger.donors) ledger.dirty.donors.push_back(donor);
+    BatchCommit batch;
+    batch.cases = {&ledger};
+    batch.history = {engine::HistoryRecord{ledger.case_id, Partition(0), Offset(n), bytes}};
+    batch.totals.applied = n;
+    batch.checkpoints[Partition(0)] = engine::PartitionCheckpoint{Offset(n + 1), {}};
+    return batch;
+  };
+  auto dump = [](const RocksProjectionStore& store) {
+    std::vector<std::pair<std::string, std::string>> records;
+    EXPECT_TRUE(store.for_each_record(
+        [&](std::string_view key, std::string_view value) { records.emplace_back(key, value); }));
+    return records;
+  };
+
+  TempDir pipelined_dir;
+  TempDir one_by_one_dir;
+  auto pipelined = open_store(pipelined_dir.path());
+  auto one_by_one = open_store(one_by_one_dir.path());
+  ASSERT_NE(pipelined, nullptr);
+  ASSERT_NE(one_by_one, nullptr);
+  const std::vector<CaseLedger> initial = cases;
+  for (int n = 0; n < kCommits; ++n) {
+    ASSERT_TRUE(pipelined->commit_pipelined(make_commit(n)));
+    for (CaseLedger& ledger : cases) ledger.dirty.clear();
+  }
+  ASSERT_TRUE(pipelined->wait_for_commits());
+  cases = initial;
+  for (int n = 0; n < kCommits; ++n) {
+    ASSERT_TRUE(one_by_one->commit(make_commit(n)));
+    for (CaseLedger& ledger : cases) ledger.dirty.clear();
+  }
+  const auto expected = dump(*one_by_one);
+  ASSERT_GT(expected.size(), static_cast<size_t>(kCommits));
+  EXPECT_TRUE(dump(*pipelined) == expected);
+  auto totals = pipelined->load_totals();
+  ASSERT_TRUE(totals.has_value());
+  EXPECT_EQ(totals->applied, kCommits - 1);  // the last commit's
 }
 
 TEST(RocksProjectionStore, ReopenAfterDestructorKeepsEverything) {
@@ -356,7 +437,7 @@ TEST(RocksProjectionStore, ImpactReportCountsDistinctDonorsAcrossCases) {
   CaseLedger a = full_ledger("case-a");  // donors d-1, d-2
   CaseLedger b = full_ledger("case-b");
   b.donors = {"d-2", "d-9"};
-  b.dirty.donors = b.donors;
+  b.dirty.donors.assign(b.donors.begin(), b.donors.end());
   const CaseLedger never = unopened_ledger("case-z");
   BatchCommit batch;
   batch.cases = {&a, &b, &never};
@@ -387,10 +468,11 @@ TEST(RocksProjectionStore, ForEachRecordVisitsEveryKeyInOrder) {
   std::vector<std::string> keys;
   ASSERT_TRUE(store->for_each_record(
       [&](std::string_view key, std::string_view) { keys.emplace_back(key); }));
-  // 1 summary + 11 event ids + 3 donations + 3 pledges + 2 case donors +
-  // 2 global donors + format + totals + 4 donor index entries (x: donors d-1
-  // and d-2, and the pledges' donors d-1, d-3 and d-4).
-  EXPECT_EQ(keys.size(), 1u + 11u + 3u + 3u + 2u + 2u + 1u + 1u + 4u);
+  // 1 summary + 11 event ids + 3 donations + 3 pledges + 2 global donors +
+  // format + totals + 4 donor index entries (x: donors d-1 and d-2, and the
+  // pledges' donors d-1, d-3 and d-4). A case's donors have no records of
+  // their own: its donation records name them.
+  EXPECT_EQ(keys.size(), 1u + 11u + 3u + 3u + 2u + 1u + 1u + 4u);
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
   EXPECT_EQ(keys.front(), "ccase-a");
   EXPECT_EQ(keys.back(), std::string("xd-4\0case-a", 11));

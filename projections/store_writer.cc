@@ -1,0 +1,357 @@
+#include "projections/store_writer.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <limits>
+#include <system_error>
+#include <utility>
+
+#include "events/check.h"
+#include "projections/record_codec.h"
+#include "projections/store_internal.h"
+
+namespace homeward::projections {
+namespace {
+
+// The log is the truth and the store can be rebuilt from it, so the WAL is
+// off (DESIGN decision 2); atomic_flush keeps each WriteBatch whole on disk.
+rocksdb::WriteOptions write_options() {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  return options;
+}
+
+rocksdb::Slice slice(std::string_view text) { return {text.data(), text.size()}; }
+
+// The first bytes of a key as big-endian integers, zero-padded: comparing
+// them orders two keys as memcmp would, unless they are equal (then the keys
+// share those bytes, or one is a zero-padded prefix of the other, and the
+// whole keys decide). Keys of one kind of record share their first bytes
+// (the prefix, "case-0..."), so comparing these four words first saves most
+// of the memcmp calls that dominated the writer's sort: 32 bytes hold the
+// whole of most keys (a history key of an 11-character case id is 25).
+struct KeyPrefix {
+  uint64_t words[4];
+};
+
+KeyPrefix key_prefix(std::string_view key) {
+  KeyPrefix prefix{};
+  for (size_t word = 0; word < 4; ++word) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      const size_t at = word * 8 + i;
+      const auto byte = at < key.size() ? static_cast<unsigned char>(key[at]) : 0U;
+      value = (value << 8) | byte;
+    }
+    prefix.words[word] = value;
+  }
+  return prefix;
+}
+
+}  // namespace
+
+// One held record. `sequence` is its place in the order the records were put,
+// so that of two puts of one key the later one sorts later and is the one
+// written (a WriteBatch's rule).
+struct SortEntry {
+  KeyPrefix prefix;
+  const char* key;  // the value follows the key
+  uint32_t key_size;
+  uint32_t value_size;
+  uint64_t sequence;
+
+  [[nodiscard]] std::string_view key_view() const { return {key, key_size}; }
+  [[nodiscard]] std::string_view value_view() const { return {key + key_size, value_size}; }
+};
+
+namespace {
+
+// Word by word: a defaulted comparison of the arrays compiled to a memcmp
+// call per comparison, the very cost the prefix is there to avoid.
+bool sorts_before(const SortEntry& a, const SortEntry& b) {
+  for (size_t i = 0; i < 4; ++i) {
+    if (a.prefix.words[i] != b.prefix.words[i]) return a.prefix.words[i] < b.prefix.words[i];
+  }
+  if (const int order = a.key_view().compare(b.key_view()); order != 0) return order < 0;
+  return a.sequence < b.sequence;
+}
+
+bool same_key(const SortEntry& a, const SortEntry& b) {
+  for (size_t i = 0; i < 4; ++i) {
+    if (a.prefix.words[i] != b.prefix.words[i]) return false;
+  }
+  return a.key_view() == b.key_view();
+}
+
+}  // namespace
+
+void EncodedBatch::put(std::string_view key, std::string_view value) {
+  HOMEWARD_CHECK(key.size() <= std::numeric_limits<uint32_t>::max() &&
+                     value.size() <= std::numeric_limits<uint32_t>::max(),
+                 "a store record over 4 GiB");
+  entries_.push_back(
+      Entry{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+  bytes_.append(key);
+  bytes_.append(value);
+}
+
+StoreWriter::StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir)
+    : db_(db), spill_dir_(std::move(spill_dir)) {
+  try {
+    thread_ = std::thread([this] { run(); });
+  } catch (const std::system_error&) {
+    // No thread to be had (resource limits): submit writes inline instead.
+    // The library's exception ends here, at the module edge.
+  }
+}
+
+StoreWriter::~StoreWriter() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  work_ready_.notify_all();
+  thread_.join();
+}
+
+EncodedBatch StoreWriter::take_batch() {
+  std::lock_guard lock(mutex_);
+  if (spare_.empty()) return {};
+  EncodedBatch batch = std::move(spare_.back());
+  spare_.pop_back();
+  return batch;
+}
+
+Status StoreWriter::submit(EncodedBatch batch) {
+  std::unique_lock lock(mutex_);
+  if (error_) {
+    Error error = std::move(*error_);
+    error_.reset();
+    return std::unexpected(std::move(error));
+  }
+  if (!thread_.joinable()) {
+    lock.unlock();
+    accept(std::move(batch));
+    lock.lock();
+    if (error_) {
+      Error error = std::move(*error_);
+      error_.reset();
+      return std::unexpected(std::move(error));
+    }
+    return {};
+  }
+  state_changed_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
+  queue_.push_back(std::move(batch));
+  work_ready_.notify_one();
+  return {};
+}
+
+Status StoreWriter::drain() {
+  std::unique_lock lock(mutex_);
+  if (thread_.joinable()) {
+    drain_requested_ = true;
+    work_ready_.notify_one();
+    state_changed_.wait(lock, [this] { return !drain_requested_; });
+  } else if (!error_) {
+    lock.unlock();
+    Status written = write_held(true);
+    lock.lock();
+    if (!written) error_ = std::move(written.error());
+  }
+  if (error_) {
+    Error error = std::move(*error_);
+    error_.reset();
+    return std::unexpected(std::move(error));
+  }
+  return {};
+}
+
+void StoreWriter::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    work_ready_.wait(lock, [this] { return stop_ || drain_requested_ || !queue_.empty(); });
+    if (!queue_.empty()) {
+      EncodedBatch batch = std::move(queue_.front());
+      queue_.pop_front();
+      state_changed_.notify_all();
+      lock.unlock();
+      accept(std::move(batch));
+      lock.lock();
+      continue;
+    }
+    if (drain_requested_) {
+      if (!error_) {
+        lock.unlock();
+        Status written = write_held(true);
+        lock.lock();
+        if (!written) error_ = std::move(written.error());
+      }
+      drain_requested_ = false;
+      state_changed_.notify_all();
+      continue;
+    }
+    if (stop_) return;
+  }
+}
+
+void StoreWriter::accept(EncodedBatch batch) {
+  {
+    // After a failed write every later commit is dropped until the failure
+    // is reported: writing one would put its positions in the store without
+    // the commits before it.
+    std::lock_guard lock(mutex_);
+    if (error_) return;
+  }
+  // Sorted now, while the writer would otherwise wait for the next commit,
+  // so that writing what it holds is a merge of sorted runs.
+  HeldBatch& held = held_.emplace_back();
+  held.batch = std::move(batch);
+  held.sorted.reserve(held.batch.entries_.size());
+  const char* base = held.batch.bytes_.data();
+  for (const EncodedBatch::Entry& entry : held.batch.entries_) {
+    const char* key = base + entry.offset;
+    held.sorted.push_back(SortEntry{key_prefix({key, entry.key_size}), key, entry.key_size,
+                                    entry.value_size, next_sequence_++});
+  }
+  std::sort(held.sorted.begin(), held.sorted.end(), sorts_before);
+  held_bytes_ += held.batch.bytes();
+  if (held_bytes_ < kSpillBytes) return;
+  Status written = write_held(false);
+  if (!written) {
+    std::lock_guard lock(mutex_);
+    error_ = std::move(written.error());
+    queue_.clear();
+    state_changed_.notify_all();
+  }
+}
+
+Status StoreWriter::write_held(bool may_use_memtable) {
+  if (held_.empty()) return {};
+  // A k-way merge of the held batches' sorted runs; equal keys come out in
+  // the order they were put, and only the last of them is written.
+  size_t count = 0;
+  for (const HeldBatch& held : held_) count += held.sorted.size();
+  std::vector<std::string_view> keys;
+  std::vector<std::string_view> values;
+  std::vector<std::string_view> new_donor_keys;
+  keys.reserve(count);
+  values.reserve(count);
+  struct Head {
+    const SortEntry* next;
+    const SortEntry* end;
+  };
+  auto later = [](const Head& a, const Head& b) { return sorts_before(*b.next, *a.next); };
+  std::vector<Head> heads;
+  for (const HeldBatch& held : held_) {
+    if (!held.sorted.empty()) {
+      heads.push_back(Head{held.sorted.data(), held.sorted.data() + held.sorted.size()});
+    }
+  }
+  std::make_heap(heads.begin(), heads.end(), later);
+  const SortEntry* pending = nullptr;  // the last entry seen of the current key
+  auto emit = [&](const SortEntry& entry) {
+    const std::string_view key = entry.key_view();
+    if (!key.empty() && key[0] == kGlobalDonorPrefix && entry.value_size == 0) {
+      // The key set, and so the distinct donor count, stays the same.
+      if (written_donor_keys_.contains(key)) return;
+      new_donor_keys.push_back(key);
+    }
+    keys.push_back(key);
+    values.push_back(entry.value_view());
+  };
+  while (!heads.empty()) {
+    std::pop_heap(heads.begin(), heads.end(), later);
+    Head& head = heads.back();
+    const SortEntry* entry = head.next++;
+    if (head.next == head.end) {
+      heads.pop_back();
+    } else {
+      std::push_heap(heads.begin(), heads.end(), later);
+    }
+    if (pending != nullptr && !same_key(*pending, *entry)) emit(*pending);
+    pending = entry;  // a later put of the same key replaces it
+  }
+  if (pending != nullptr) emit(*pending);
+
+  Status written;
+  if (may_use_memtable && held_bytes_ < kIngestMinBytes) {
+    rocksdb::WriteBatch batch(held_bytes_ + 24 * keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      rocksdb::Status s = batch.Put(slice(keys[i]), slice(values[i]));
+      if (!s.ok()) {
+        written = std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
+        break;
+      }
+    }
+    if (written) {
+      rocksdb::Status s = db_.Write(write_options(), &batch);
+      if (!s.ok()) {
+        written = std::unexpected(rocksdb_error(s, "committing to the projection store"));
+      }
+    }
+  } else {
+    written = ingest(keys, values);
+  }
+  if (written) {
+    // Only once they are written: a failed write must not hide a donor's key
+    // from the next one.
+    for (std::string_view key : new_donor_keys) written_donor_keys_.emplace(key);
+  }
+  {
+    // Kept for take_batch, up to what the writer holds at most.
+    std::lock_guard lock(mutex_);
+    size_t spare_bytes = 0;
+    for (const EncodedBatch& batch : spare_) spare_bytes += batch.bytes_.capacity();
+    for (HeldBatch& held : held_) {
+      spare_bytes += held.batch.bytes_.capacity();
+      if (spare_bytes > kSpillBytes) break;
+      held.batch.clear();
+      spare_.push_back(std::move(held.batch));
+    }
+  }
+  held_.clear();
+  held_bytes_ = 0;
+  return written;
+}
+
+Status StoreWriter::ingest(const std::vector<std::string_view>& keys,
+                           const std::vector<std::string_view>& values) {
+  if (keys.empty()) return {};
+  const std::filesystem::path file =
+      spill_dir_ / fmt::format("commits-{:06}.sst", ++files_written_);
+  const rocksdb::Options options = db_.GetOptions();
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options);
+  auto failed = [&](const rocksdb::Status& s, std::string_view doing) -> Status {
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);  // a partial file is of no use
+    return std::unexpected(rocksdb_error(s, fmt::format("{} {}", doing, file.string())));
+  };
+  rocksdb::Status s = writer.Open(file.string());
+  if (!s.ok()) return failed(s, "creating the commit file");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    s = writer.Put(slice(keys[i]), slice(values[i]));
+    if (!s.ok()) return failed(s, "writing the commit file");
+  }
+  s = writer.Finish();
+  if (!s.ok()) return failed(s, "finishing the commit file");
+  rocksdb::IngestExternalFileOptions ingest;
+  ingest.move_files = true;  // a hard link: the file is in the database's directory
+  // The file's sequence number goes in the manifest, not into the file
+  // (RocksDB's advice for databases that are never opened by old versions).
+  ingest.write_global_seqno = false;
+  s = db_.IngestExternalFile({file.string()}, ingest);
+  if (!s.ok()) return failed(s, "committing to the projection store from");
+  // With move_files RocksDB links the file in; the name here is ours to
+  // remove (a leftover would only be cleared at the next open).
+  std::error_code ignored;
+  std::filesystem::remove(file, ignored);
+  return {};
+}
+
+}  // namespace homeward::projections

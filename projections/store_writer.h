@@ -1,0 +1,149 @@
+// The write side of the projection store: commits are encoded on the
+// projector's thread into an EncodedBatch, then sorted and written to RocksDB
+// on the StoreWriter's own thread, so that folding and writing use both cores.
+//
+// Why not one WriteBatch per commit into the memtable: a replay writes
+// several records per event spread over the whole key space, and inserting
+// them one by one into RocksDB's skip-list memtable cost about half of the
+// replay's CPU (bench/README.md, "Where the replay's time goes"). So the
+// writer holds the batches it receives and, once they add up to
+// kSpillBytes, sorts them together and writes them as one SST file that
+// RocksDB ingests atomically (IngestExternalFile: the bulk-load path RocksDB
+// recommends). Building an SST costs a small fraction of the memtable inserts.
+// When it is asked to drain (any read of the store, the end of a catch-up),
+// the writer writes what it holds: a small remainder goes to the memtable as
+// one sorted WriteBatch, so that a follower's small commits do not pile up as
+// tiny files.
+//
+// Atomicity: one ingested file, or one WriteBatch, holds whole commits only,
+// so the store is always at a commit boundary, and the positions in it are
+// those of its last commit (last write of a key wins). A write that fails
+// drops every commit held or queued after the last successful write: the
+// store stays at that earlier boundary, and the failure is returned once, by
+// the next submit or drain.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "events/error.h"
+
+namespace rocksdb {
+class DB;
+}  // namespace rocksdb
+
+namespace homeward::projections {
+
+// One commit's records in the order they were put: keys and values back to
+// back in one buffer, so that encoding a record allocates nothing of its own.
+class EncodedBatch {
+ public:
+  void put(std::string_view key, std::string_view value);
+  [[nodiscard]] size_t records() const { return entries_.size(); }
+  [[nodiscard]] size_t bytes() const { return bytes_.size(); }
+  // Room for this much, so that a large commit is not copied as it grows.
+  void reserve(size_t bytes, size_t records) {
+    bytes_.reserve(bytes);
+    entries_.reserve(records);
+  }
+  // Empties it and keeps its memory, for the next commit.
+  void clear() {
+    bytes_.clear();
+    entries_.clear();
+  }
+
+ private:
+  friend class StoreWriter;
+  struct Entry {
+    size_t offset;  // of the key in bytes_; the value follows it
+    uint32_t key_size;
+    uint32_t value_size;
+  };
+  std::string bytes_;
+  std::vector<Entry> entries_;
+};
+
+struct SortEntry;  // store_writer.cc
+
+class StoreWriter {
+ public:
+  // Held commits are written once their bytes reach this much.
+  static constexpr size_t kSpillBytes = size_t{64} << 20;
+  // A drain writes less than this through the memtable instead of a file.
+  static constexpr size_t kIngestMinBytes = size_t{4} << 20;
+  // Commits queued for the writer before submit waits (memory bound).
+  static constexpr size_t kMaxQueued = 4;
+
+  // Writes to `db` (not owned, must outlive this); SST files are built in
+  // `spill_dir`, which the caller creates and clears.
+  StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir);
+  ~StoreWriter();  // stops the thread; what was not drained is not written
+  StoreWriter(const StoreWriter&) = delete;
+  StoreWriter& operator=(const StoreWriter&) = delete;
+
+  // An empty batch to encode the next commit into: one the writer has
+  // written, when it has one, so that its memory is reused rather than
+  // freshly allocated and page-faulted in (which cost the committing thread
+  // a tenth of a replay).
+  [[nodiscard]] EncodedBatch take_batch();
+  // Hands a commit to the writer. Returns an earlier write's failure (then
+  // `batch` is dropped, see the file comment).
+  [[nodiscard]] Status submit(EncodedBatch batch);
+  // Returns once every commit submitted is written, with the failure of the
+  // first write that failed since the last submit or drain.
+  [[nodiscard]] Status drain();
+
+ private:
+  void run();
+  // Sorts and writes everything held; `may_use_memtable`: a small remainder
+  // goes through the memtable. Writer thread only (or the caller's when no
+  // thread could be started).
+  [[nodiscard]] Status write_held(bool may_use_memtable);
+  [[nodiscard]] Status ingest(const std::vector<std::string_view>& keys,
+                              const std::vector<std::string_view>& values);
+  // Queue work, on whichever thread does the writing.
+  void accept(EncodedBatch batch);
+
+  rocksdb::DB& db_;
+  const std::filesystem::path spill_dir_;
+  uint64_t files_written_ = 0;
+
+  // The writer thread's own state: the commits held, each with its records
+  // sorted (SortEntry is in store_writer.cc).
+  struct HeldBatch {
+    EncodedBatch batch;
+    std::vector<SortEntry> sorted;
+  };
+  std::vector<HeldBatch> held_;
+  uint64_t next_sequence_ = 0;
+  size_t held_bytes_ = 0;
+  // Global donor keys (`g`, empty values) already written: writing one again
+  // would change nothing, so it is skipped. Looked up by view.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> written_donor_keys_;
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;     // to the writer: queue, drain or stop
+  std::condition_variable state_changed_;  // to the submitter: space or drained
+  std::deque<EncodedBatch> queue_;
+  std::vector<EncodedBatch> spare_;  // written batches, emptied, for take_batch
+  bool drain_requested_ = false;
+  bool stop_ = false;
+  std::optional<Error> error_;
+  std::thread thread_;  // not joinable: no thread could be started, write inline
+};
+
+}  // namespace homeward::projections
