@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
@@ -88,17 +89,18 @@ struct PledgeRecord {
   bool operator==(const PledgeRecord&) const = default;
 };
 
-// Keys changed since the last persist, in the order they changed. Lists, not
-// sets: marking a record is then a push_back (ids are short enough to fit in
-// the string itself) instead of a hash insert, which made up a large share of
-// the fold (bench/README.md). A record changed twice in one batch is named
-// twice; the store writes it once, with its value at commit time.
+// Records changed since the last persist, in the order they changed, each
+// with a copy of its value as of the change. Lists, not sets: marking a record
+// is then a push_back instead of a hash insert, and the store writes the
+// copies without looking each record up again (both were a large share of a
+// replay: bench/README.md). A record changed twice in one batch is listed
+// twice; the store keeps the later value.
 struct DirtyRecords {
   bool summary = false;
-  std::vector<std::string> handled_events;
-  std::vector<std::string> donations;
-  std::vector<std::string> pledges;
-  std::vector<std::string> donors;  // donors new to this case (each named once)
+  std::vector<std::pair<std::string, events::Fingerprint>> handled_events;
+  std::vector<std::pair<std::string, DonationRecord>> donations;
+  std::vector<std::pair<std::string, PledgeRecord>> pledges;
+  std::vector<std::string> donors;  // donors new to this case (each listed once)
 
   [[nodiscard]] bool empty() const {
     return !summary && handled_events.empty() && donations.empty() && pledges.empty() &&

@@ -173,17 +173,17 @@ class Fold {
   void apply(const DonationReceived& body) { add_donation(body.donor_ref, body.amount); }
   void apply(const PledgeMade& body) {
     s_.pledged = add_checked(s_.pledged, body.amount);
-    const bool inserted =
-        ledger_.pledges.try_emplace(e_.event_id, PledgeRecord{body.donor_ref, body.amount}).second;
+    const auto [pledge, inserted] =
+        ledger_.pledges.try_emplace(e_.event_id, PledgeRecord{body.donor_ref, body.amount});
     // Pledge ids are event ids, which the duplicate rule keeps unique per case.
     HOMEWARD_CHECK(inserted, "pledge id already recorded");
-    ledger_.dirty.pledges.push_back(e_.event_id);
+    ledger_.dirty.pledges.emplace_back(e_.event_id, pledge->second);
   }
   void apply(const PledgeFulfilled& body) {
     PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
     s_.pledged = sub_checked(s_.pledged, pledge.amount);
     pledge.state = PledgeState::kFulfilled;
-    ledger_.dirty.pledges.push_back(body.pledge_id);
+    ledger_.dirty.pledges.emplace_back(body.pledge_id, pledge);
     // The pledge becomes a donation whose id is this event's id (SPEC 3).
     add_donation(pledge.donor_ref, pledge.amount);
   }
@@ -191,14 +191,14 @@ class Fold {
     PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
     s_.pledged = sub_checked(s_.pledged, pledge.amount);
     pledge.state = PledgeState::kCancelled;
-    ledger_.dirty.pledges.push_back(body.pledge_id);
+    ledger_.dirty.pledges.emplace_back(body.pledge_id, pledge);
   }
   void apply(const RefundIssued& body) {
     DonationRecord& donation = ledger_.donations.at(body.donation_id);
     donation.refunded = add_checked(donation.refunded, body.amount);
     s_.refunded = add_checked(s_.refunded, body.amount);
     s_.refunds += 1;
-    ledger_.dirty.donations.push_back(body.donation_id);
+    ledger_.dirty.donations.emplace_back(body.donation_id, donation);
   }
   void apply(const FundsDisbursed& body) {
     MinorUnits& in_category = s_.disbursed_by_category[category_index(body.category)];
@@ -229,11 +229,10 @@ class Fold {
   void add_donation(const std::string& donor_ref, MinorUnits amount) {
     s_.received = add_checked(s_.received, amount);
     s_.donations += 1;
-    const bool inserted =
-        ledger_.donations.try_emplace(e_.event_id, DonationRecord{donor_ref, amount, MinorUnits(0)})
-            .second;
+    const auto [donation, inserted] = ledger_.donations.try_emplace(
+        e_.event_id, DonationRecord{donor_ref, amount, MinorUnits(0)});
     HOMEWARD_CHECK(inserted, "donation id already recorded");
-    ledger_.dirty.donations.push_back(e_.event_id);
+    ledger_.dirty.donations.emplace_back(e_.event_id, donation->second);
     if (ledger_.donors.insert(donor_ref).second) {
       s_.donors += 1;
       ledger_.dirty.donors.push_back(donor_ref);
@@ -295,7 +294,7 @@ Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
     outcome = seen->second == print ? Outcome::duplicate()
                                     : Outcome::rejected(RejectReason::kConflictingDuplicate);
   } else {
-    ledger.dirty.handled_events.push_back(event.event_id);
+    ledger.dirty.handled_events.emplace_back(event.event_id, print);
     outcome = check_and_apply(ledger, event);
   }
 

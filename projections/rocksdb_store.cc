@@ -56,22 +56,18 @@ std::filesystem::path commit_file_dir(const std::filesystem::path& store_dir) {
   return store_dir / "commit-files";
 }
 
-// Puts the records of `records` that `dirty` names, each under
-// prefix + case_id + id. Every dirty name must be in the ledger (an invariant
-// of the rules, checked here because writing a half record would be worse).
-template <typename Records, typename Encode>
+// Puts each dirty record under prefix + case_id + id, with its value as of
+// its change (the later of two changes of one record wins in the writer).
+template <typename Record, typename Encode>
 void put_dirty(EncodedBatch& batch, char prefix, const std::string& case_id,
-               const std::vector<std::string>& dirty, const Records& records, Encode encode,
-               const char* what) {
-  for (const std::string& id : dirty) {
-    const auto it = records.find(id);
-    HOMEWARD_CHECK(it != records.end(), what);
-    batch.put(case_record_key(prefix, case_id, id), encode(it->second));
+               const std::vector<std::pair<std::string, Record>>& dirty, Encode encode) {
+  for (const auto& [id, record] : dirty) {
+    batch.put(case_record_key(prefix, case_id, id), encode(record));
   }
 }
 
 // Adds one touched case: its summary and exactly the records its `dirty`
-// sets name.
+// lists name.
 Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -79,16 +75,13 @@ Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   }
   const std::string& case_id = ledger.case_id;
   batch.put(case_key(case_id), encode_summary(ledger.summary));
-  put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events, ledger.handled_events,
-            encode_fingerprint, "a dirty event id");
-  put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, ledger.donations,
-            encode_donation, "a dirty donation");
-  put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, ledger.pledges, encode_pledge,
-            "a dirty pledge");
-  for (const std::string& pledge_id : ledger.dirty.pledges) {
+  put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events, encode_fingerprint);
+  put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, encode_donation);
+  put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, encode_pledge);
+  for (const auto& [pledge_id, pledge] : ledger.dirty.pledges) {
     // A pledge's donor may never give (outstanding, cancelled): the donor
     // index must still lead to this case.
-    batch.put(donor_case_key(ledger.pledges.at(pledge_id).donor_ref, case_id), "");
+    batch.put(donor_case_key(pledge.donor_ref, case_id), "");
   }
   for (const std::string& donor_ref : ledger.dirty.donors) {
     HOMEWARD_CHECK(ledger.donors.contains(donor_ref), "a dirty donor is not in its ledger");

@@ -784,9 +784,15 @@ TEST_F(RulesTest, SameEventIdInAnotherCaseIsNotADuplicate) {
 
 // ------------------------------------------------------------- dirty records
 
-// The set of names in a dirty list (a record changed twice is named twice).
+// The set of ids in a dirty list (a record changed twice is listed twice).
 std::unordered_set<std::string> names(const std::vector<std::string>& dirty) {
   return {dirty.begin(), dirty.end()};
+}
+template <typename Record>
+std::unordered_set<std::string> names(const std::vector<std::pair<std::string, Record>>& dirty) {
+  std::unordered_set<std::string> ids;
+  for (const auto& [id, record] : dirty) ids.insert(id);
+  return ids;
 }
 
 TEST_F(RulesTest, DirtyRecordsNameWhatChanged) {
@@ -817,6 +823,12 @@ TEST_F(RulesTest, DirtyRecordsNameWhatChanged) {
   EXPECT_EQ(names(ledger_.dirty.pledges), (std::unordered_set<std::string>{"p1"}));
   // d-17 was already a donor of this case; only d-5 is new.
   EXPECT_EQ(names(ledger_.dirty.donors), (std::unordered_set<std::string>{"d-5"}));
+  // Each listed record carries its value as of its change: the refund's copy
+  // of e2 holds the refund, and the pledge's last copy is fulfilled.
+  EXPECT_EQ(ledger_.dirty.donations.back().first, "e2");
+  EXPECT_EQ(ledger_.dirty.donations.back().second, ledger_.donations.at("e2"));
+  EXPECT_EQ(ledger_.dirty.donations.back().second.refunded, MinorUnits(100));
+  EXPECT_EQ(ledger_.dirty.pledges.back().second.state, PledgeState::kFulfilled);
 }
 
 TEST_F(RulesTest, HandledEventsKeepTheFingerprintOfEveryOutcome) {

@@ -67,9 +67,9 @@ CaseLedger full_ledger(const std::string& case_id) {
                     engine::PledgeRecord{"d-4", MinorUnits(100), engine::PledgeState::kCancelled});
   l.donors = {"d-1", "d-2"};
   l.dirty.summary = true;
-  for (const auto& [id, fp] : l.handled_events) l.dirty.handled_events.push_back(id);
-  for (const auto& [id, d] : l.donations) l.dirty.donations.push_back(id);
-  for (const auto& [id, p] : l.pledges) l.dirty.pledges.push_back(id);
+  for (const auto& [id, fp] : l.handled_events) l.dirty.handled_events.emplace_back(id, fp);
+  for (const auto& [id, d] : l.donations) l.dirty.donations.emplace_back(id, d);
+  for (const auto& [id, p] : l.pledges) l.dirty.pledges.emplace_back(id, p);
   l.dirty.donors.assign(l.donors.begin(), l.donors.end());
   return l;
 }
@@ -79,7 +79,7 @@ CaseLedger unopened_ledger(const std::string& case_id) {
   CaseLedger l;
   l.case_id = case_id;
   l.handled_events.emplace("x1", fingerprint_of(7));
-  l.dirty.handled_events.push_back("x1");
+  l.dirty.handled_events.emplace_back("x1", fingerprint_of(7));
   l.dirty.summary = true;
   return l;
 }
@@ -141,8 +141,8 @@ TEST(RocksProjectionStore, CommitWritesExactlyTheDirtyRecords) {
   CaseLedger ledger = full_ledger("case-a");
   ledger.dirty.clear();
   ledger.dirty.summary = true;
-  ledger.dirty.donations.push_back("e2");
-  ledger.dirty.handled_events.push_back("e2");
+  ledger.dirty.donations.emplace_back("e2", ledger.donations.at("e2"));
+  ledger.dirty.handled_events.emplace_back("e2", ledger.handled_events.at("e2"));
   ASSERT_TRUE(commit_cases(*store, {&ledger}));
 
   auto loaded = store->load_case("case-a");
@@ -168,7 +168,7 @@ TEST(RocksProjectionStore, LaterCommitUpdatesChangedRecords) {
   ledger.pledges.at("e7").state = engine::PledgeState::kCancelled;
   ledger.summary.pledged = MinorUnits(0);
   ledger.dirty.summary = true;
-  ledger.dirty.pledges.push_back("e7");
+  ledger.dirty.pledges.emplace_back("e7", ledger.pledges.at("e7"));
   ASSERT_TRUE(commit_cases(*store, {&ledger}));
 
   auto loaded = store->load_case("case-a");
