@@ -143,18 +143,29 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
   if (!target) return std::unexpected(std::move(target.error()));
 
   CatchUpReport report;
-  RecordBatch batch;
-  // The next batch is read on another thread while this one is folded (the
-  // log's read, decompression and copies were a sixth of a replay's folding
-  // thread). The reader is still used by one thread at a time: this one
-  // waits for the prefetch before it reads again or returns. Declared before
-  // `prefetch`, whose destructor waits for the read that fills it.
-  RecordBatch prefetched;
+  // Where the chain of each partition stands for the records read so far:
+  // preparing runs a batch ahead of projecting (see PreparedBatch).
+  Checkpoints read_positions = checkpoints_;
+  PreparedBatch batch;
+  // The next batch is read and prepared on another thread while this one is
+  // folded (the log's read, verify, decode and SHA-256 were a third of a
+  // replay's folding thread). The reader is still used by one thread at a
+  // time: this one waits for the prefetch before it reads again or returns.
+  // Declared before `prefetch`, whose destructor waits for the work that
+  // fills it.
+  PreparedBatch prefetched;
   std::future<Status> prefetch;
+  auto read_and_prepare = [this, &read_positions](PreparedBatch& into) -> Status {
+    if (auto read = log_.read(options_.batch_events_max, options_.read_wait, into.batch); !read) {
+      return read;
+    }
+    prepare_batch(into, read_positions);
+    return {};
+  };
   auto start_prefetch = [&] {
     try {
-      prefetch = std::async(std::launch::async, [this, &prefetched] {
-        return log_.read(options_.batch_events_max, options_.read_wait, prefetched);
+      prefetch = std::async(std::launch::async, [&read_and_prepare, &prefetched] {
+        return read_and_prepare(prefetched);
       });
     } catch (const std::system_error&) {
       // No thread to be had: the next read happens on this thread instead.
@@ -167,10 +178,10 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
       read = prefetch.get();
       std::swap(batch, prefetched);
     } else {
-      read = log_.read(options_.batch_events_max, options_.read_wait, batch);
+      read = read_and_prepare(batch);
     }
     if (!read) return std::unexpected(std::move(read.error()));
-    if (batch.records.empty()) {
+    if (batch.batch.records.empty()) {
       if (++empty_reads >= kMaxConsecutiveEmptyReads) {
         return make_error(ErrorCode::kUnavailable,
                           fmt::format("projector: the log stopped delivering records with {} "
@@ -182,7 +193,7 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
     empty_reads = 0;
     // Only when records remain beyond this batch: a read past the end would
     // wait for new records (read_wait) for nothing.
-    if (lag(*target, checkpoints_) > static_cast<int64_t>(batch.records.size())) {
+    if (lag(*target, checkpoints_) > static_cast<int64_t>(batch.batch.records.size())) {
       start_prefetch();
     }
     auto projected = project_batch(batch);
@@ -204,23 +215,48 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
   return report;
 }
 
-Result<int64_t> Projector::project_batch(RecordBatch& batch) {
+void Projector::prepare_batch(PreparedBatch& prepared, Checkpoints& read_positions) const {
+  prepared.records.clear();
+  prepared.records.reserve(prepared.batch.records.size());
+  for (const LogRecord& record : prepared.batch.records) {
+    PreparedRecord& out = prepared.records.emplace_back();
+    PartitionCheckpoint& position = read_positions[record.partition];
+    // A redelivered record (Kafka after a rebalance) was already projected
+    // and committed: counting it again would break exactly-once.
+    if (record.offset < position.next_offset) {
+      out.redelivered = true;
+      continue;
+    }
+    position.chain_head = next_chain_head(position.chain_head, record.offset, record.value);
+    position.next_offset = Offset{record.offset.value() + 1};
+    out.chain_head = position.chain_head;
+    out.event = events::decode_event(record.value);
+  }
+}
+
+Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   std::vector<CaseLedger*> touched;  // in order of first touch, for a deterministic commit
   std::vector<RejectionRecord> rejections;
   std::vector<HistoryRecord> history;
   int64_t projected = 0;
 
-  for (LogRecord& record : batch.records) {
+  HOMEWARD_CHECK(prepared.records.size() == prepared.batch.records.size(),
+                 "a batch was projected without being prepared");
+  for (size_t i = 0; i < prepared.batch.records.size(); ++i) {
+    LogRecord& record = prepared.batch.records[i];
+    PreparedRecord& ready = prepared.records[i];
+    if (ready.redelivered) continue;
     PartitionCheckpoint& checkpoint = checkpoints_[record.partition];
-    // A redelivered record (Kafka after a rebalance) was already projected
-    // and committed: counting it again would break exactly-once.
-    if (record.offset < checkpoint.next_offset) continue;
-    checkpoint.chain_head = next_chain_head(checkpoint.chain_head, record.offset, record.value);
+    // Prepared in log order from the same positions: it must follow on.
+    HOMEWARD_CHECK(record.offset >= checkpoint.next_offset,
+                   "a prepared record is behind the projected positions");
+    checkpoint.chain_head = ready.chain_head;
     checkpoint.next_offset = Offset{record.offset.value() + 1};
     chain_index_.add(record.partition, record.offset, checkpoint.chain_head);
     ++projected;
 
-    auto event = events::decode_event(record.value);
+    HOMEWARD_CHECK(ready.event.has_value(), "a prepared record has no decoding");
+    Result<events::Event>& event = *ready.event;
     if (!event) {
       // Malformed bytes belong to no case: they are listed and counted in the
       // totals, but never enter a case's handled ids or counters.

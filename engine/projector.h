@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/case_ledger.h"
 #include "engine/chain_index.h"
@@ -22,6 +24,7 @@
 #include "engine/impact.h"
 #include "engine/projection_store.h"
 #include "events/error.h"
+#include "events/event.h"
 
 namespace homeward::engine {
 
@@ -69,10 +72,27 @@ class Projector {
   [[nodiscard]] Result<CatchUpReport> catch_up(const ProgressCallback& progress = {});
 
  private:
+  // A record as the fold needs it: the chain head after it and the event
+  // verified and decoded (or why it is malformed). Computed with the read, on
+  // the prefetching thread, since none of it depends on the fold.
+  struct PreparedRecord {
+    bool redelivered = false;  // already projected: skipped
+    ChainHead chain_head{};
+    std::optional<Result<events::Event>> event;  // empty when redelivered
+  };
+  struct PreparedBatch {
+    RecordBatch batch;
+    std::vector<PreparedRecord> records;  // one per batch.records
+  };
+
   [[nodiscard]] Status start();
+  // Prepares every record of `prepared.batch`, advancing `read_positions`
+  // (where each partition's chain stands for the records read so far).
+  // Touches nothing else of the projector, so it may run on another thread.
+  void prepare_batch(PreparedBatch& prepared, Checkpoints& read_positions) const;
   // Folds the batch and commits it; returns how many records it projected
   // (records already committed, redelivered by the log, are skipped).
-  [[nodiscard]] Result<int64_t> project_batch(RecordBatch& batch);
+  [[nodiscard]] Result<int64_t> project_batch(PreparedBatch& prepared);
   [[nodiscard]] Result<CaseLedger*> find_or_load_case(const std::string& case_id);
 
   EventLogReader& log_;
