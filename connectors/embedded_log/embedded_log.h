@@ -48,6 +48,7 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
   // family holds exactly the event bytes. Owned here, destroyed before db_.
   rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;
   Offset next_append_offset_;
+  bool appended_ = false;  // since open: the destructor then flushes
   Offset next_read_offset_;
 };
 
