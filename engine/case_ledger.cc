@@ -9,6 +9,7 @@
 #include "engine/case_ledger.h"
 
 #include "events/check.h"
+#include "events/money.h"
 
 namespace homeward::engine {
 
@@ -58,10 +59,129 @@ bool CaseSummary::shows_in_budget(Category category) const {
   return planned[index].value() > 0 || disbursed_by_category[index].value() > 0;
 }
 
+std::optional<events::Fingerprint> CaseLedger::handled_fingerprint(
+    std::string_view event_id) const {
+  const std::optional<uint32_t> index = event_ids_.find(event_id);
+  if (!index) return std::nullopt;
+  return event_entries_[*index].fingerprint;
+}
+
+std::optional<CaseLedger::RecordIndex> CaseLedger::find_donation(
+    std::string_view donation_id) const {
+  const std::optional<uint32_t> index = event_ids_.find(donation_id);
+  if (!index) return std::nullopt;
+  const uint32_t record = event_entries_[*index].record;
+  if (record == kNoRecord || (record & kPledgeBit) != 0) return std::nullopt;
+  return record;
+}
+
+std::optional<CaseLedger::RecordIndex> CaseLedger::find_pledge(std::string_view pledge_id) const {
+  const std::optional<uint32_t> index = event_ids_.find(pledge_id);
+  if (!index) return std::nullopt;
+  const uint32_t record = event_entries_[*index].record;
+  if (record == kNoRecord || (record & kPledgeBit) == 0) return std::nullopt;
+  return record & ~kPledgeBit;
+}
+
+DonationRecord CaseLedger::donation(RecordIndex index) const {
+  HOMEWARD_CHECK(index < donations_.size(), "donation number out of range");
+  const Donation& d = donations_[index];
+  return DonationRecord{donors_.at(d.donor), d.amount, d.refunded};
+}
+
+PledgeRecord CaseLedger::pledge(RecordIndex index) const {
+  HOMEWARD_CHECK(index < pledges_.size(), "pledge number out of range");
+  const Pledge& p = pledges_[index];
+  return PledgeRecord{donors_.at(p.donor), p.amount, p.state};
+}
+
+bool CaseLedger::donor_gave(uint32_t donor) const {
+  HOMEWARD_CHECK(donor < donor_gave_.size(), "donor number out of range");
+  return donor_gave_[donor];
+}
+
+bool CaseLedger::has_giver(std::string_view donor_ref) const {
+  const std::optional<uint32_t> donor = donors_.find(donor_ref);
+  return donor.has_value() && donor_gave_[*donor];
+}
+
+CaseLedger::Remembered CaseLedger::remember_event(std::string_view event_id,
+                                                  const events::Fingerprint& print) {
+  const IdTable::Insertion added = event_ids_.insert(event_id);
+  if (!added.inserted) {
+    last_event_ = kNoRecord;
+    return {false, event_entries_[added.index].fingerprint};
+  }
+  HOMEWARD_CHECK(added.index == event_entries_.size(), "event numbers must be dense");
+  event_entries_.push_back(EventEntry{print, kNoRecord});
+  last_event_ = added.index;
+  return {true, print};
+}
+
+uint32_t CaseLedger::note_donor(std::string_view donor_ref) {
+  const IdTable::Insertion added = donors_.insert(donor_ref);
+  if (added.inserted) {
+    donor_gave_.push_back(false);
+    dirty.new_donors.push_back(added.index);
+  }
+  return added.index;
+}
+
+void CaseLedger::record_donation(std::string_view donor_ref, MinorUnits amount) {
+  // Invariant: a record belongs to the event remembered last, which made none
+  // yet (one event makes at most one record).
+  HOMEWARD_CHECK(last_event_ != kNoRecord && event_entries_[last_event_].record == kNoRecord,
+                 "a donation needs a newly remembered event");
+  HOMEWARD_CHECK(donations_.size() < kPledgeBit, "too many donations in one case");
+  const uint32_t donor = note_donor(donor_ref);
+  event_entries_[last_event_].record = static_cast<uint32_t>(donations_.size());
+  donations_.push_back(Donation{last_event_, donor, amount, MinorUnits(0)});
+  if (!donor_gave_[donor]) {
+    donor_gave_[donor] = true;
+    summary.donors += 1;
+    dirty.new_givers.push_back(donor);
+  }
+}
+
+void CaseLedger::record_pledge(std::string_view donor_ref, MinorUnits amount) {
+  HOMEWARD_CHECK(last_event_ != kNoRecord && event_entries_[last_event_].record == kNoRecord,
+                 "a pledge needs a newly remembered event");
+  HOMEWARD_CHECK(pledges_.size() < kPledgeBit, "too many pledges in one case");
+  const uint32_t donor = note_donor(donor_ref);
+  event_entries_[last_event_].record = static_cast<uint32_t>(pledges_.size()) | kPledgeBit;
+  pledges_.push_back(Pledge{last_event_, donor, amount, PledgeState::kOutstanding});
+}
+
+void CaseLedger::add_refund(RecordIndex donation, MinorUnits amount) {
+  HOMEWARD_CHECK(donation < donations_.size(), "donation number out of range");
+  Donation& d = donations_[donation];
+  const std::optional<MinorUnits> refunded = events::checked_add(d.refunded, amount);
+  HOMEWARD_CHECK(refunded.has_value() && *refunded <= d.amount,
+                 "a refund beyond its donation reached the ledger");
+  d.refunded = *refunded;
+}
+
+void CaseLedger::settle_pledge(RecordIndex pledge, PledgeState state) {
+  HOMEWARD_CHECK(pledge < pledges_.size(), "pledge number out of range");
+  HOMEWARD_CHECK(
+      pledges_[pledge].state == PledgeState::kOutstanding && state != PledgeState::kOutstanding,
+      "only an outstanding pledge is settled");
+  pledges_[pledge].state = state;
+}
+
+size_t CaseLedger::memory_bytes() const {
+  return case_id.capacity() + event_ids_.memory_bytes() +
+         event_entries_.capacity() * sizeof(EventEntry) + donations_.capacity() * sizeof(Donation) +
+         pledges_.capacity() * sizeof(Pledge) + donors_.memory_bytes() +
+         donor_gave_.capacity() / 8 +
+         (dirty.new_donors.capacity() + dirty.new_givers.capacity()) * sizeof(uint32_t);
+}
+
 bool CaseLedger::same_content(const CaseLedger& other) const {
   return case_id == other.case_id && summary == other.summary &&
-         handled_events == other.handled_events && donations == other.donations &&
-         pledges == other.pledges && donors == other.donors;
+         history_events == other.history_events && event_ids_ == other.event_ids_ &&
+         event_entries_ == other.event_entries_ && donations_ == other.donations_ &&
+         pledges_ == other.pledges_ && donors_ == other.donors_ && donor_gave_ == other.donor_gave_;
 }
 
 }  // namespace homeward::engine

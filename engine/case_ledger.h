@@ -4,8 +4,8 @@
 //
 // A CaseLedger is owned by whoever folds events into it (the projector, the
 // audit replay, a test's reference fold); it is a plain value and not
-// thread-safe. The `dirty` sets name what changed since the owner last
-// persisted it, so that a store writes each changed record once per batch.
+// thread-safe. `dirty` names what changed since the owner last persisted it,
+// so that a store writes each changed record once per batch.
 #pragma once
 
 #include <array>
@@ -16,9 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include <absl/container/flat_hash_map.h>
-#include <absl/container/flat_hash_set.h>
-
+#include "engine/id_table.h"
 #include "events/event.h"
 #include "events/fingerprint.h"
 #include "events/money.h"
@@ -73,8 +71,10 @@ struct CaseSummary {
   bool operator==(const CaseSummary&) const = default;
 };
 
+// A donation of the case, as the rules and readers see it. `donor_ref` views
+// the ledger's own memory: it lives until the ledger next records a donor.
 struct DonationRecord {
-  std::string donor_ref;
+  std::string_view donor_ref;
   MinorUnits amount;
   MinorUnits refunded;  // sum of applied refunds against this donation
   bool operator==(const DonationRecord&) const = default;
@@ -83,58 +83,166 @@ struct DonationRecord {
 enum class PledgeState : uint8_t { kOutstanding, kFulfilled, kCancelled };
 
 struct PledgeRecord {
-  std::string donor_ref;
+  std::string_view donor_ref;  // as DonationRecord::donor_ref
   MinorUnits amount;
   PledgeState state = PledgeState::kOutstanding;
   bool operator==(const PledgeRecord&) const = default;
 };
 
-// Records changed since the last persist, in the order they changed, each
-// with a copy of its value as of the change. Lists, not sets: marking a record
-// is then a push_back instead of a hash insert, and the store writes the
-// copies without looking each record up again (both were a large share of a
-// replay: bench/README.md). A record changed twice in one batch is listed
-// twice; the store keeps the later value.
+// What changed since the owner last persisted the case, for the store's
+// commit. The store keeps a case as its summary and its history (every event
+// folded into it: projection_store.h); the only other records that depend on
+// a case are the donor sets, so donors are all that is listed here, by their
+// number in the ledger's donor table.
 struct DirtyRecords {
   bool summary = false;
-  std::vector<std::pair<std::string, events::Fingerprint>> handled_events;
-  std::vector<std::pair<std::string, DonationRecord>> donations;
-  std::vector<std::pair<std::string, PledgeRecord>> pledges;
-  std::vector<std::string> donors;  // donors new to this case (each listed once)
+  // Donors seen in this case for the first time (a donation or a pledge):
+  // the donor index leads from them to this case.
+  std::vector<uint32_t> new_donors;
+  // Donors whose first applied donation to this case came since: they are
+  // donors of some applied donation, the set behind SPEC section 6's count.
+  std::vector<uint32_t> new_givers;
 
-  [[nodiscard]] bool empty() const {
-    return !summary && handled_events.empty() && donations.empty() && pledges.empty() &&
-           donors.empty();
-  }
+  [[nodiscard]] bool empty() const { return !summary && new_donors.empty() && new_givers.empty(); }
   // Keeps the lists' capacity: the projector clears every touched case after
   // each commit.
   void clear() {
     summary = false;
-    handled_events.clear();
-    donations.clear();
-    pledges.clear();
-    donors.clear();
+    new_donors.clear();
+    new_givers.clear();
   }
 };
 
-// The ledger's records are in open-addressing hash tables (Abseil's "Swiss
-// tables"): a replay does a few lookups and inserts per event into tables of
-// up to hundreds of thousands of ids, and node-based std::unordered_map paid a
-// cache miss and an allocation for each (bench/README.md). References into
-// them do not survive an insert into the same table.
-struct CaseLedger {
+// The state of one case: its summary, and the records later events refer to,
+// kept compact because a replay holds every case at once (10M events: about
+// 10M event ids and 8.5M donations). Ids are in IdTables (id_table.h) and
+// records in flat vectors that refer to ids by number.
+//
+// Only the rules (rules.cc) change a ledger, through the record_* and
+// settle_* members; everyone else reads. A plain value; not thread-safe.
+class CaseLedger {
+ public:
+  // A recorded donation or pledge, as a number into its table.
+  using RecordIndex = uint32_t;
+
   std::string case_id;
   CaseSummary summary;
-  // Every event id handled in this case (applied, duplicate or rejected),
-  // with the fingerprint of the first event that carried it.
-  absl::flat_hash_map<std::string, events::Fingerprint> handled_events;
-  absl::flat_hash_map<std::string, DonationRecord> donations;  // by donation id
-  absl::flat_hash_map<std::string, PledgeRecord> pledges;      // by pledge id
-  absl::flat_hash_set<std::string> donors;                     // distinct donor_ref
+  // Every event folded into this case (handled, whatever the outcome): the
+  // length of its history, and the sequence number of its next event there.
+  int64_t history_events = 0;
   DirtyRecords dirty;
 
-  // Equality of content; `dirty` is bookkeeping and is ignored.
+  // The duplicate rule's memory: every event id handled in this case, with
+  // the fingerprint of the first event that carried it.
+  [[nodiscard]] size_t handled_event_count() const { return event_ids_.size(); }
+  [[nodiscard]] std::optional<events::Fingerprint> handled_fingerprint(
+      std::string_view event_id) const;
+  // Calls visit(event_id, fingerprint) for each handled id in handling order.
+  template <typename Visit>
+  void for_each_handled_event(Visit&& visit) const {
+    for (uint32_t i = 0; i < event_ids_.size(); ++i) {
+      visit(event_ids_.at(i), event_entries_[i].fingerprint);
+    }
+  }
+
+  [[nodiscard]] size_t donation_count() const { return donations_.size(); }
+  [[nodiscard]] std::optional<RecordIndex> find_donation(std::string_view donation_id) const;
+  [[nodiscard]] DonationRecord donation(RecordIndex index) const;
+  // Calls visit(donation_id, DonationRecord) in the order they were applied.
+  template <typename Visit>
+  void for_each_donation(Visit&& visit) const {
+    for (RecordIndex i = 0; i < donations_.size(); ++i) {
+      visit(event_ids_.at(donations_[i].event), donation(i));
+    }
+  }
+
+  [[nodiscard]] size_t pledge_count() const { return pledges_.size(); }
+  [[nodiscard]] std::optional<RecordIndex> find_pledge(std::string_view pledge_id) const;
+  [[nodiscard]] PledgeRecord pledge(RecordIndex index) const;
+  template <typename Visit>
+  void for_each_pledge(Visit&& visit) const {
+    for (RecordIndex i = 0; i < pledges_.size(); ++i) {
+      visit(event_ids_.at(pledges_[i].event), pledge(i));
+    }
+  }
+
+  // Donors: every donor_ref of an applied donation or pledge of this case,
+  // numbered in the order they first appeared. `gave`: some applied donation
+  // of theirs (the case's `donors` figure counts these).
+  [[nodiscard]] uint32_t donor_count() const { return donors_.size(); }
+  [[nodiscard]] std::string_view donor_ref(uint32_t donor) const { return donors_.at(donor); }
+  [[nodiscard]] bool donor_gave(uint32_t donor) const;
+  // True when `donor_ref` has an applied donation in this case.
+  [[nodiscard]] bool has_giver(std::string_view donor_ref) const;
+  // Calls visit(donor_ref) for each donor with an applied donation.
+  template <typename Visit>
+  void for_each_giver(Visit&& visit) const {
+    for (uint32_t i = 0; i < donors_.size(); ++i) {
+      if (donor_gave_[i]) visit(donors_.at(i));
+    }
+  }
+
+  // The rules' mutators (rules.cc). Each keeps the invariants its comment
+  // names; calling them in another order than the rules do is a programmer
+  // error caught by HOMEWARD_CHECK.
+  //
+  // Remembers `event_id` as handled with `print` unless it was handled
+  // before; returns the first fingerprint when it was.
+  struct Remembered {
+    bool first_time;
+    events::Fingerprint first;  // the fingerprint kept for this id
+  };
+  Remembered remember_event(std::string_view event_id, const events::Fingerprint& print);
+  // A donation whose id is the event remembered last (SPEC: a donation's id
+  // is its event's id), with `donor_ref` and `amount`. Counts the donor
+  // (summary.donors) when it is new to the case's givers.
+  void record_donation(std::string_view donor_ref, MinorUnits amount);
+  // An outstanding pledge whose id is the event remembered last.
+  void record_pledge(std::string_view donor_ref, MinorUnits amount);
+  void add_refund(RecordIndex donation, MinorUnits amount);
+  void settle_pledge(RecordIndex pledge, PledgeState state);
+
+  // Heap bytes held, for memory accounting.
+  [[nodiscard]] size_t memory_bytes() const;
+
+  // Equality of content (ids, records, donors, summary, history length);
+  // `dirty` is bookkeeping and is ignored.
   [[nodiscard]] bool same_content(const CaseLedger& other) const;
+
+ private:
+  static constexpr uint32_t kNoRecord = 0xffff'ffff;
+  static constexpr uint32_t kPledgeBit = 0x8000'0000;
+  struct EventEntry {
+    events::Fingerprint fingerprint;
+    // The record this event made: kNoRecord, a donation's number, or a
+    // pledge's number with kPledgeBit set.
+    uint32_t record = kNoRecord;
+    bool operator==(const EventEntry&) const = default;
+  };
+  struct Donation {
+    uint32_t event;  // number of its id in event_ids_
+    uint32_t donor;  // number in donors_
+    MinorUnits amount;
+    MinorUnits refunded;
+    bool operator==(const Donation&) const = default;
+  };
+  struct Pledge {
+    uint32_t event;
+    uint32_t donor;
+    MinorUnits amount;
+    PledgeState state = PledgeState::kOutstanding;
+    bool operator==(const Pledge&) const = default;
+  };
+  // The donor's number, adding it (and listing it in dirty) when new.
+  uint32_t note_donor(std::string_view donor_ref);
+
+  IdTable event_ids_;
+  std::vector<EventEntry> event_entries_;  // by number in event_ids_
+  std::vector<Donation> donations_;
+  std::vector<Pledge> pledges_;
+  IdTable donors_;
+  std::vector<bool> donor_gave_;     // by number in donors_
+  uint32_t last_event_ = kNoRecord;  // the event remember_event saw last
 };
 
 }  // namespace homeward::engine

@@ -78,22 +78,26 @@ struct RejectionRecord {
   bool operator==(const RejectionRecord&) const = default;
 };
 
-// One decoded event of a case, kept in the case's history (the `h` read model
-// behind point-in-time queries and donor statements: docs/reports.md). Every
-// event that decoded is kept, whatever its outcome, because re-folding a case
-// needs its duplicates and rejections too. `bytes` are the record's value as
-// read from the log (verified); `case_id` views the CaseLedger's own case_id,
-// which outlives the commit.
+// One decoded event of a case, kept in the case's history: every event that
+// decoded, whatever its outcome, in the order the case folded it. The
+// history is the case's state as the store keeps it: a ledger is loaded by
+// folding its history again with the same rules (so donations, pledges and
+// handled ids need no records of their own), and point-in-time queries and
+// donor statements fold it too (docs/reports.md). `sequence` is the event's
+// place in the case's history (CaseLedger::history_events before it);
+// `bytes` are the record's value as read from the log (verified); `case_id`
+// views the CaseLedger's own case_id, which outlives the commit.
 struct HistoryRecord {
   std::string_view case_id;
+  int64_t sequence = 0;
   Partition partition;
   Offset offset;
   std::string bytes;
 };
 
 struct BatchCommit {
-  // Touched cases; the store writes their summary and dirty records. The
-  // caller clears `dirty` after a successful commit.
+  // Touched cases; the store writes their summary and the donor records their
+  // `dirty` lists name. The caller clears `dirty` after a successful commit.
   std::vector<const CaseLedger*> cases;
   std::vector<RejectionRecord> rejections;
   ProjectionTotals totals;  // the totals after this batch (not a delta)
@@ -101,13 +105,8 @@ struct BatchCommit {
   // The chain index segments this batch's records extended, each whole
   // (every head prefix it holds so far; see ChainSegment).
   std::vector<ChainSegment> chain_segments;
-  // This batch's decoded events, in log order (see HistoryRecord); empty when
-  // the projector keeps no history.
+  // This batch's decoded events, in log order (see HistoryRecord).
   std::vector<HistoryRecord> history;
-  // False when the projector keeps no history (ProjectorOptions::keep_history):
-  // the store then marks its history incomplete, for good, so that history
-  // readers refuse rather than answer from part of it.
-  bool history_kept = true;
 };
 
 class ProjectionStore {
@@ -117,7 +116,8 @@ class ProjectionStore {
   [[nodiscard]] virtual Result<Checkpoints> load_checkpoints() = 0;
   [[nodiscard]] virtual Result<ProjectionTotals> load_totals() = 0;
   // The case as of the last commit (dirty empty), or nullopt when no event of
-  // this case_id was ever committed.
+  // this case_id was ever committed. Rebuilt by folding the case's history
+  // with the rules; kCorruption when that does not give the stored summary.
   [[nodiscard]] virtual Result<std::optional<CaseLedger>> load_case(std::string_view case_id) = 0;
   // The chain index segment that ends just before `next_offset` of
   // `partition`, when the record at next_offset would extend it (same window,

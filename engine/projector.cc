@@ -66,14 +66,13 @@ int64_t lag(const OffsetMap& target, const Checkpoints& checkpoints) {
   return behind;
 }
 
-// The case-history read model (HistoryRecord in projection_store.h): every
-// decoded event, whatever its outcome, goes to its case's history. The
-// record's bytes move into the commit: this must be the last use of
-// `record.value` in the batch loop.
+// Every decoded event goes to its case's history (HistoryRecord in
+// projection_store.h), after the case folded it. The record's bytes move into
+// the commit: this must be the last use of `record.value` in the batch loop.
 void keep_history(std::vector<HistoryRecord>& history, const CaseLedger& the_case,
                   LogRecord& record) {
-  history.push_back(
-      HistoryRecord{the_case.case_id, record.partition, record.offset, std::move(record.value)});
+  history.push_back(HistoryRecord{the_case.case_id, the_case.history_events - 1, record.partition,
+                                  record.offset, std::move(record.value)});
 }
 
 }  // namespace
@@ -299,7 +298,7 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
       rejection.offset = record.offset;
     }
     if (options_.observer != nullptr) options_.observer->on_record(record, &*event, outcome);
-    if (options_.keep_history) keep_history(history, the_case, record);  // moves record.value
+    keep_history(history, the_case, record);  // moves record.value
   }
   if (projected == 0) return projected;
 
@@ -310,7 +309,6 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   commit.totals = totals_;
   commit.checkpoints = checkpoints_;
   commit.history = std::move(history);
-  commit.history_kept = options_.keep_history;
   // Written while the next batch is read and folded; a failure shows at the
   // next batch or at the end of catch_up, and the store stays at a batch
   // boundary either way.

@@ -43,11 +43,6 @@ class ProjectionObserver {
 struct ProjectorOptions {
   size_t batch_events_max = 100'000;
   std::chrono::milliseconds read_wait{100};
-  // Write every decoded event to its case's history (BatchCommit::history),
-  // which `--as-of` queries and donor statements read (about a quarter more
-  // projection time: docs/reports.md). When off, the store marks its history
-  // incomplete for good and those readers refuse rather than answer wrongly.
-  bool keep_history = true;
   // Not owned; null: nobody watches (one pointer test per record).
   ProjectionObserver* observer = nullptr;
 };

@@ -113,27 +113,33 @@ class Fold {
     if (would_overflow(s_.pledged, body.amount)) return RejectReason::kOverflow;
     return std::nullopt;
   }
-  Check check(const PledgeFulfilled& body) const {
+  Check check(const PledgeFulfilled& body) {
     if (!s_.opened) return RejectReason::kUnknownCase;
-    const PledgeRecord* pledge = find_pledge(body.pledge_id);
-    if (pledge == nullptr) return RejectReason::kUnknownPledge;
-    if (pledge->state != PledgeState::kOutstanding) return RejectReason::kPledgeNotOutstanding;
-    if (would_overflow(s_.received, pledge->amount)) return RejectReason::kOverflow;
+    const auto found = ledger_.find_pledge(body.pledge_id);
+    if (!found) return RejectReason::kUnknownPledge;
+    pledge_ = *found;
+    const PledgeRecord pledge = ledger_.pledge(pledge_);
+    if (pledge.state != PledgeState::kOutstanding) return RejectReason::kPledgeNotOutstanding;
+    if (would_overflow(s_.received, pledge.amount)) return RejectReason::kOverflow;
     return std::nullopt;
   }
-  Check check(const PledgeCancelled& body) const {
+  Check check(const PledgeCancelled& body) {
     if (!s_.opened) return RejectReason::kUnknownCase;
-    const PledgeRecord* pledge = find_pledge(body.pledge_id);
-    if (pledge == nullptr) return RejectReason::kUnknownPledge;
-    if (pledge->state != PledgeState::kOutstanding) return RejectReason::kPledgeNotOutstanding;
+    const auto found = ledger_.find_pledge(body.pledge_id);
+    if (!found) return RejectReason::kUnknownPledge;
+    pledge_ = *found;
+    if (ledger_.pledge(pledge_).state != PledgeState::kOutstanding) {
+      return RejectReason::kPledgeNotOutstanding;
+    }
     return std::nullopt;
   }
-  Check check(const RefundIssued& body) const {
+  Check check(const RefundIssued& body) {
     if (!s_.opened) return RejectReason::kUnknownCase;
     if (!(body.currency == s_.currency)) return RejectReason::kCurrencyMismatch;
-    const auto donation = ledger_.donations.find(body.donation_id);
-    if (donation == ledger_.donations.end()) return RejectReason::kUnknownDonation;
-    const DonationRecord& record = donation->second;
+    const auto found = ledger_.find_donation(body.donation_id);
+    if (!found) return RejectReason::kUnknownDonation;
+    donation_ = *found;
+    const DonationRecord record = ledger_.donation(donation_);
     // amount > record.amount - record.refunded, written without a
     // subtraction that a corrupted record could overflow.
     if (body.amount > sub_checked(record.amount, record.refunded)) {
@@ -173,32 +179,27 @@ class Fold {
   void apply(const DonationReceived& body) { add_donation(body.donor_ref, body.amount); }
   void apply(const PledgeMade& body) {
     s_.pledged = add_checked(s_.pledged, body.amount);
-    const auto [pledge, inserted] =
-        ledger_.pledges.try_emplace(e_.event_id, PledgeRecord{body.donor_ref, body.amount});
-    // Pledge ids are event ids, which the duplicate rule keeps unique per case.
-    HOMEWARD_CHECK(inserted, "pledge id already recorded");
-    ledger_.dirty.pledges.emplace_back(e_.event_id, pledge->second);
+    // The pledge's id is this event's id, which the duplicate rule keeps
+    // unique per case.
+    ledger_.record_pledge(body.donor_ref, body.amount);
   }
-  void apply(const PledgeFulfilled& body) {
-    PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
+  void apply(const PledgeFulfilled&) {
+    // Copied: recording the donation may move the donor's bytes.
+    const PledgeRecord pledge = ledger_.pledge(pledge_);
+    const std::string donor_ref(pledge.donor_ref);
     s_.pledged = sub_checked(s_.pledged, pledge.amount);
-    pledge.state = PledgeState::kFulfilled;
-    ledger_.dirty.pledges.emplace_back(body.pledge_id, pledge);
+    ledger_.settle_pledge(pledge_, PledgeState::kFulfilled);
     // The pledge becomes a donation whose id is this event's id (SPEC 3).
-    add_donation(pledge.donor_ref, pledge.amount);
+    add_donation(donor_ref, pledge.amount);
   }
-  void apply(const PledgeCancelled& body) {
-    PledgeRecord& pledge = ledger_.pledges.at(body.pledge_id);
-    s_.pledged = sub_checked(s_.pledged, pledge.amount);
-    pledge.state = PledgeState::kCancelled;
-    ledger_.dirty.pledges.emplace_back(body.pledge_id, pledge);
+  void apply(const PledgeCancelled&) {
+    s_.pledged = sub_checked(s_.pledged, ledger_.pledge(pledge_).amount);
+    ledger_.settle_pledge(pledge_, PledgeState::kCancelled);
   }
   void apply(const RefundIssued& body) {
-    DonationRecord& donation = ledger_.donations.at(body.donation_id);
-    donation.refunded = add_checked(donation.refunded, body.amount);
+    ledger_.add_refund(donation_, body.amount);
     s_.refunded = add_checked(s_.refunded, body.amount);
     s_.refunds += 1;
-    ledger_.dirty.donations.emplace_back(body.donation_id, donation);
   }
   void apply(const FundsDisbursed& body) {
     MinorUnits& in_category = s_.disbursed_by_category[category_index(body.category)];
@@ -207,11 +208,6 @@ class Fold {
   }
 
  private:
-  const PledgeRecord* find_pledge(const std::string& pledge_id) const {
-    const auto found = ledger_.pledges.find(pledge_id);
-    return found == ledger_.pledges.end() ? nullptr : &found->second;
-  }
-
   // The latest plan replaces the earlier one entirely: a goal that comes
   // without a budget leaves every category unplanned.
   void set_plan(const FundingPlan& plan) {
@@ -225,23 +221,21 @@ class Fold {
     }
   }
 
-  // A donation record whose id is the current event's id.
-  void add_donation(const std::string& donor_ref, MinorUnits amount) {
+  // A donation record whose id is the current event's id (the ledger counts
+  // its donor).
+  void add_donation(std::string_view donor_ref, MinorUnits amount) {
     s_.received = add_checked(s_.received, amount);
     s_.donations += 1;
-    const auto [donation, inserted] = ledger_.donations.try_emplace(
-        e_.event_id, DonationRecord{donor_ref, amount, MinorUnits(0)});
-    HOMEWARD_CHECK(inserted, "donation id already recorded");
-    ledger_.dirty.donations.emplace_back(e_.event_id, donation->second);
-    if (ledger_.donors.insert(donor_ref).second) {
-      s_.donors += 1;
-      ledger_.dirty.donors.push_back(donor_ref);
-    }
+    ledger_.record_donation(donor_ref, amount);
   }
 
   CaseLedger& ledger_;
   CaseSummary& s_;
   const Event& e_;
+  // What the checks found, for the effect: the pledge or donation the event
+  // names (set by the check of its type, which passed before any effect).
+  CaseLedger::RecordIndex pledge_ = 0;
+  CaseLedger::RecordIndex donation_ = 0;
 };
 
 Outcome check_and_apply(CaseLedger& ledger, const Event& event) {
@@ -289,14 +283,14 @@ Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
   // fingerprint is kept; later ones never replace it.
   const events::Fingerprint print = events::fingerprint(event);
   Outcome outcome;
-  const auto [seen, first_time] = ledger.handled_events.try_emplace(event.event_id, print);
-  if (!first_time) {
-    outcome = seen->second == print ? Outcome::duplicate()
-                                    : Outcome::rejected(RejectReason::kConflictingDuplicate);
+  const CaseLedger::Remembered seen = ledger.remember_event(event.event_id, print);
+  if (!seen.first_time) {
+    outcome = seen.first == print ? Outcome::duplicate()
+                                  : Outcome::rejected(RejectReason::kConflictingDuplicate);
   } else {
-    ledger.dirty.handled_events.emplace_back(event.event_id, print);
     outcome = check_and_apply(ledger, event);
   }
+  ledger.history_events += 1;
 
   // The case's own counters start with its CaseOpened (that one included);
   // events before it count only in the projector's totals.

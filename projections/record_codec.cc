@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -210,11 +211,31 @@ std::string rejection_key(std::string_view case_id, Partition partition, Offset 
   return key;
 }
 
-std::string history_key(std::string_view case_id, Partition partition, Offset offset) {
+std::string history_key(std::string_view case_id, int64_t sequence) {
+  HOMEWARD_CHECK(sequence >= 0, "a history sequence number is never negative");
   std::string key = case_records_prefix(kHistoryPrefix, case_id);
-  put_be32(key, static_cast<uint32_t>(partition.value()));
-  put_be64(key, static_cast<uint64_t>(offset.value()));
+  put_be64(key, static_cast<uint64_t>(sequence));
   return key;
+}
+
+Result<HistoryKey> split_history_key(std::string_view key) {
+  constexpr size_t kSequenceBytes = 8;
+  // `h`, at least one byte of case id, `\0`, the sequence number.
+  if (key.size() < 1 + 1 + 1 + kSequenceBytes || key[0] != kHistoryPrefix ||
+      key[key.size() - kSequenceBytes - 1] != '\0') {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("a stored history key of {} bytes has no case id and "
+                                  "sequence number",
+                                  key.size()));
+  }
+  uint64_t sequence = 0;
+  for (size_t i = key.size() - kSequenceBytes; i < key.size(); ++i) {
+    sequence = (sequence << 8) | static_cast<uint8_t>(key[i]);
+  }
+  if (sequence > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error(ErrorCode::kCorruption, "a stored history key's sequence is out of range");
+  }
+  return HistoryKey{key.substr(1, key.size() - kSequenceBytes - 2), static_cast<int64_t>(sequence)};
 }
 
 Result<LogPositionKey> key_log_position(std::string_view key, size_t prefix_size) {
@@ -382,53 +403,6 @@ Result<engine::CaseSummary> decode_summary(std::string_view bytes) {
   return s;
 }
 
-std::string encode_donation(const engine::DonationRecord& record) {
-  Writer w(1 + 4 + record.donor_ref.size() + 16);
-  w.u8(kValueVersion);
-  w.str(record.donor_ref);
-  w.i64(record.amount.value());
-  w.i64(record.refunded.value());
-  return std::move(w).take();
-}
-
-Result<engine::DonationRecord> decode_donation(std::string_view bytes) {
-  Reader r(bytes, "donation");
-  engine::DonationRecord record;
-  r.version();
-  record.donor_ref = r.str();
-  record.amount = MinorUnits(r.i64());
-  record.refunded = MinorUnits(r.i64());
-  if (r.ok() && (record.amount.value() < events::kAmountMin || record.refunded.value() < 0 ||
-                 record.refunded > record.amount))
-    r.fail("amount or refunded is out of range");
-  if (auto status = r.finish(); !status) return std::unexpected(status.error());
-  return record;
-}
-
-std::string encode_pledge(const engine::PledgeRecord& record) {
-  Writer w(1 + 4 + record.donor_ref.size() + 9);
-  w.u8(kValueVersion);
-  w.str(record.donor_ref);
-  w.i64(record.amount.value());
-  w.u8(static_cast<uint8_t>(record.state));
-  return std::move(w).take();
-}
-
-Result<engine::PledgeRecord> decode_pledge(std::string_view bytes) {
-  Reader r(bytes, "pledge");
-  engine::PledgeRecord record;
-  r.version();
-  record.donor_ref = r.str();
-  record.amount = MinorUnits(r.i64());
-  if (r.ok() && record.amount.value() < events::kAmountMin) r.fail("amount is not positive");
-  const uint8_t state = r.u8();
-  if (r.ok() && state > static_cast<uint8_t>(engine::PledgeState::kCancelled))
-    r.fail(fmt::format("pledge state {} is out of range", state));
-  record.state = static_cast<engine::PledgeState>(state);
-  if (auto status = r.finish(); !status) return std::unexpected(status.error());
-  return record;
-}
-
 std::string encode_rejection(const engine::RejectionRecord& record) {
   Writer w(64 + record.case_id.size() + record.event_id.size() + record.detail.size());
   w.u8(kValueVersion);
@@ -522,18 +496,23 @@ Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes) {
   return checkpoint;
 }
 
-std::string encode_fingerprint(const events::Fingerprint& fingerprint) {
-  return std::string(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size());
+std::string history_value_header(Partition partition, Offset offset) {
+  Writer w(kHistoryValueHeaderBytes);
+  w.u8(kValueVersion);
+  w.i32(partition.value());
+  w.i64(offset.value());
+  return std::move(w).take();
 }
 
-Result<events::Fingerprint> decode_fingerprint(std::string_view bytes) {
-  events::Fingerprint fingerprint{};
-  if (bytes.size() != fingerprint.size()) {
-    return make_error(ErrorCode::kCorruption, fmt::format("stored fingerprint has {} bytes, not {}",
-                                                          bytes.size(), fingerprint.size()));
-  }
-  std::memcpy(fingerprint.data(), bytes.data(), fingerprint.size());
-  return fingerprint;
+Result<HistoryValue> decode_history_value(std::string_view bytes) {
+  Reader r(bytes.substr(0, std::min(bytes.size(), kHistoryValueHeaderBytes)), "history event");
+  r.version();
+  const int32_t partition = r.i32();
+  const int64_t offset = r.i64();
+  if (r.ok() && (partition < 0 || offset < 0)) r.fail("log position out of range");
+  if (r.ok() && bytes.size() == kHistoryValueHeaderBytes) r.fail("no event bytes");
+  if (auto status = r.finish(); !status) return std::unexpected(status.error());
+  return HistoryValue{Partition(partition), Offset(offset), bytes.substr(kHistoryValueHeaderBytes)};
 }
 
 }  // namespace homeward::projections

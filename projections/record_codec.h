@@ -6,19 +6,17 @@
 // sub-range:
 //
 //   c <case_id>                          -> CaseSummary (also for never-opened cases)
-//   d <case_id> \0 <donation_id>         -> DonationRecord
-//   e <case_id> \0 <event_id>            -> the 16 raw bytes of the event's fingerprint
 //   g <donor_ref>                        -> empty (a donor of some applied donation)
-//   h <case_id> \0 <partition u32 BE> <offset u64 BE> -> the event's bytes (case history)
+//   h <case_id> \0 <sequence u64 BE>     -> partition, offset and bytes of the case's
+//                                           sequence-th event (case history; the case's
+//                                           donations, pledges and handled ids are the
+//                                           fold of its history)
 //   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes per record: the prefixes of the
 //                                           chain heads after the consecutive records from
 //                                           that offset, within one window of 1,024 offsets
 //   m/format                             -> u32 store format version
-//   m/history-off                        -> empty (some batch came without case history)
 //   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
 //   m/totals                             -> ProjectionTotals
-//   o <case_id> \0 <donor_ref>           -> empty (a donor of this case)
-//   p <case_id> \0 <pledge_id>           -> PledgeRecord
 //   r <case_id> \0 <partition u32 BE> <offset u64 BE> -> RejectionRecord
 //   x <donor_ref> \0 <case_id>           -> empty (donor index: a case this donor gave or
 //                                           pledged to)
@@ -52,16 +50,16 @@ namespace homeward::projections {
 // Format 2 added the chain index (m/chain/); format 3 the case history (h)
 // and the donor index (x) of projections/read_models/; format 4 dropped the
 // per-case donor records (o), which the donation records already imply, and
-// keeps the chain index in segments of up to 1,024 records (one key each).
-inline constexpr uint32_t kStoreFormatVersion = 4;
+// keeps the chain index in segments of up to 1,024 records (one key each);
+// format 5 dropped the donation, pledge and handled-event records (d, p, e),
+// which the case history already holds, and numbers history events by their
+// place in the case instead of their log position.
+inline constexpr uint32_t kStoreFormatVersion = 5;
 // The version byte at the start of every encoded value.
 inline constexpr uint8_t kValueVersion = 1;
 
 inline constexpr char kCasePrefix = 'c';
-inline constexpr char kDonationPrefix = 'd';
-inline constexpr char kHandledEventPrefix = 'e';
 inline constexpr char kGlobalDonorPrefix = 'g';
-inline constexpr char kPledgePrefix = 'p';
 inline constexpr char kRejectionPrefix = 'r';
 inline constexpr char kHistoryPrefix = 'h';
 inline constexpr char kDonorCasePrefix = 'x';
@@ -69,8 +67,6 @@ inline constexpr std::string_view kFormatKey = "m/format";
 inline constexpr std::string_view kTotalsKey = "m/totals";
 inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
 inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
-// Present (empty value) once any batch was committed without its case history.
-inline constexpr std::string_view kHistoryOffKey = "m/history-off";
 
 // Keys.
 [[nodiscard]] std::string case_key(std::string_view case_id);
@@ -81,11 +77,16 @@ inline constexpr std::string_view kHistoryOffKey = "m/history-off";
 [[nodiscard]] std::string global_donor_key(std::string_view donor_ref);
 [[nodiscard]] std::string rejection_key(std::string_view case_id, Partition partition,
                                         Offset offset);
-// One event of a case's history: `h` case_id \0 partition offset, so that a
-// case's history is one range in log order.
-[[nodiscard]] std::string history_key(std::string_view case_id, Partition partition, Offset offset);
-// The (partition, offset) that end a history key (or a rejection key) whose
-// `prefix case_id \0` part is `prefix_size` bytes long.
+// One event of a case's history: `h` case_id \0 sequence, so that a case's
+// history is one range in the order the case folded it.
+[[nodiscard]] std::string history_key(std::string_view case_id, int64_t sequence);
+struct HistoryKey {
+  std::string_view case_id;  // views the key
+  int64_t sequence;
+};
+[[nodiscard]] Result<HistoryKey> split_history_key(std::string_view key);
+// The (partition, offset) that end a rejection key whose `prefix case_id \0`
+// part is `prefix_size` bytes long.
 struct LogPositionKey {
   Partition partition;
   Offset offset;
@@ -112,12 +113,6 @@ struct LogPositionKey {
 [[nodiscard]] std::string encode_summary(const engine::CaseSummary& summary);
 [[nodiscard]] Result<engine::CaseSummary> decode_summary(std::string_view bytes);
 
-[[nodiscard]] std::string encode_donation(const engine::DonationRecord& record);
-[[nodiscard]] Result<engine::DonationRecord> decode_donation(std::string_view bytes);
-
-[[nodiscard]] std::string encode_pledge(const engine::PledgeRecord& record);
-[[nodiscard]] Result<engine::PledgeRecord> decode_pledge(std::string_view bytes);
-
 [[nodiscard]] std::string encode_rejection(const engine::RejectionRecord& record);
 [[nodiscard]] Result<engine::RejectionRecord> decode_rejection(std::string_view bytes);
 
@@ -127,9 +122,16 @@ struct LogPositionKey {
 [[nodiscard]] std::string encode_checkpoint(const engine::PartitionCheckpoint& checkpoint);
 [[nodiscard]] Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes);
 
-// The fingerprint is stored as its 16 raw bytes, with no version byte: it is
-// a hash, not a structure that could grow.
-[[nodiscard]] std::string encode_fingerprint(const events::Fingerprint& fingerprint);
-[[nodiscard]] Result<events::Fingerprint> decode_fingerprint(std::string_view bytes);
+// A history value: version byte, partition (i32) and offset (i64) of the
+// event in the log, then the event's bytes as read from the log. The header is
+// encoded apart so that the bytes are copied once, into the commit.
+inline constexpr size_t kHistoryValueHeaderBytes = 1 + 4 + 8;
+[[nodiscard]] std::string history_value_header(Partition partition, Offset offset);
+struct HistoryValue {
+  Partition partition;
+  Offset offset;
+  std::string_view bytes;  // views the value
+};
+[[nodiscard]] Result<HistoryValue> decode_history_value(std::string_view value);
 
 }  // namespace homeward::projections

@@ -19,6 +19,7 @@
 
 #include "events/check.h"
 #include "events/identifier.h"
+#include "projections/case_history.h"
 #include "projections/record_codec.h"
 #include "projections/store_internal.h"
 #include "projections/store_writer.h"
@@ -60,18 +61,10 @@ std::filesystem::path commit_file_dir(const std::filesystem::path& store_dir) {
   return store_dir / "commit-files";
 }
 
-// Puts each dirty record under prefix + case_id + id, with its value as of
-// its change (the later of two changes of one record wins in the writer).
-template <typename Record, typename Encode>
-void put_dirty(EncodedBatch& batch, char prefix, const std::string& case_id,
-               const std::vector<std::pair<std::string, Record>>& dirty, Encode encode) {
-  for (const auto& [id, record] : dirty) {
-    batch.put(case_record_key(prefix, case_id, id), encode(record));
-  }
-}
-
-// Adds one touched case: its summary and exactly the records its `dirty`
-// lists name.
+// Adds one touched case: its summary, and the donor records of the donors
+// its `dirty` lists name. Its donations, pledges and handled ids are not
+// records of their own: they are the fold of its history, which the commit
+// carries (BatchCommit::history).
 Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -79,30 +72,18 @@ Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   }
   const std::string& case_id = ledger.case_id;
   batch.put(case_key(case_id), encode_summary(ledger.summary));
-  put_dirty(batch, kHandledEventPrefix, case_id, ledger.dirty.handled_events, encode_fingerprint);
-  put_dirty(batch, kDonationPrefix, case_id, ledger.dirty.donations, encode_donation);
-  put_dirty(batch, kPledgePrefix, case_id, ledger.dirty.pledges, encode_pledge);
-  for (const auto& [pledge_id, pledge] : ledger.dirty.pledges) {
-    // A pledge's donor may never give (outstanding, cancelled): the donor
-    // index must still lead to this case.
-    batch.put(donor_case_key(pledge.donor_ref, case_id), "");
+  // Every donor of an applied donation or pledge leads to the case (a
+  // pledge's donor may never give: the index must still lead here).
+  for (const uint32_t donor : ledger.dirty.new_donors) {
+    batch.put(donor_case_key(ledger.donor_ref(donor), case_id), "");
   }
-  for (const std::string& donor_ref : ledger.dirty.donors) {
-    HOMEWARD_CHECK(ledger.donors.contains(donor_ref), "a dirty donor is not in its ledger");
+  for (const uint32_t donor : ledger.dirty.new_givers) {
+    HOMEWARD_CHECK(ledger.donor_gave(donor), "a dirty giver has no donation in its ledger");
     // Rewriting a donor that another case already added is harmless: the key
     // set, and so the distinct count, stays the same (the writer skips it).
-    batch.put(global_donor_key(donor_ref), "");
-    batch.put(donor_case_key(donor_ref, case_id), "");
+    batch.put(global_donor_key(ledger.donor_ref(donor)), "");
   }
   return {};
-}
-
-// Decodes one `prefix case_id \0 id` key's id, which must not be empty.
-Result<std::string_view> record_id(std::string_view key, size_t prefix_size) {
-  if (key.size() <= prefix_size) {
-    return make_error(ErrorCode::kCorruption, "stored record key has an empty id");
-  }
-  return key.substr(prefix_size);
 }
 
 Error with_case(std::string_view case_id, Error error) {
@@ -387,47 +368,34 @@ Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
   if (!summary_bytes) return std::unexpected(summary_bytes.error());
   if (!*summary_bytes) return std::optional<engine::CaseLedger>();
 
-  engine::CaseLedger ledger;
-  ledger.case_id = std::string(case_id);
   auto summary = decode_summary(**summary_bytes);
   if (!summary) return std::unexpected(with_case(case_id, summary.error()));
-  ledger.summary = *summary;
 
-  // Each kind of record is one contiguous range `prefix case_id \0 ...`.
-  auto scan_records = [&](char prefix, auto&& add) -> Status {
-    const std::string range = case_records_prefix(prefix, case_id);
-    return snapshot.scan(range, [&](std::string_view key, std::string_view value) -> Status {
-      auto id = record_id(key, range.size());
-      if (!id) return std::unexpected(with_case(case_id, id.error()));
-      return add(std::string(*id), value);
-    });
+  // The case's donations, pledges and handled ids are the fold of its
+  // history, with the same rules that produced the stored summary; the two
+  // must agree, or the store was damaged (or written by other rules).
+  std::optional<engine::CaseLedger> ledger;
+  HistoryFoldVisitor visitor;
+  visitor.on_case = [&](engine::CaseLedger& folded) -> Status {
+    ledger = std::move(folded);
+    return {};
   };
-
-  Status s = scan_records(kHandledEventPrefix, [&](std::string id, std::string_view value) {
-    auto fingerprint = decode_fingerprint(value);
-    if (!fingerprint) return Status(std::unexpected(with_case(case_id, fingerprint.error())));
-    ledger.handled_events.emplace(std::move(id), *fingerprint);
-    return Status();
-  });
-  if (!s) return std::unexpected(s.error());
-  s = scan_records(kDonationPrefix, [&](std::string id, std::string_view value) {
-    auto donation = decode_donation(value);
-    if (!donation) return Status(std::unexpected(with_case(case_id, donation.error())));
-    ledger.donations.emplace(std::move(id), std::move(*donation));
-    return Status();
-  });
-  if (!s) return std::unexpected(s.error());
-  s = scan_records(kPledgePrefix, [&](std::string id, std::string_view value) {
-    auto pledge = decode_pledge(value);
-    if (!pledge) return Status(std::unexpected(with_case(case_id, pledge.error())));
-    ledger.pledges.emplace(std::move(id), std::move(*pledge));
-    return Status();
-  });
-  if (!s) return std::unexpected(s.error());
-  // A case's donors are the distinct donor_ref of its donations (every
-  // donor comes in with a donation), so they need no records of their own.
-  for (const auto& [id, donation] : ledger.donations) ledger.donors.insert(donation.donor_ref);
-  return std::optional<engine::CaseLedger>(std::move(ledger));
+  if (auto s = fold_histories(*this, HistoryFilter{case_id, std::nullopt}, visitor); !s) {
+    return std::unexpected(s.error());
+  }
+  if (!ledger) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("case {}: the store has its summary but no history", case_id));
+  }
+  if (!(ledger->summary == *summary)) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("case {}: folding its stored history does not give its stored "
+                                  "summary; rebuild the projections with `homeward project "
+                                  "--rebuild`",
+                                  case_id));
+  }
+  ledger->dirty.clear();
+  return ledger;
 }
 
 Result<engine::ChainSegment> RocksProjectionStore::load_open_chain_segment(Partition partition,
@@ -491,7 +459,6 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   for (const auto& [partition, checkpoint] : batch.checkpoints) {
     write.put(checkpoint_key(partition), encode_checkpoint(checkpoint));
   }
-  if (!batch.history_kept) write.put(kHistoryOffKey, "");
   for (const engine::HistoryRecord& event : batch.history) {
     // The history keys carry the case id: a bad one must not widen the key
     // space (the case's own records were refused above for the same reason).
@@ -501,7 +468,8 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
                                     "is not a valid identifier",
                                     event.partition.value(), event.offset.value(), event.case_id));
     }
-    write.put(history_key(event.case_id, event.partition, event.offset), event.bytes);
+    write.put(history_key(event.case_id, event.sequence),
+              history_value_header(event.partition, event.offset), event.bytes);
   }
   for (const engine::ChainSegment& segment : batch.chain_segments) {
     HOMEWARD_CHECK(segment.size() > 0 && segment.size() <= engine::kChainWindowRecords &&

@@ -90,14 +90,19 @@ bool same_key(const SortEntry& a, const SortEntry& b) {
 
 }  // namespace
 
-void EncodedBatch::put(std::string_view key, std::string_view value) {
+void EncodedBatch::put(std::string_view key, std::string_view value) { put(key, value, {}); }
+
+void EncodedBatch::put(std::string_view key, std::string_view value_head,
+                       std::string_view value_tail) {
+  const size_t value_size = value_head.size() + value_tail.size();
   HOMEWARD_CHECK(key.size() <= std::numeric_limits<uint32_t>::max() &&
-                     value.size() <= std::numeric_limits<uint32_t>::max(),
+                     value_size <= std::numeric_limits<uint32_t>::max(),
                  "a store record over 4 GiB");
   entries_.push_back(
-      Entry{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+      Entry{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value_size)});
   bytes_.append(key);
-  bytes_.append(value);
+  bytes_.append(value_head);
+  bytes_.append(value_tail);
 }
 
 StoreWriter::StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir)

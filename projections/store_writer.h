@@ -49,6 +49,9 @@ namespace homeward::projections {
 class EncodedBatch {
  public:
   void put(std::string_view key, std::string_view value);
+  // A value in two parts, written back to back (a header and bytes that
+  // would otherwise be copied once more to join them).
+  void put(std::string_view key, std::string_view value_head, std::string_view value_tail);
   [[nodiscard]] size_t records() const { return entries_.size(); }
   [[nodiscard]] size_t bytes() const { return bytes_.size(); }
   // Room for this much, so that a large commit is not copied as it grows.

@@ -91,12 +91,11 @@ class CountingStore final : public engine::ProjectionStore {
     return engine::ChainSegment{partition, next_offset, {}};
   }
   Status commit(const engine::BatchCommit& batch) override {
-    // The summary, the dirty records, and a global donor and a donor index
-    // record per new donor of a case.
+    // The summary, a donor index record per new donor of a case and a
+    // global donor record per new giver.
     for (const engine::CaseLedger* ledger : batch.cases) {
-      records_ += 1 + static_cast<int64_t>(
-                          ledger->dirty.handled_events.size() + ledger->dirty.donations.size() +
-                          ledger->dirty.pledges.size() + 2 * ledger->dirty.donors.size());
+      records_ += 1 + static_cast<int64_t>(ledger->dirty.new_donors.size() +
+                                           ledger->dirty.new_givers.size());
     }
     records_ += static_cast<int64_t>(batch.rejections.size() + batch.history.size() +
                                      batch.chain_segments.size());

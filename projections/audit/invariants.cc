@@ -1,6 +1,8 @@
-// One pass over the store in key order. Keys group by kind first (c, d, e,
-// g, h, m, p, r, x), so the per-case figures from the records are gathered in
-// a map and compared with the summaries at the end.
+// Two passes over the store: the summaries (c) and the totals, then every
+// case's history folded with the rules (case_history.h). A case's donations,
+// pledges and donors exist only as that fold, so the checks relate three
+// things written or derived apart: the stored summary, the fold of the
+// stored history, and sums over the fold's records.
 #include "projections/audit/invariants.h"
 
 #include <fmt/format.h>
@@ -9,38 +11,39 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "engine/case_ledger.h"
 #include "events/money.h"
+#include "projections/audit/store_compare.h"
 #include "projections/audit/store_keys.h"
+#include "projections/case_history.h"
 #include "projections/record_codec.h"
 
 namespace homeward::projections::audit {
 namespace {
 
-struct CaseFigures {
-  std::optional<engine::CaseSummary> summary;
-  events::WideMinorUnits donated = 0;
-  events::WideMinorUnits refunded = 0;
-  int64_t donation_records = 0;
-  int64_t donors = 0;  // distinct donor_ref of its donation records
-  events::WideMinorUnits outstanding = 0;
-};
-
 std::string amount(events::WideMinorUnits minor, uint8_t exponent) {
   return events::format_amount(minor, exponent);
 }
+
+// Sums over a folded ledger's own records, computed wide.
+struct RecordFigures {
+  events::WideMinorUnits donated = 0;
+  events::WideMinorUnits refunded = 0;
+  int64_t donation_records = 0;
+  int64_t givers = 0;
+  events::WideMinorUnits outstanding = 0;
+};
 
 }  // namespace
 
 Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
                                           const InvariantContext& context, Findings& findings) {
   InvariantSummary summary;
-  std::unordered_map<std::string, CaseFigures> cases;
+  // Stored summaries by case id; a case's entry is removed once its history
+  // is folded, so what is left has a summary and no history.
+  std::map<std::string, engine::CaseSummary, std::less<>> summaries;
   std::optional<engine::ProjectionTotals> totals;
-  std::string donors_case;
-  std::unordered_set<std::string> donors_seen;
 
   auto add = [&](std::string_view case_id, std::string message) {
     Finding& finding = findings.emplace_back();
@@ -51,120 +54,33 @@ Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
         case_id.empty() ? std::move(message) : fmt::format("case {}: {}", case_id, message);
   };
 
-  auto cursor = store.open_cursor();
-  for (; cursor->valid(); cursor->next()) {
-    const std::string_view key = cursor->key();
-    const std::string_view value = cursor->value();
-    const DecodedKey k = decode_key(key);
-    switch (k.kind) {
-      case KeyKind::kCase: {
-        auto decoded = decode_summary(value);
-        if (!decoded) {
-          add(k.case_id, fmt::format("summary record is damaged: {}", decoded.error().message));
-          break;
-        }
-        cases[std::string(k.case_id)].summary = *decoded;
-        break;
+  {
+    auto cursor = store.open_cursor(std::string(1, kCasePrefix));
+    for (; cursor->valid(); cursor->next()) {
+      const DecodedKey k = decode_key(cursor->key());
+      auto decoded = decode_summary(cursor->value());
+      if (!decoded) {
+        add(k.case_id, fmt::format("summary record is damaged: {}", decoded.error().message));
+        continue;
       }
-      case KeyKind::kDonation: {
-        auto decoded = decode_donation(value);
-        if (!decoded) {
-          add(k.case_id,
-              fmt::format("donation {} record is damaged: {}", k.id, decoded.error().message));
-          break;
-        }
-        ++summary.donations_checked;
-        CaseFigures& figures = cases[std::string(k.case_id)];
-        // A case's donation records are contiguous: count its distinct
-        // donors with one set at a time.
-        if (k.case_id != donors_case) {
-          donors_case = std::string(k.case_id);
-          donors_seen.clear();
-        }
-        if (donors_seen.insert(decoded->donor_ref).second) ++figures.donors;
-        figures.donated += decoded->amount.value();
-        figures.refunded += decoded->refunded.value();
-        ++figures.donation_records;
-        if (decoded->amount.value() < events::kAmountMin ||
-            decoded->amount.value() > events::kAmountMax) {
-          add(k.case_id, fmt::format("donation {} has an amount of {} minor units, outside "
-                                     "1 to 10^15",
-                                     k.id, decoded->amount.value()));
-        }
-        if (decoded->refunded.value() < 0 || decoded->refunded > decoded->amount) {
-          add(k.case_id, fmt::format("donation {} is refunded beyond its amount ({} of {} "
-                                     "minor units)",
-                                     k.id, decoded->refunded.value(), decoded->amount.value()));
-        }
-        break;
-      }
-      case KeyKind::kPledge: {
-        auto decoded = decode_pledge(value);
-        if (!decoded) {
-          add(k.case_id,
-              fmt::format("pledge {} record is damaged: {}", k.id, decoded.error().message));
-          break;
-        }
-        ++summary.pledges_checked;
-        if (decoded->state == engine::PledgeState::kOutstanding) {
-          cases[std::string(k.case_id)].outstanding += decoded->amount.value();
-        }
-        break;
-      }
-      case KeyKind::kTotals: {
-        auto decoded = decode_totals(value);
-        if (!decoded) {
-          add("", fmt::format("the event totals record is damaged: {}", decoded.error().message));
-          break;
-        }
+      summaries.emplace(std::string(k.case_id), *decoded);
+    }
+    if (auto status = cursor->status(); !status) return std::unexpected(status.error());
+    auto stored_totals = store.open_cursor(kTotalsKey);
+    if (stored_totals->valid() && stored_totals->key() == kTotalsKey) {
+      auto decoded = decode_totals(stored_totals->value());
+      if (!decoded) {
+        add("", fmt::format("the event totals record is damaged: {}", decoded.error().message));
+      } else {
         totals = *decoded;
-        break;
       }
-      default:
-        break;  // handled ids, donors, rejections, positions: no figure to check
     }
+    if (auto status = stored_totals->status(); !status) return std::unexpected(status.error());
   }
-  if (auto status = cursor->status(); !status) return std::unexpected(status.error());
 
-  // Sorted, so that the findings come in case order.
-  std::map<std::string_view, const CaseFigures*> sorted;
-  for (const auto& [case_id, figures] : cases) sorted.emplace(case_id, &figures);
-  for (const auto& [case_id, figures_ptr] : sorted) {
-    const CaseFigures& f = *figures_ptr;
-    if (!f.summary) {
-      if (f.donation_records > 0 || f.donors > 0 || f.outstanding != 0) {
-        add(case_id, "has donation or pledge records but no summary record");
-      }
-      continue;
-    }
-    const engine::CaseSummary& s = *f.summary;
-    if (!s.opened) {
-      if (f.donation_records > 0 || f.donors > 0 || f.outstanding != 0) {
-        add(case_id, "was never opened but has donation or pledge records");
-      }
-      continue;
-    }
-    ++summary.cases_checked;
+  // The figures of one stored summary alone (SPEC section 5's arithmetic).
+  auto check_summary = [&](std::string_view case_id, const engine::CaseSummary& s) {
     const uint8_t e = s.currency.exponent;
-    if (s.received.value() != f.donated) {
-      add(case_id, fmt::format("received is {} but its donations sum to {}",
-                               amount(s.received.value(), e), amount(f.donated, e)));
-    }
-    if (s.refunded.value() != f.refunded) {
-      add(case_id, fmt::format("refunded is {} but the refunds of its donations sum to {}",
-                               amount(s.refunded.value(), e), amount(f.refunded, e)));
-    }
-    if (s.donations != f.donation_records) {
-      add(case_id, fmt::format("donations is {} but it has {} donation records", s.donations,
-                               f.donation_records));
-    }
-    if (s.donors != f.donors) {
-      add(case_id, fmt::format("donors is {} but it has {} distinct donors", s.donors, f.donors));
-    }
-    if (s.pledged.value() != f.outstanding) {
-      add(case_id, fmt::format("pledged is {} but its outstanding pledges sum to {}",
-                               amount(s.pledged.value(), e), amount(f.outstanding, e)));
-    }
     // net = received - refunded and available = net - disbursed (SPEC 5),
     // computed wide so that a damaged figure cannot overflow the check.
     const events::WideMinorUnits net =
@@ -185,11 +101,92 @@ Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
                                "chargeback",
                                amount(available, e)));
     }
-    if (s.refunds < 0 || (s.refunds > 0 && f.donation_records == 0)) {
-      add(case_id,
-          fmt::format("refunds is {} with {} donation records", s.refunds, f.donation_records));
+    if (s.refunds < 0 || (s.refunds > 0 && s.donations == 0)) {
+      add(case_id, fmt::format("refunds is {} with {} donations", s.refunds, s.donations));
     }
+  };
+
+  // A folded ledger against its stored summary and its own records.
+  auto check_case = [&](const engine::CaseLedger& ledger) -> Status {
+    const std::string_view case_id = ledger.case_id;
+    const auto stored = summaries.find(case_id);
+    if (stored == summaries.end()) {
+      add(case_id, "has a history but no summary record");
+      return {};
+    }
+    const engine::CaseSummary stored_summary = stored->second;
+    summaries.erase(stored);
+    if (!(ledger.summary == stored_summary)) {
+      add(case_id,
+          fmt::format("its stored summary is not what folding its stored history gives "
+                      "({})",
+                      summary_difference(stored_summary, ledger.summary, "stored", "history")));
+    }
+    check_summary(case_id, stored_summary);
+    // The rest relates the fold's summary to the fold's own records: sums
+    // kept apart by the rules, added up again here.
+    const engine::CaseSummary& s = ledger.summary;
+    RecordFigures f;
+    ledger.for_each_donation([&](std::string_view id, const engine::DonationRecord& d) {
+      ++summary.donations_checked;
+      f.donated += d.amount.value();
+      f.refunded += d.refunded.value();
+      ++f.donation_records;
+      if (d.amount.value() < events::kAmountMin || d.amount.value() > events::kAmountMax) {
+        add(case_id, fmt::format("donation {} has an amount of {} minor units, outside 1 to "
+                                 "10^15",
+                                 id, d.amount.value()));
+      }
+      if (d.refunded.value() < 0 || d.refunded > d.amount) {
+        add(case_id, fmt::format("donation {} is refunded beyond its amount ({} of {} minor "
+                                 "units)",
+                                 id, d.refunded.value(), d.amount.value()));
+      }
+    });
+    ledger.for_each_pledge([&](std::string_view, const engine::PledgeRecord& p) {
+      ++summary.pledges_checked;
+      if (p.state == engine::PledgeState::kOutstanding) f.outstanding += p.amount.value();
+    });
+    ledger.for_each_giver([&](std::string_view) { ++f.givers; });
+    if (!s.opened) {
+      if (f.donation_records > 0 || f.givers > 0 || f.outstanding != 0) {
+        add(case_id, "was never opened but has donations or pledges");
+      }
+      return {};
+    }
+    ++summary.cases_checked;
+    const uint8_t e = s.currency.exponent;
+    if (s.received.value() != f.donated) {
+      add(case_id, fmt::format("received is {} but its donations sum to {}",
+                               amount(s.received.value(), e), amount(f.donated, e)));
+    }
+    if (s.refunded.value() != f.refunded) {
+      add(case_id, fmt::format("refunded is {} but the refunds of its donations sum to {}",
+                               amount(s.refunded.value(), e), amount(f.refunded, e)));
+    }
+    if (s.donations != f.donation_records) {
+      add(case_id,
+          fmt::format("donations is {} but it has {} donations", s.donations, f.donation_records));
+    }
+    if (s.donors != f.givers) {
+      add(case_id, fmt::format("donors is {} but it has {} distinct donors", s.donors, f.givers));
+    }
+    if (s.pledged.value() != f.outstanding) {
+      add(case_id, fmt::format("pledged is {} but its outstanding pledges sum to {}",
+                               amount(s.pledged.value(), e), amount(f.outstanding, e)));
+    }
+    return {};
+  };
+
+  HistoryFoldVisitor visitor;
+  visitor.on_case = check_case;
+  if (auto folded = fold_histories(store, HistoryFilter{}, visitor); !folded) {
+    // A history that does not decode is a finding about this store, not a
+    // failure to read it.
+    if (folded.error().code != ErrorCode::kCorruption) return std::unexpected(folded.error());
+    add("", folded.error().message);
   }
+  for (const auto& [case_id, s] : summaries) add(case_id, "has a summary record but no history");
 
   if (!totals) {
     if (context.events_read.value_or(0) > 0) add("", "the event totals record is missing");

@@ -1,11 +1,11 @@
-// The rules every projected state must satisfy, checked over a whole store in
-// one pass (docs/audit.md, "Invariants"). They relate records that are
-// written separately (a case's summary and its donation, pledge and donor
-// records, the totals), so a store damaged on disk or by a bug breaks one of
-// them and the finding names the case.
+// The rules every projected state must satisfy, checked over a whole store
+// (docs/audit.md, "Invariants"). They relate what is written or derived
+// separately (a case's summary, the fold of its history with its donations
+// and pledges, the totals), so a store damaged on disk or by a bug breaks one
+// of them and the finding names the case.
 //
-// Reads the store through one snapshot; holds a few numbers per case in
-// memory. Thread-compatible.
+// Holds every case's summary and one folded case at a time in memory.
+// Thread-compatible.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,10 @@
-// The canonical state is produced in one pass over the store in key order,
-// which is already the order docs/audit.md defines for every section except
-// two: the totals (key "m/totals", between the donors and the pledges) are
-// held back and written last, and the rejection lines are collected and
-// sorted, because their order in the store is log order, and a malformed
-// record's place in the log depends on partitioning (its key need not be its
-// case's).
+// The canonical state comes from two passes over the store: the records
+// (summaries, rejections, totals), then every case's history folded with the
+// rules, which gives its donations, handled ids and pledges. Cases come in
+// case_id order either way; within a case each kind of record is sorted by
+// id. The rejection lines are collected and sorted, because their order in
+// the store is log order, and a malformed record's place in the log depends
+// on partitioning (its key need not be its case's).
 #include "projections/audit/state_digest.h"
 
 #include <openssl/evp.h>
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "events/event.h"
 #include "events/timestamp.h"
 #include "projections/audit/store_keys.h"
+#include "projections/case_history.h"
 #include "projections/record_codec.h"
 
 namespace homeward::projections::audit {
@@ -98,82 +100,109 @@ Result<StateDigest> compute_state_digest(const RocksProjectionStore& store,
                                          std::ostream* canonical) {
   CanonicalWriter out(canonical);
   out.line(std::string(kStateDigestVersion));
+
+  // The summaries and the rejections and totals are records; a case's
+  // donations, handled ids and pledges are the fold of its history
+  // (case_history.h). Summaries are read first, then written with their
+  // case's fold, which comes in the same (case_id) order.
+  std::map<std::string, engine::CaseSummary, std::less<>> summaries;
   std::optional<engine::ProjectionTotals> totals;
   std::vector<std::string> rejections;
-
-  auto cursor = store.open_cursor();
-  for (; cursor->valid(); cursor->next()) {
-    const std::string_view key = cursor->key();
-    const std::string_view value = cursor->value();
-    const DecodedKey k = decode_key(key);
-    switch (k.kind) {
-      case KeyKind::kCase: {
-        auto s = decode_summary(value);
-        if (!s) return std::unexpected(damaged(key, s.error()));
-        if (!s->opened) break;  // its handled ids are in the event lines
-        out.line(
-            fmt::format("case {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", k.case_id,
-                        s->currency.code_view(), engine::to_string(s->status()),
-                        s->has_budget ? 1 : 0, s->goal.value(), s->received.value(),
-                        s->refunded.value(), s->pledged.value(), s->disbursed.value(), s->donations,
-                        s->donors, s->refunds, events::format_timestamp(s->opened_at),
-                        timestamp_or_dash(s->fully_funded_at), timestamp_or_dash(s->closed_at),
-                        s->close_reason ? std::string(events::to_string(*s->close_reason)) : "-",
-                        s->events_applied, s->duplicates, s->events_rejected));
-        for (size_t i = 0; i < events::kCategoryCount; ++i) {
-          const auto category = static_cast<events::Category>(i);
-          if (!s->shows_in_budget(category)) continue;
-          out.line(fmt::format("budget {} {} {} {}", k.case_id, events::to_string(category),
-                               s->planned[i].value(), s->disbursed_by_category[i].value()));
-        }
-        break;
-      }
-      case KeyKind::kDonation: {
-        auto d = decode_donation(value);
-        if (!d) return std::unexpected(damaged(key, d.error()));
-        out.line(fmt::format("donation {} {} {} {} {}", k.case_id, k.id, d->donor_ref,
-                             d->amount.value(), d->refunded.value()));
-        break;
-      }
-      case KeyKind::kHandledEvent: {
-        // The fingerprint of the first event handled under this id: it
-        // decides later duplicates, so it is state, even for an event that
-        // was rejected.
-        auto print = decode_fingerprint(value);
-        if (!print) return std::unexpected(damaged(key, print.error()));
-        out.line(fmt::format("event {} {} {}", k.case_id, k.id, to_hex(value)));
-        break;
-      }
-      case KeyKind::kPledge: {
-        auto p = decode_pledge(value);
-        if (!p) return std::unexpected(damaged(key, p.error()));
-        out.line(fmt::format("pledge {} {} {} {} {}", k.case_id, k.id, p->donor_ref,
-                             p->amount.value(), pledge_state(p->state)));
-        break;
-      }
-      case KeyKind::kRejection: {
+  {
+    auto cursor = store.open_cursor();
+    for (; cursor->valid(); cursor->next()) {
+      const std::string_view key = cursor->key();
+      const std::string_view value = cursor->value();
+      const DecodedKey k = decode_key(key);
+      if (k.kind == KeyKind::kCase) {
+        auto summary = decode_summary(value);
+        if (!summary) return std::unexpected(damaged(key, summary.error()));
+        summaries.emplace(std::string(k.case_id), *summary);
+      } else if (k.kind == KeyKind::kRejection) {
         auto r = decode_rejection(value);
         if (!r) return std::unexpected(damaged(key, r.error()));
-        std::string line =
+        rejections.push_back(
             fmt::format("rejection {} {} {} {}", or_dash(r->case_id), or_dash(r->event_id),
                         r->type ? std::string(events::to_string(*r->type)) : std::string("-"),
-                        engine::to_string(r->reason));
-        rejections.push_back(std::move(line));
-        break;
-      }
-      case KeyKind::kTotals: {
+                        engine::to_string(r->reason)));
+      } else if (k.kind == KeyKind::kTotals) {
         auto t = decode_totals(value);
         if (!t) return std::unexpected(damaged(key, t.error()));
         totals = *t;
-        break;
       }
-      default:
-        // Donor sets follow from the donations; format, positions and the
-        // chain index depend on the log, not on the state.
-        break;
+      // Donor sets follow from the donations; format, positions, the chain
+      // index and the history's log positions depend on the log, not on the
+      // state.
     }
+    if (auto status = cursor->status(); !status) return std::unexpected(status.error());
   }
-  if (auto status = cursor->status(); !status) return std::unexpected(status.error());
+
+  auto write_summary = [&](std::string_view case_id, const engine::CaseSummary& s) {
+    if (!s.opened) return;  // its handled ids are in its event lines
+    out.line(fmt::format("case {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}", case_id,
+                         s.currency.code_view(), engine::to_string(s.status()),
+                         s.has_budget ? 1 : 0, s.goal.value(), s.received.value(),
+                         s.refunded.value(), s.pledged.value(), s.disbursed.value(), s.donations,
+                         s.donors, s.refunds, events::format_timestamp(s.opened_at),
+                         timestamp_or_dash(s.fully_funded_at), timestamp_or_dash(s.closed_at),
+                         s.close_reason ? std::string(events::to_string(*s.close_reason)) : "-",
+                         s.events_applied, s.duplicates, s.events_rejected));
+    for (size_t i = 0; i < events::kCategoryCount; ++i) {
+      const auto category = static_cast<events::Category>(i);
+      if (!s.shows_in_budget(category)) continue;
+      out.line(fmt::format("budget {} {} {} {}", case_id, events::to_string(category),
+                           s.planned[i].value(), s.disbursed_by_category[i].value()));
+    }
+  };
+
+  // Lines of one kind of a case's records, sorted by id (bytewise).
+  std::vector<std::pair<std::string_view, std::string>> lines;
+  auto write_sorted = [&] {
+    std::sort(lines.begin(), lines.end());
+    for (auto& [id, line] : lines) out.line(std::move(line));
+    lines.clear();
+  };
+
+  HistoryFoldVisitor visitor;
+  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
+    const std::string_view case_id = ledger.case_id;
+    const auto stored = summaries.find(case_id);
+    if (stored == summaries.end()) {
+      return make_error(ErrorCode::kCorruption,
+                        fmt::format("case {} has a history but no summary", case_id));
+    }
+    // The stored summary, which the invariants check against the fold.
+    write_summary(case_id, stored->second);
+    summaries.erase(stored);
+    ledger.for_each_donation([&](std::string_view id, const engine::DonationRecord& d) {
+      lines.emplace_back(id, fmt::format("donation {} {} {} {} {}", case_id, id, d.donor_ref,
+                                         d.amount.value(), d.refunded.value()));
+    });
+    write_sorted();
+    // The fingerprint of the first event handled under each id: it decides
+    // later duplicates, so it is state, even for an event that was rejected.
+    ledger.for_each_handled_event([&](std::string_view id, const events::Fingerprint& print) {
+      lines.emplace_back(
+          id, fmt::format("event {} {} {}", case_id, id,
+                          to_hex(std::string_view(reinterpret_cast<const char*>(print.data()),
+                                                  print.size()))));
+    });
+    write_sorted();
+    ledger.for_each_pledge([&](std::string_view id, const engine::PledgeRecord& p) {
+      lines.emplace_back(id, fmt::format("pledge {} {} {} {} {}", case_id, id, p.donor_ref,
+                                         p.amount.value(), pledge_state(p.state)));
+    });
+    write_sorted();
+    return {};
+  };
+  if (auto folded = fold_histories(store, HistoryFilter{}, visitor); !folded) {
+    return std::unexpected(folded.error());
+  }
+  if (!summaries.empty()) {
+    return make_error(ErrorCode::kCorruption, fmt::format("case {} has a summary but no history",
+                                                          summaries.begin()->first));
+  }
+
   std::sort(rejections.begin(), rejections.end());
   for (std::string& line : rejections) out.line(std::move(line));
   const engine::ProjectionTotals t = totals.value_or(engine::ProjectionTotals{});

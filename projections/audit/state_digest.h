@@ -5,17 +5,17 @@
 //
 // The digest is over the "canonical state": ASCII lines, each ending in
 // '\n', defined exactly in docs/audit.md ("The state digest"). In short:
-//   homeward-state v1
-//   case <case_id> <fields...>                (opened cases, by case_id)
-//   budget <case_id> <category> <planned> <disbursed>
-//   donation <case_id> <donation_id> <donor_ref> <amount> <refunded>
-//   event <case_id> <event_id> <fingerprint>  (every handled event id)
-//   pledge <case_id> <pledge_id> <donor_ref> <amount> <state>
+//   homeward-state v2
+//   then for each case, by case_id:
+//     case <case_id> <fields...>              (when opened)
+//     budget <case_id> <category> <planned> <disbursed>
+//     donation <case_id> <donation_id> <donor_ref> <amount> <refunded>  (by id)
+//     event <case_id> <event_id> <fingerprint>  (every handled event id, by id)
+//     pledge <case_id> <pledge_id> <donor_ref> <amount> <state>  (by id)
 //   rejection <case_id|-> <event_id|-> <type|-> <reason>   (sorted)
 //   totals <applied> <duplicates> <rejected> <rejected by reason...>
 // Amounts are integers of minor units, timestamps in SPEC's output form; no
-// log position appears anywhere. Reads the store through one snapshot;
-// thread-compatible.
+// log position appears anywhere. Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,10 @@
 
 namespace homeward::projections::audit {
 
-inline constexpr std::string_view kStateDigestVersion = "homeward-state v1";
+// v2 groups each case's donation, event and pledge lines after its case line
+// (v1 had one section of each over all cases): a case's records come from
+// folding its history, one case at a time.
+inline constexpr std::string_view kStateDigestVersion = "homeward-state v2";
 
 struct StateDigest {
   std::string sha256_hex;  // 64 lower-case hex digits

@@ -1,6 +1,7 @@
 #include "projections/audit/store_compare.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -9,8 +10,10 @@
 
 #include "engine/case_ledger.h"
 #include "engine/rules.h"
+#include "events/codec.h"
 #include "events/event.h"
 #include "events/money.h"
+#include "events/ndjson.h"
 #include "events/timestamp.h"
 #include "projections/audit/store_keys.h"
 #include "projections/record_codec.h"
@@ -18,19 +21,21 @@
 namespace homeward::projections::audit {
 namespace {
 
-// Collects "field: live X, replay Y" for the fields that differ.
+// Collects "field: live X, replay Y" for the fields that differ (the two
+// sides' names are the caller's: "stored" and "history" for the invariants).
 class FieldDiff {
  public:
+  FieldDiff(std::string_view left = "live", std::string_view right = "replay")
+      : left_(left), right_(right) {}
+
   template <typename T>
   void add(std::string_view field, const T& live, const T& replay) {
     if (live == replay) return;
-    parts_.push_back(fmt::format("{}: live {}, replay {}", field, live, replay));
+    parts_.push_back(fmt::format("{}: {} {}, {} {}", field, left_, live, right_, replay));
   }
   void add_money(std::string_view field, MinorUnits live, MinorUnits replay, uint8_t exponent) {
     if (live == replay) return;
-    parts_.push_back(fmt::format("{}: live {}, replay {}", field,
-                                 events::format_amount(live, exponent),
-                                 events::format_amount(replay, exponent)));
+    add(field, events::format_amount(live, exponent), events::format_amount(replay, exponent));
   }
   void add_time(std::string_view field, const std::optional<TimestampMicros>& live,
                 const std::optional<TimestampMicros>& replay) {
@@ -38,7 +43,7 @@ class FieldDiff {
     auto text = [](const std::optional<TimestampMicros>& t) {
       return t ? events::format_timestamp(*t) : std::string("null");
     };
-    parts_.push_back(fmt::format("{}: live {}, replay {}", field, text(live), text(replay)));
+    add(field, text(live), text(replay));
   }
   [[nodiscard]] std::string join() const {
     std::string out;
@@ -50,6 +55,8 @@ class FieldDiff {
   }
 
  private:
+  std::string_view left_;
+  std::string_view right_;
   std::vector<std::string> parts_;
 };
 
@@ -57,8 +64,11 @@ std::string close_reason_text(const std::optional<events::CloseReason>& reason) 
   return reason ? std::string(events::to_string(*reason)) : std::string("null");
 }
 
-std::string summary_diff(const engine::CaseSummary& l, const engine::CaseSummary& r) {
-  FieldDiff d;
+}  // namespace
+
+std::string summary_difference(const engine::CaseSummary& l, const engine::CaseSummary& r,
+                               std::string_view left, std::string_view right) {
+  FieldDiff d(left, right);
   d.add("opened", l.opened, r.opened);
   d.add("currency", std::string(l.currency.code_view()), std::string(r.currency.code_view()));
   const uint8_t e = r.currency.exponent;
@@ -91,16 +101,27 @@ std::string summary_diff(const engine::CaseSummary& l, const engine::CaseSummary
   return d.join();
 }
 
-std::string_view pledge_state(engine::PledgeState state) {
-  switch (state) {
-    case engine::PledgeState::kOutstanding:
-      return "outstanding";
-    case engine::PledgeState::kFulfilled:
-      return "fulfilled";
-    case engine::PledgeState::kCancelled:
-      return "cancelled";
+namespace {
+
+std::string summary_diff(const engine::CaseSummary& l, const engine::CaseSummary& r) {
+  return summary_difference(l, r, "live", "replay");
+}
+
+// Two events of one place in a case's history, in words: their fields as
+// the NDJSON form names them (SPEC section 3), so that an edited amount
+// reads "amount: live "1500.00", replay "150.00"".
+std::string event_diff(const events::Event& l, const events::Event& r) {
+  const nlohmann::ordered_json lj = nlohmann::ordered_json::parse(events::format_event_json(l));
+  const nlohmann::ordered_json rj = nlohmann::ordered_json::parse(events::format_event_json(r));
+  FieldDiff d;
+  for (const auto& [field, value] : lj.items()) {
+    const auto other = rj.find(field);
+    d.add(field, value.dump(), other == rj.end() ? std::string("absent") : other->dump());
   }
-  return "unknown";
+  for (const auto& [field, value] : rj.items()) {
+    if (!lj.contains(field)) d.add(field, std::string("absent"), value.dump());
+  }
+  return fmt::format("{} {}: {}", events::to_string(r.type()), r.event_id, d.join());
 }
 
 std::string totals_diff(const engine::ProjectionTotals& l, const engine::ProjectionTotals& r) {
@@ -128,10 +149,8 @@ std::string rejection_diff(const engine::RejectionRecord& l, const engine::Rejec
   return d.join();
 }
 
-// What differs between two values of the same key, in words. `exponent` is
-// for amounts of records that do not carry their currency.
-std::string value_diff(KeyKind kind, std::string_view live, std::string_view replay,
-                       uint8_t exponent) {
+// What differs between two values of the same key, in words.
+std::string value_diff(KeyKind kind, std::string_view live, std::string_view replay) {
   auto undecodable = [](std::string_view side, const Error& error) {
     return fmt::format("the {} record does not decode ({})", side, error.message);
   };
@@ -142,28 +161,6 @@ std::string value_diff(KeyKind kind, std::string_view live, std::string_view rep
       if (!l) return undecodable("live", l.error());
       if (!r) return undecodable("replay", r.error());
       return summary_diff(*l, *r);
-    }
-    case KeyKind::kDonation: {
-      auto l = decode_donation(live);
-      auto r = decode_donation(replay);
-      if (!l) return undecodable("live", l.error());
-      if (!r) return undecodable("replay", r.error());
-      FieldDiff d;
-      d.add("donor_ref", l->donor_ref, r->donor_ref);
-      d.add_money("amount", l->amount, r->amount, exponent);
-      d.add_money("refunded", l->refunded, r->refunded, exponent);
-      return d.join();
-    }
-    case KeyKind::kPledge: {
-      auto l = decode_pledge(live);
-      auto r = decode_pledge(replay);
-      if (!l) return undecodable("live", l.error());
-      if (!r) return undecodable("replay", r.error());
-      FieldDiff d;
-      d.add("donor_ref", l->donor_ref, r->donor_ref);
-      d.add_money("amount", l->amount, r->amount, exponent);
-      d.add("state", std::string(pledge_state(l->state)), std::string(pledge_state(r->state)));
-      return d.join();
     }
     case KeyKind::kRejection: {
       auto l = decode_rejection(live);
@@ -179,12 +176,23 @@ std::string value_diff(KeyKind kind, std::string_view live, std::string_view rep
       if (!r) return undecodable("replay", r.error());
       return totals_diff(*l, *r);
     }
-    case KeyKind::kHistory:
-      return fmt::format("the event bytes differ ({} bytes live, {} in the replay)", live.size(),
-                         replay.size());
-    case KeyKind::kHandledEvent:
-      return "the fingerprint of the event first handled under this id differs (another event "
-             "came first)";
+    case KeyKind::kHistory: {
+      auto l = decode_history_value(live);
+      auto r = decode_history_value(replay);
+      if (!l) return undecodable("live", l.error());
+      if (!r) return undecodable("replay", r.error());
+      const auto le = events::decode_event(l->bytes);
+      const auto re = events::decode_event(r->bytes);
+      if (!le) return undecodable("live", le.error());
+      if (!re) return undecodable("replay", re.error());
+      if (*le == *re) {
+        return fmt::format(
+            "the same event at another place in the log: live partition {} "
+            "offset {}, replay partition {} offset {}",
+            l->partition.value(), l->offset.value(), r->partition.value(), r->offset.value());
+      }
+      return event_diff(*le, *re);
+    }
     default:
       return fmt::format("value bytes differ (live {}, replay {})", to_hex(live), to_hex(replay));
   }
@@ -266,9 +274,6 @@ Result<ComparisonSummary> compare_stores(const RocksProjectionStore& live,
   ComparisonSummary summary;
   auto l = live.open_cursor();
   auto r = replay.open_cursor();
-  // Amounts of donation and pledge records print with their case's exponent;
-  // summaries ('c') sort before them, so the replay's currencies are known.
-  std::unordered_map<std::string, uint8_t> exponents;
 
   auto report = [&](std::string_view key, std::string message) {
     ++summary.differences;
@@ -293,17 +298,9 @@ Result<ComparisonSummary> compare_stores(const RocksProjectionStore& live,
     const std::string_view lk = l->key();
     const std::string_view rk = r->key();
     if (lk == rk) {
-      const DecodedKey k = decode_key(rk);
-      if (k.kind == KeyKind::kCase) {
-        if (auto s = decode_summary(r->value()); s) {
-          exponents[std::string(k.case_id)] = s->currency.exponent;
-        }
-      }
       if (l->value() != r->value()) {
-        const auto it = exponents.find(std::string(k.case_id));
-        const uint8_t exponent = it == exponents.end() ? 0 : it->second;
         report(rk, fmt::format("{} differs ({})", describe_key(rk),
-                               value_diff(k.kind, l->value(), r->value(), exponent)));
+                               value_diff(decode_key(rk).kind, l->value(), r->value())));
       }
       l->next();
       r->next();

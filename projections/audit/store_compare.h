@@ -15,13 +15,23 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
+#include "engine/case_ledger.h"
 #include "engine/projection_store.h"
 #include "events/error.h"
 #include "projections/audit/findings.h"
 #include "projections/rocksdb_store.h"
 
 namespace homeward::projections::audit {
+
+// The fields in which two summaries of one case differ, in words:
+// "received: live 3819.00, replay 3800.00; donors: live 40, replay 39", with
+// `left` and `right` naming the two sides.
+[[nodiscard]] std::string summary_difference(const engine::CaseSummary& left_summary,
+                                             const engine::CaseSummary& right_summary,
+                                             std::string_view left, std::string_view right);
 
 struct ComparisonSummary {
   int64_t records_compared = 0;  // keys seen in either store

@@ -71,12 +71,18 @@ DecodedKey decode_key(std::string_view key) {
       }
       return decoded;
     case kRejectionPrefix:
-    case kHistoryPrefix:
       if (split_case_record(key, case_id, rest) && rest.size() == 12) {
-        decoded.kind = key[0] == kRejectionPrefix ? KeyKind::kRejection : KeyKind::kHistory;
+        decoded.kind = KeyKind::kRejection;
         decoded.case_id = case_id;
         decoded.partition = Partition(static_cast<int32_t>(read_be(rest.substr(0, 4))));
         decoded.offset = Offset(static_cast<int64_t>(read_be(rest.substr(4, 8))));
+      }
+      return decoded;
+    case kHistoryPrefix:
+      if (auto history = split_history_key(key); history) {
+        decoded.kind = KeyKind::kHistory;
+        decoded.case_id = history->case_id;
+        decoded.sequence = history->sequence;
       }
       return decoded;
     case kDonorCasePrefix:
@@ -86,18 +92,6 @@ DecodedKey decode_key(std::string_view key) {
         decoded.id = case_id;
         decoded.case_id = rest;
       }
-      return decoded;
-    case kDonationPrefix:
-    case kHandledEventPrefix:
-    case kPledgePrefix:
-      if (!split_case_record(key, case_id, rest) || case_id.empty() || rest.empty()) {
-        return decoded;
-      }
-      decoded.case_id = case_id;
-      decoded.id = rest;
-      decoded.kind = key[0] == kDonationPrefix       ? KeyKind::kDonation
-                     : key[0] == kHandledEventPrefix ? KeyKind::kHandledEvent
-                                                     : KeyKind::kPledge;
       return decoded;
     default:
       return decoded;
@@ -109,14 +103,8 @@ std::string describe_key(std::string_view key) {
   switch (k.kind) {
     case KeyKind::kCase:
       return fmt::format("case {}: summary", k.case_id);
-    case KeyKind::kDonation:
-      return fmt::format("case {}: donation {}", k.case_id, k.id);
-    case KeyKind::kHandledEvent:
-      return fmt::format("case {}: handled event {}", k.case_id, k.id);
     case KeyKind::kGlobalDonor:
       return fmt::format("donor {} (in the set of all donors)", k.id);
-    case KeyKind::kPledge:
-      return fmt::format("case {}: pledge {}", k.case_id, k.id);
     case KeyKind::kRejection:
       if (k.case_id.empty()) {
         return fmt::format("rejection (no case) at partition {} offset {}", k.partition.value(),
@@ -134,8 +122,7 @@ std::string describe_key(std::string_view key) {
       return fmt::format("the chain index segment of partition {} from offset {}",
                          k.partition.value(), k.offset.value());
     case KeyKind::kHistory:
-      return fmt::format("case {}: history event at partition {} offset {}", k.case_id,
-                         k.partition.value(), k.offset.value());
+      return fmt::format("case {}: history event {}", k.case_id, k.sequence);
     case KeyKind::kDonorCase:
       return fmt::format("case {}: donor index entry of donor {}", k.case_id, k.id);
     case KeyKind::kUnknown:

@@ -10,7 +10,7 @@
 
 #include "events/identifier.h"
 #include "events/timestamp.h"
-#include "projections/read_models/case_history.h"
+#include "projections/case_history.h"
 #include "projections/record_codec.h"
 
 namespace homeward::projections {
@@ -78,8 +78,9 @@ class CaseCollector {
     int64_t given = 0;
     for (size_t i = first_donation_; i < out_.donations.size(); ++i) {
       DonorDonation& donation = out_.donations[i];
-      const auto it = ledger.donations.find(donation.donation_id);
-      if (it != ledger.donations.end()) donation.refunded = it->second.refunded;
+      if (const auto found = ledger.find_donation(donation.donation_id)) {
+        donation.refunded = ledger.donation(*found).refunded;
+      }
       // Within one case, at most the case's received total: no overflow.
       given += donation.amount.value() - donation.refunded.value();
     }
@@ -119,8 +120,8 @@ class CaseCollector {
         pledge.state = engine::PledgeState::kCancelled;
       }
     } else if constexpr (std::is_same_v<Body, events::RefundIssued>) {
-      const auto it = ledger.donations.find(body.donation_id);
-      if (it == ledger.donations.end() || it->second.donor_ref != donor_ref_) return;
+      const auto found = ledger.find_donation(body.donation_id);
+      if (!found || ledger.donation(*found).donor_ref != donor_ref_) return;
       out_.refunds.push_back(DonorRefund{ledger.case_id, event.event_id, body.donation_id,
                                          event.occurred_at, body.currency, body.amount,
                                          body.reason});

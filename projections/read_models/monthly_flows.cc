@@ -6,7 +6,7 @@
 
 #include "events/event.h"
 #include "events/timestamp.h"
-#include "projections/read_models/case_history.h"
+#include "projections/case_history.h"
 
 namespace homeward::projections {
 namespace {
@@ -18,9 +18,9 @@ void add(FlowCount& flow, MinorUnits amount) {
 
 // The pledge's amount, after a PledgeFulfilled or PledgeCancelled was applied
 // (the rules only apply those to a known pledge).
-MinorUnits pledge_amount(const engine::CaseLedger& ledger, const std::string& pledge_id) {
-  const auto it = ledger.pledges.find(pledge_id);
-  return it == ledger.pledges.end() ? MinorUnits{} : it->second.amount;
+MinorUnits pledge_amount(const engine::CaseLedger& ledger, std::string_view pledge_id) {
+  const auto pledge = ledger.find_pledge(pledge_id);
+  return pledge ? ledger.pledge(*pledge).amount : MinorUnits{};
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "projections/read_models/case_history.h"
+#include "projections/case_history.h"
 
 namespace homeward::projections {
 
@@ -50,7 +50,7 @@ Result<engine::ImpactReport> impact_as_of(const RocksProjectionStore& store,
                          const engine::Outcome& outcome) { totals.count(outcome); };
   visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
     builder.add_case(ledger.summary);  // ignores cases that never opened
-    for (const std::string& donor : ledger.donors) donors.insert(donor);
+    ledger.for_each_giver([&](std::string_view donor) { donors.emplace(donor); });
     return {};
   };
   if (auto s = fold_histories(store, HistoryFilter{{}, as_of}, visitor); !s) {

@@ -185,7 +185,7 @@ TEST(StateDigestTest, CanonicalStateStartsWithItsVersionAndEndsWithTheTotals) {
   auto digest = audit::compute_state_digest(*store, &canonical);
   ASSERT_TRUE(digest.has_value()) << digest.error().message;
   const std::string expected_head =
-      "homeward-state v1\n"
+      "homeward-state v2\n"
       "case case-xf USD open 0 150000 2500 500 0 0 1 1 1 ";
   EXPECT_EQ(canonical.str().substr(0, expected_head.size()), expected_head) << canonical.str();
   EXPECT_NE(canonical.str().find("\ndonation case-xf e2 d-17 2500 500\n"), std::string::npos)

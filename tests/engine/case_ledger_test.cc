@@ -104,17 +104,21 @@ TEST(CaseLedgerTest, SameContentIgnoresDirtyButSeesEveryRecord) {
   other_summary.summary.events_applied += 1;
   EXPECT_FALSE(a.same_content(other_summary));
   CaseLedger other_handled = b;
-  other_handled.handled_events.erase("e1");
+  other_handled.remember_event("e9", events::Fingerprint{});
   EXPECT_FALSE(a.same_content(other_handled));
   CaseLedger other_donation = b;
-  other_donation.donations.at("e2").refunded = MinorUnits(1);
+  other_donation.add_refund(*other_donation.find_donation("e2"), MinorUnits(1));
   EXPECT_FALSE(a.same_content(other_donation));
   CaseLedger other_pledge = b;
-  other_pledge.pledges.at("p1").state = PledgeState::kCancelled;
+  other_pledge.settle_pledge(*other_pledge.find_pledge("p1"), PledgeState::kCancelled);
   EXPECT_FALSE(a.same_content(other_pledge));
   CaseLedger other_donors = b;
-  other_donors.donors.insert("d-9");
+  other_donors.remember_event("e10", events::Fingerprint{});
+  other_donors.record_pledge("d-9", MinorUnits(1));
   EXPECT_FALSE(a.same_content(other_donors));
+  CaseLedger other_history = b;
+  other_history.history_events += 1;
+  EXPECT_FALSE(a.same_content(other_history));
 }
 
 }  // namespace

@@ -133,17 +133,7 @@ TEST(RecordCodec, EncodingIsDeterministicAndVersioned) {
   EXPECT_EQ(static_cast<uint8_t>(a[0]), kValueVersion);
 }
 
-TEST(RecordCodec, DonationPledgeRejectionTotalsCheckpointRoundTrip) {
-  engine::DonationRecord donation{"donor-17", MinorUnits(2500), MinorUnits(500)};
-  auto d = decode_donation(encode_donation(donation));
-  ASSERT_TRUE(d.has_value()) << d.error().message;
-  EXPECT_EQ(*d, donation);
-
-  engine::PledgeRecord pledge{"donor-3", MinorUnits(999), engine::PledgeState::kCancelled};
-  auto p = decode_pledge(encode_pledge(pledge));
-  ASSERT_TRUE(p.has_value()) << p.error().message;
-  EXPECT_EQ(*p, pledge);
-
+TEST(RecordCodec, RejectionTotalsCheckpointHistoryRoundTrip) {
   auto r = decode_rejection(encode_rejection(full_rejection()));
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(*r, full_rejection());
@@ -166,11 +156,12 @@ TEST(RecordCodec, DonationPledgeRejectionTotalsCheckpointRoundTrip) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(*c, full_checkpoint());
 
-  events::Fingerprint fp{};
-  for (size_t i = 0; i < fp.size(); ++i) fp[i] = uint8_t(255 - i);
-  auto f = decode_fingerprint(encode_fingerprint(fp));
-  ASSERT_TRUE(f.has_value()) << f.error().message;
-  EXPECT_EQ(*f, fp);
+  const std::string history = history_value_header(Partition(3), Offset(1'000'000'007)) + "HWEV";
+  auto h = decode_history_value(history);
+  ASSERT_TRUE(h.has_value()) << h.error().message;
+  EXPECT_EQ(h->partition, Partition(3));
+  EXPECT_EQ(h->offset, Offset(1'000'000'007));
+  EXPECT_EQ(h->bytes, "HWEV");
 
   auto v = decode_format_version(encode_format_version(kStoreFormatVersion));
   ASSERT_TRUE(v.has_value()) << v.error().message;
@@ -179,24 +170,25 @@ TEST(RecordCodec, DonationPledgeRejectionTotalsCheckpointRoundTrip) {
 
 TEST(RecordCodec, EveryTruncationIsCorruption) {
   expect_every_truncation_rejected(encode_summary(full_summary()), error_of(decode_summary));
-  expect_every_truncation_rejected(encode_donation({"d-1", MinorUnits(5), MinorUnits(0)}),
-                                   error_of(decode_donation));
-  expect_every_truncation_rejected(
-      encode_pledge({"d-1", MinorUnits(5), engine::PledgeState::kFulfilled}),
-      error_of(decode_pledge));
   expect_every_truncation_rejected(encode_rejection(full_rejection()), error_of(decode_rejection));
   expect_every_truncation_rejected(encode_totals(full_totals()), error_of(decode_totals));
   expect_every_truncation_rejected(encode_checkpoint(full_checkpoint()),
                                    error_of(decode_checkpoint));
-  expect_every_truncation_rejected(encode_fingerprint(events::Fingerprint{}),
-                                   error_of(decode_fingerprint));
+  // A history value's header (the event bytes after it are the event
+  // codec's to check, when the history is folded).
+  const std::string history = history_value_header(Partition(0), Offset(5)) + "x";
+  for (size_t n = 0; n < history.size(); ++n) {
+    auto truncated = decode_history_value(history.substr(0, n));
+    ASSERT_FALSE(truncated.has_value()) << "length " << n;
+    EXPECT_EQ(truncated.error().code, ErrorCode::kCorruption);
+  }
   expect_every_truncation_rejected(encode_format_version(1), error_of(decode_format_version));
 }
 
 TEST(RecordCodec, UnknownVersionByteIsCorruption) {
-  std::string bytes = encode_donation({"d-1", MinorUnits(5), MinorUnits(0)});
+  std::string bytes = encode_totals(full_totals());
   bytes[0] = 2;
-  auto d = decode_donation(bytes);
+  auto d = decode_totals(bytes);
   ASSERT_FALSE(d.has_value());
   EXPECT_EQ(d.error().code, ErrorCode::kCorruption);
   EXPECT_NE(d.error().message.find("unknown value version 2"), std::string::npos)
@@ -204,12 +196,6 @@ TEST(RecordCodec, UnknownVersionByteIsCorruption) {
 }
 
 TEST(RecordCodec, OutOfRangeEnumsAreCorruption) {
-  std::string pledge = encode_pledge({"d-1", MinorUnits(5), engine::PledgeState::kOutstanding});
-  pledge.back() = 3;  // the state byte is last
-  auto p = decode_pledge(pledge);
-  ASSERT_FALSE(p.has_value());
-  EXPECT_EQ(p.error().code, ErrorCode::kCorruption);
-
   // Layout: version, case_id (4 + 6), event_id (4 + 4), has_type, type, reason.
   std::string rejection = encode_rejection(full_rejection());
   const size_t type_at = 1 + 4 + 6 + 4 + 4 + 1;
@@ -254,13 +240,13 @@ TEST(RecordCodec, SummaryBreakingLedgerInvariantsIsCorruption) {
   }
 }
 
-TEST(RecordCodec, DonationRefundedBeyondItsAmountIsCorruption) {
-  auto d = decode_donation(encode_donation({"d-1", MinorUnits(5), MinorUnits(6)}));
-  ASSERT_FALSE(d.has_value());
-  EXPECT_EQ(d.error().code, ErrorCode::kCorruption);
-  auto p = decode_pledge(encode_pledge({"d-1", MinorUnits(0), engine::PledgeState::kOutstanding}));
-  ASSERT_FALSE(p.has_value());
-  EXPECT_EQ(p.error().code, ErrorCode::kCorruption);
+TEST(RecordCodec, HistoryValueWithANegativePositionIsCorruption) {
+  auto negative = decode_history_value(history_value_header(Partition(-1), Offset(0)) + "x");
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, ErrorCode::kCorruption);
+  auto empty = decode_history_value(history_value_header(Partition(0), Offset(0)));
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().code, ErrorCode::kCorruption);
 }
 
 TEST(RecordCodec, UnknownSummaryFlagsAreCorruption) {
@@ -310,9 +296,8 @@ TEST(RecordCodec, TotalsWrittenWithFewerReasonsDecodeWithZeros) {
 TEST(RecordKeys, CaseRecordsSortBeforeLongerCaseIds) {
   // "a" and all its records come before "a-b": the '\0' separator is lower
   // than every identifier character.
-  EXPECT_LT(case_record_key(kDonationPrefix, "a", "zzz"),
-            case_record_key(kDonationPrefix, "a-b", "a"));
-  EXPECT_EQ(case_records_prefix(kDonationPrefix, "a"), std::string("da\0", 3));
+  EXPECT_LT(history_key("a", 1'000'000), history_key("a-b", 0));
+  EXPECT_EQ(case_records_prefix(kHistoryPrefix, "a"), std::string("ha\0", 3));
   EXPECT_LT(rejection_key("", Partition(9), Offset(9)),
             rejection_key("0", Partition(0), Offset(0)));
 }
@@ -324,6 +309,22 @@ TEST(RecordKeys, RejectionKeysSortByPartitionThenOffset) {
             rejection_key("c", Partition(1), Offset(0)));
   EXPECT_EQ(rejection_key("c", Partition(1), Offset(2)),
             std::string("rc\0\0\0\0\1\0\0\0\0\0\0\0\2", 15));
+}
+
+TEST(RecordKeys, HistoryKeysSortBySequenceAndSplitBack) {
+  EXPECT_LT(history_key("c", 255), history_key("c", 256));
+  EXPECT_EQ(history_key("c", 2), std::string("hc\0\0\0\0\0\0\0\0\2", 11));
+  const std::string key = history_key("case-a", 77);
+  auto split = split_history_key(key);
+  ASSERT_TRUE(split.has_value()) << split.error().message;
+  EXPECT_EQ(split->case_id, "case-a");
+  EXPECT_EQ(split->sequence, 77);
+  for (const std::string& bad : {std::string("hc"), std::string("hc\1\0\0\0\0\0\0\0\2", 11),
+                                 std::string("x") + history_key("c", 2).substr(1)}) {
+    auto refused = split_history_key(bad);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().code, ErrorCode::kCorruption);
+  }
 }
 
 TEST(RecordKeys, CheckpointKeyRoundTripsPartition) {

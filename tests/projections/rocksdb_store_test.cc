@@ -5,15 +5,16 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
-#include <absl/container/flat_hash_set.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "engine/rules.h"
+#include "events/codec.h"
 #include "projections/record_codec.h"
+#include "tests/engine/event_builders.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward::projections {
@@ -22,66 +23,66 @@ namespace {
 using engine::BatchCommit;
 using engine::CaseLedger;
 using testing::TempDir;
+namespace builders = homeward::testing;
 
-events::Currency usd() { return events::Currency{{'U', 'S', 'D'}, 2}; }
+// A case folded from real events by the rules, as the projector folds it,
+// with the history of the events folded since its last commit: what a
+// projector hands the store. The store keeps a case as its summary and its
+// history, and loads it by folding the history again.
+struct FoldedCase {
+  explicit FoldedCase(std::string case_id) { ledger.case_id = std::move(case_id); }
 
-events::Fingerprint fingerprint_of(uint8_t seed) {
-  events::Fingerprint fp{};
-  for (size_t i = 0; i < fp.size(); ++i) fp[i] = uint8_t(seed + i);
-  return fp;
+  void fold(const events::Event& event) {
+    const events::Event in_case = builders::in_case(event, ledger.case_id);
+    (void)engine::handle_event(ledger, in_case);
+    pending.push_back(Pending{ledger.history_events - 1, events::encode_event(in_case)});
+  }
+  // The history records of what was folded since the last call.
+  std::vector<engine::HistoryRecord> take_history() {
+    std::vector<engine::HistoryRecord> history;
+    for (Pending& p : pending) {
+      history.push_back(engine::HistoryRecord{ledger.case_id, p.sequence, Partition(0),
+                                              Offset(next_offset++), std::move(p.bytes)});
+    }
+    pending.clear();
+    return history;
+  }
+
+  CaseLedger ledger;
+  struct Pending {
+    int64_t sequence;
+    std::string bytes;
+  };
+  std::vector<Pending> pending;
+  int64_t next_offset = 0;
+};
+
+// A case with every kind of record: a budget and a disbursement, donations
+// from two donors, a pledge fulfilled, one outstanding and one cancelled, a
+// refund, a duplicate and a rejection.
+FoldedCase full_case(const std::string& case_id) {
+  using namespace builders;  // NOLINT: the builders are the vocabulary here
+  FoldedCase c(case_id);
+  for (const events::Event& e : {
+           opened_with_budget(
+               "e1", {line(Category::kRepatriation, 40000), line(Category::kLivelihood, 110000)}),
+           donation("e2", "d-1", 2500), donation("e3", "d-2", 2500),
+           disbursement("e4", Category::kRepatriation, 1000), pledge("e5", "d-1", 2500),
+           fulfilled("e6", "e5"), pledge("e7", "d-3", 3000), pledge("e8", "d-4", 100),
+           cancelled("e9", "e8"), refund("e10", "e2", 500),
+           donation("e3", "d-2", 2500),    // a duplicate
+           refund("e11", "nowhere", 100),  // unknown_donation
+       }) {
+    c.fold(e);
+  }
+  return c;
 }
 
-// A ledger with every kind of record, all marked dirty.
-CaseLedger full_ledger(const std::string& case_id) {
-  CaseLedger l;
-  l.case_id = case_id;
-  l.summary.opened = true;
-  l.summary.currency = usd();
-  l.summary.goal = MinorUnits(150000);
-  l.summary.has_budget = true;
-  l.summary.planned[3] = MinorUnits(40000);
-  l.summary.planned[5] = MinorUnits(110000);
-  l.summary.disbursed_by_category[3] = MinorUnits(1000);
-  l.summary.received = MinorUnits(7500);
-  l.summary.refunded = MinorUnits(500);
-  l.summary.pledged = MinorUnits(3000);
-  l.summary.disbursed = MinorUnits(1000);
-  l.summary.donations = 3;
-  l.summary.donors = 2;
-  l.summary.refunds = 1;
-  l.summary.opened_at = TimestampMicros(1433145600000000);
-  l.summary.events_applied = 9;
-  l.summary.duplicates = 1;
-  l.summary.events_rejected = 1;
-  const char* events[] = {"e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11"};
-  uint8_t seed = 0;
-  for (const char* id : events) l.handled_events.emplace(id, fingerprint_of(seed += 16));
-  l.donations.emplace("e2", engine::DonationRecord{"d-1", MinorUnits(2500), MinorUnits(500)});
-  l.donations.emplace("e3", engine::DonationRecord{"d-2", MinorUnits(2500), MinorUnits(0)});
-  l.donations.emplace("e6", engine::DonationRecord{"d-1", MinorUnits(2500), MinorUnits(0)});
-  l.pledges.emplace("e5",
-                    engine::PledgeRecord{"d-1", MinorUnits(2500), engine::PledgeState::kFulfilled});
-  l.pledges.emplace(
-      "e7", engine::PledgeRecord{"d-3", MinorUnits(3000), engine::PledgeState::kOutstanding});
-  l.pledges.emplace("e8",
-                    engine::PledgeRecord{"d-4", MinorUnits(100), engine::PledgeState::kCancelled});
-  l.donors = {"d-1", "d-2"};
-  l.dirty.summary = true;
-  for (const auto& [id, fp] : l.handled_events) l.dirty.handled_events.emplace_back(id, fp);
-  for (const auto& [id, d] : l.donations) l.dirty.donations.emplace_back(id, d);
-  for (const auto& [id, p] : l.pledges) l.dirty.pledges.emplace_back(id, p);
-  l.dirty.donors.assign(l.donors.begin(), l.donors.end());
-  return l;
-}
-
-// A case that never opened: only rejected events' ids.
-CaseLedger unopened_ledger(const std::string& case_id) {
-  CaseLedger l;
-  l.case_id = case_id;
-  l.handled_events.emplace("x1", fingerprint_of(7));
-  l.dirty.handled_events.emplace_back("x1", fingerprint_of(7));
-  l.dirty.summary = true;
-  return l;
+// A case that never opened: only a rejected event's id.
+FoldedCase unopened_case(const std::string& case_id) {
+  FoldedCase c(case_id);
+  c.fold(builders::donation("x1", "d-1", 100));  // unknown_case
+  return c;
 }
 
 std::unique_ptr<RocksProjectionStore> open_store(const std::filesystem::path& dir) {
@@ -90,19 +91,36 @@ std::unique_ptr<RocksProjectionStore> open_store(const std::filesystem::path& di
   return store ? std::move(*store) : nullptr;
 }
 
-Status commit_cases(RocksProjectionStore& store, const std::vector<const CaseLedger*>& cases) {
+// Commits the cases with their pending history, and clears their dirty lists
+// as the projector does.
+Status commit_cases(RocksProjectionStore& store, const std::vector<FoldedCase*>& cases) {
   BatchCommit batch;
-  batch.cases = cases;
-  return store.commit(batch);
+  for (FoldedCase* c : cases) {
+    batch.cases.push_back(&c->ledger);
+    for (engine::HistoryRecord& record : c->take_history())
+      batch.history.push_back(std::move(record));
+  }
+  Status committed = store.commit(batch);
+  if (committed) {
+    for (FoldedCase* c : cases) c->ledger.dirty.clear();
+  }
+  return committed;
+}
+
+std::vector<std::string> keys_of(const RocksProjectionStore& store) {
+  std::vector<std::string> keys;
+  EXPECT_TRUE(store.for_each_record(
+      [&](std::string_view key, std::string_view) { keys.emplace_back(key); }));
+  return keys;
 }
 
 void expect_same_ledger(const CaseLedger& actual, const CaseLedger& expected) {
   EXPECT_EQ(actual.case_id, expected.case_id);
   EXPECT_EQ(actual.summary, expected.summary);
-  EXPECT_EQ(actual.handled_events, expected.handled_events);
-  EXPECT_EQ(actual.donations, expected.donations);
-  EXPECT_EQ(actual.pledges, expected.pledges);
-  EXPECT_EQ(actual.donors, expected.donors);
+  EXPECT_EQ(actual.handled_event_count(), expected.handled_event_count());
+  EXPECT_EQ(actual.donation_count(), expected.donation_count());
+  EXPECT_EQ(actual.pledge_count(), expected.pledge_count());
+  EXPECT_EQ(actual.history_events, expected.history_events);
   EXPECT_TRUE(actual.dirty.empty());
   EXPECT_TRUE(actual.same_content(expected));
 }
@@ -111,15 +129,19 @@ TEST(RocksProjectionStore, CommitThenLoadCaseRoundTripsEveryRecord) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  const CaseLedger ledger = full_ledger("case-a");
-  const CaseLedger other = full_ledger("case-a-b");  // shares a prefix with case-a
+  FoldedCase ledger = full_case("case-a");
+  FoldedCase other = full_case("case-a-b");  // shares a prefix with case-a
   ASSERT_TRUE(commit_cases(*store, {&ledger, &other}));
 
   auto loaded = store->load_case("case-a");
   ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
   ASSERT_TRUE(loaded->has_value());
-  expect_same_ledger(**loaded, ledger);
-  EXPECT_EQ((*loaded)->handled_events.size(), 11u);
+  expect_same_ledger(**loaded, ledger.ledger);
+  EXPECT_EQ((*loaded)->handled_event_count(), 11u);
+  EXPECT_EQ((*loaded)->history_events, 12);
+  EXPECT_EQ((*loaded)->donation((*loaded)->find_donation("e2").value()).refunded, MinorUnits(500));
+  EXPECT_EQ((*loaded)->pledge((*loaded)->find_pledge("e7").value()).state,
+            engine::PledgeState::kOutstanding);
 }
 
 TEST(RocksProjectionStore, LoadCaseOfUnknownCaseIsNullopt) {
@@ -134,47 +156,50 @@ TEST(RocksProjectionStore, LoadCaseOfUnknownCaseIsNullopt) {
   EXPECT_FALSE(invalid->has_value());
 }
 
-TEST(RocksProjectionStore, CommitWritesExactlyTheDirtyRecords) {
+// A case is its summary and its history; donors are the only other records
+// that depend on it, written once each: a global donor per giver, a donor
+// index entry per donor of a donation or pledge.
+TEST(RocksProjectionStore, CommitWritesTheSummaryTheHistoryAndNewDonors) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  CaseLedger ledger = full_ledger("case-a");
-  ledger.dirty.clear();
-  ledger.dirty.summary = true;
-  ledger.dirty.donations.emplace_back("e2", ledger.donations.at("e2"));
-  ledger.dirty.handled_events.emplace_back("e2", ledger.handled_events.at("e2"));
-  ASSERT_TRUE(commit_cases(*store, {&ledger}));
+  FoldedCase c = full_case("case-a");
+  ASSERT_TRUE(commit_cases(*store, {&c}));
+  std::vector<std::string> expected = {"ccase-a", "gd-1", "gd-2", std::string(kFormatKey),
+                                       std::string(kTotalsKey)};
+  for (int64_t sequence = 0; sequence < 12; ++sequence) {
+    expected.push_back(history_key("case-a", sequence));
+  }
+  for (const char* donor : {"d-1", "d-2", "d-3", "d-4"}) {
+    expected.push_back(donor_case_key(donor, "case-a"));
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys_of(*store), expected);
 
-  auto loaded = store->load_case("case-a");
-  ASSERT_TRUE(loaded.has_value() && loaded->has_value());
-  const CaseLedger& l = **loaded;
-  EXPECT_EQ(l.summary, ledger.summary);
-  ASSERT_EQ(l.donations.size(), 1u);
-  EXPECT_EQ(l.donations.at("e2"), ledger.donations.at("e2"));
-  ASSERT_EQ(l.handled_events.size(), 1u);
-  EXPECT_EQ(l.handled_events.at("e2"), ledger.handled_events.at("e2"));
-  EXPECT_TRUE(l.pledges.empty());
-  // A case's donors are those of its donation records: no record of their own.
-  EXPECT_EQ(l.donors, (absl::flat_hash_set<std::string>{ledger.donations.at("e2").donor_ref}));
+  // A second commit writes only what changed: the summary and the new events.
+  c.fold(builders::donation("e12", "d-1", 100));
+  ASSERT_TRUE(commit_cases(*store, {&c}));
+  expected.push_back(history_key("case-a", 12));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys_of(*store), expected);
 }
 
-TEST(RocksProjectionStore, LaterCommitUpdatesChangedRecords) {
+TEST(RocksProjectionStore, LoadCaseAfterSeveralCommitsFoldsTheWholeHistory) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  CaseLedger ledger = full_ledger("case-a");
-  ASSERT_TRUE(commit_cases(*store, {&ledger}));
-  ledger.dirty.clear();
-  ledger.pledges.at("e7").state = engine::PledgeState::kCancelled;
-  ledger.summary.pledged = MinorUnits(0);
-  ledger.dirty.summary = true;
-  ledger.dirty.pledges.emplace_back("e7", ledger.pledges.at("e7"));
-  ASSERT_TRUE(commit_cases(*store, {&ledger}));
+  FoldedCase c = full_case("case-a");
+  ASSERT_TRUE(commit_cases(*store, {&c}));
+  c.fold(builders::cancelled("e12", "e7"));
+  c.fold(builders::refund("e13", "e6", 2500));
+  ASSERT_TRUE(commit_cases(*store, {&c}));
 
   auto loaded = store->load_case("case-a");
-  ASSERT_TRUE(loaded.has_value() && loaded->has_value());
-  expect_same_ledger(**loaded, ledger);
-  EXPECT_EQ((*loaded)->pledges.at("e7").state, engine::PledgeState::kCancelled);
+  ASSERT_TRUE(loaded.has_value() && loaded->has_value()) << loaded.error().message;
+  expect_same_ledger(**loaded, c.ledger);
+  EXPECT_EQ((*loaded)->pledge((*loaded)->find_pledge("e7").value()).state,
+            engine::PledgeState::kCancelled);
+  EXPECT_EQ((*loaded)->summary.pledged, MinorUnits(0));
 }
 
 TEST(RocksProjectionStore, CheckpointsAndTotalsRoundTrip) {
@@ -244,15 +269,20 @@ TEST(RocksProjectionStore, IngestedCommitsEqualCommitsWrittenOneByOne) {
   constexpr int kCommits = 260;
   const std::string bytes(300'000, 'b');  // 260 x 300 KB: past the writer's spill size
   std::vector<CaseLedger> cases;
-  for (int i = 0; i < 4; ++i) cases.push_back(full_ledger(fmt::format("case-{}", i)));
+  for (int i = 0; i < 4; ++i) cases.push_back(full_case(fmt::format("case-{}", i)).ledger);
   auto make_commit = [&](int n) {
     CaseLedger& ledger = cases[static_cast<size_t>(n) % cases.size()];
     ledger.summary.received = MinorUnits(ledger.summary.received.value() + 1);
     ledger.dirty.summary = true;
-    for (const auto& donor : ledger.donors) ledger.dirty.donors.push_back(donor);
+    // Every donor again: the writer writes each global donor key once.
+    for (uint32_t donor = 0; donor < ledger.donor_count(); ++donor) {
+      ledger.dirty.new_donors.push_back(donor);
+      if (ledger.donor_gave(donor)) ledger.dirty.new_givers.push_back(donor);
+    }
     BatchCommit batch;
     batch.cases = {&ledger};
-    batch.history = {engine::HistoryRecord{ledger.case_id, Partition(0), Offset(n), bytes}};
+    // The store writes history bytes as given; big ones fill the writer fast.
+    batch.history = {engine::HistoryRecord{ledger.case_id, n / 4, Partition(0), Offset(n), bytes}};
     batch.totals.applied = n;
     batch.checkpoints[Partition(0)] = engine::PartitionCheckpoint{Offset(n + 1), {}};
     return batch;
@@ -291,9 +321,10 @@ TEST(RocksProjectionStore, IngestedCommitsEqualCommitsWrittenOneByOne) {
 
 TEST(RocksProjectionStore, ReopenAfterDestructorKeepsEverything) {
   TempDir dir;
-  const CaseLedger ledger = full_ledger("case-a");
+  FoldedCase ledger = full_case("case-a");
   BatchCommit batch;
-  batch.cases = {&ledger};
+  batch.cases = {&ledger.ledger};
+  batch.history = ledger.take_history();
   batch.totals.applied = 9;
   batch.checkpoints[Partition(0)] = engine::PartitionCheckpoint{Offset(11), {}};
   engine::RejectionRecord rejection{"case-a",
@@ -313,7 +344,7 @@ TEST(RocksProjectionStore, ReopenAfterDestructorKeepsEverything) {
   ASSERT_NE(store, nullptr);
   auto loaded = store->load_case("case-a");
   ASSERT_TRUE(loaded.has_value() && loaded->has_value());
-  expect_same_ledger(**loaded, ledger);
+  expect_same_ledger(**loaded, ledger.ledger);
   auto totals = store->load_totals();
   ASSERT_TRUE(totals.has_value());
   EXPECT_EQ(*totals, batch.totals);
@@ -341,11 +372,11 @@ TEST(RocksProjectionStore, ListCasesIsSortedBytewiseAndSkipsUnopenedCases) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  const CaseLedger a = full_ledger("a");
-  const CaseLedger ab = full_ledger("a-b");
-  const CaseLedger a0 = full_ledger("a0");
-  const CaseLedger upper = full_ledger("Z");
-  const CaseLedger never = unopened_ledger("a.unopened");
+  FoldedCase a = full_case("a");
+  FoldedCase ab = full_case("a-b");
+  FoldedCase a0 = full_case("a0");
+  FoldedCase upper = full_case("Z");
+  FoldedCase never = unopened_case("a.unopened");
   ASSERT_TRUE(commit_cases(*store, {&a0, &never, &ab, &upper, &a}));
 
   auto cases = store->list_cases();
@@ -353,12 +384,12 @@ TEST(RocksProjectionStore, ListCasesIsSortedBytewiseAndSkipsUnopenedCases) {
   std::vector<std::string> ids;
   for (const CaseView& v : *cases) ids.push_back(v.case_id);
   EXPECT_EQ(ids, (std::vector<std::string>{"Z", "a", "a-b", "a0"}));
-  EXPECT_EQ(cases->front().summary, upper.summary);
+  EXPECT_EQ(cases->front().summary, upper.ledger.summary);
 
   auto found = store->find_case("a-b");
   ASSERT_TRUE(found.has_value());
   ASSERT_TRUE(found->has_value());
-  EXPECT_EQ(**found, ab.summary);
+  EXPECT_EQ(**found, ab.ledger.summary);
   auto unopened = store->find_case("a.unopened");
   ASSERT_TRUE(unopened.has_value());
   EXPECT_FALSE(unopened->has_value());
@@ -373,7 +404,7 @@ TEST(RocksProjectionStore, ListCasesIsSortedBytewiseAndSkipsUnopenedCases) {
   auto loaded = store->load_case("a.unopened");
   ASSERT_TRUE(loaded.has_value() && loaded->has_value());
   EXPECT_FALSE((*loaded)->summary.opened);
-  EXPECT_EQ((*loaded)->handled_events.size(), 1u);
+  EXPECT_EQ((*loaded)->handled_event_count(), 1u);
 }
 
 TEST(RocksProjectionStore, RejectionsAreSortedByCaseThenPositionMalformedFirst) {
@@ -420,7 +451,7 @@ TEST(RocksProjectionStore, CommitRefusesAnInvalidCaseId) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  const CaseLedger bad = full_ledger(std::string("a\0b", 3));
+  FoldedCase bad = full_case(std::string("a\0b", 3));
   auto s = commit_cases(*store, {&bad});
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
@@ -434,13 +465,16 @@ TEST(RocksProjectionStore, ImpactReportCountsDistinctDonorsAcrossCases) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  CaseLedger a = full_ledger("case-a");  // donors d-1, d-2
-  CaseLedger b = full_ledger("case-b");
-  b.donors = {"d-2", "d-9"};
-  b.dirty.donors.assign(b.donors.begin(), b.donors.end());
-  const CaseLedger never = unopened_ledger("case-z");
+  FoldedCase a = full_case("case-a");  // givers d-1, d-2
+  FoldedCase b("case-b");
+  b.fold(builders::opened("b1", 150000));
+  for (const char* donor : {"d-2", "d-9", "d-2"}) {
+    b.fold(builders::donation(fmt::format("b-{}", b.ledger.history_events), donor, 2500));
+  }
+  b.fold(builders::refund("b9", "b-1", 500));
+  FoldedCase never = unopened_case("case-z");
   BatchCommit batch;
-  batch.cases = {&a, &b, &never};
+  batch.cases = {&a.ledger, &b.ledger, &never.ledger};
   batch.totals.applied = 18;
   batch.totals.rejected = 1;
   batch.totals.rejected_by_reason[static_cast<size_t>(engine::RejectReason::kUnknownCase)] = 1;
@@ -456,6 +490,7 @@ TEST(RocksProjectionStore, ImpactReportCountsDistinctDonorsAcrossCases) {
   ASSERT_EQ(report->by_currency.size(), 1u);
   EXPECT_EQ(report->by_currency.at("USD").received, 15000);
   EXPECT_EQ(report->by_currency.at("USD").net, 14000);
+  EXPECT_EQ(report->by_currency.at("USD").pledged, 3000);
   EXPECT_EQ(report->events, batch.totals);
 }
 
@@ -463,16 +498,15 @@ TEST(RocksProjectionStore, ForEachRecordVisitsEveryKeyInOrder) {
   TempDir dir;
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
-  const CaseLedger a = full_ledger("case-a");
+  FoldedCase a = full_case("case-a");
   ASSERT_TRUE(commit_cases(*store, {&a}));
   std::vector<std::string> keys;
   ASSERT_TRUE(store->for_each_record(
       [&](std::string_view key, std::string_view) { keys.emplace_back(key); }));
-  // 1 summary + 11 event ids + 3 donations + 3 pledges + 2 global donors +
-  // format + totals + 4 donor index entries (x: donors d-1 and d-2, and the
-  // pledges' donors d-1, d-3 and d-4). A case's donors have no records of
-  // their own: its donation records name them.
-  EXPECT_EQ(keys.size(), 1u + 11u + 3u + 3u + 2u + 1u + 1u + 4u);
+  // 1 summary + 2 global donors + 12 history events + format + totals + 4
+  // donor index entries (x: donors d-1 and d-2, and the pledges' donors d-3
+  // and d-4).
+  EXPECT_EQ(keys.size(), 1u + 2u + 12u + 1u + 1u + 4u);
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
   EXPECT_EQ(keys.front(), "ccase-a");
   EXPECT_EQ(keys.back(), std::string("xd-4\0case-a", 11));
@@ -484,7 +518,7 @@ TEST(RocksProjectionStore, DestroyRemovesTheStore) {
   {
     auto store = open_store(path);
     ASSERT_NE(store, nullptr);
-    const CaseLedger a = full_ledger("case-a");
+    FoldedCase a = full_case("case-a");
     ASSERT_TRUE(commit_cases(*store, {&a}));
   }
   ASSERT_TRUE(std::filesystem::exists(path));
@@ -532,6 +566,53 @@ void put_raw(const std::filesystem::path& dir, const std::string& key, const std
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
+void delete_raw(const std::filesystem::path& dir, const std::string& key) {
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(rocksdb::Options(), dir.string(), &raw);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  s = db->Delete(rocksdb::WriteOptions(), key);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(RocksProjectionStore, AHistoryThatDoesNotGiveItsSummaryIsCorruption) {
+  TempDir dir;
+  FoldedCase c = full_case("case-a");
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(commit_cases(*store, {&c}));
+  }
+  engine::CaseSummary edited = c.ledger.summary;
+  edited.received = MinorUnits(edited.received.value() + 100);
+  put_raw(dir.path(), case_key("case-a"), encode_summary(edited));
+  auto store = open_store(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->load_case("case-a");
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(loaded.error().message.find("does not give its stored summary"), std::string::npos)
+      << loaded.error().message;
+}
+
+TEST(RocksProjectionStore, AMissingHistoryEventIsCorruption) {
+  TempDir dir;
+  FoldedCase c = full_case("case-a");
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(commit_cases(*store, {&c}));
+  }
+  delete_raw(dir.path(), history_key("case-a", 4));
+  auto store = open_store(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto loaded = store->load_case("case-a");
+  ASSERT_FALSE(loaded.has_value());
+  EXPECT_EQ(loaded.error().code, ErrorCode::kCorruption);
+  EXPECT_NE(loaded.error().message.find("event number 4 is missing"), std::string::npos)
+      << loaded.error().message;
+}
+
 TEST(RocksProjectionStore, OtherFormatVersionIsCorruption) {
   TempDir dir;
   { ASSERT_NE(open_store(dir.path()), nullptr); }
@@ -559,7 +640,7 @@ TEST(RocksProjectionStore, DamagedRecordsGiveCorruptionNotACrash) {
   {
     auto store = open_store(dir.path());
     ASSERT_NE(store, nullptr);
-    const CaseLedger a = full_ledger("case-a");
+    FoldedCase a = full_case("case-a");
     ASSERT_TRUE(commit_cases(*store, {&a}));
   }
   put_raw(dir.path(), "ccase-a", "\x01\x01");

@@ -143,30 +143,5 @@ TEST(AsOf, AnInvalidCaseIdNamesNoCase) {
   }
 }
 
-TEST(AsOf, AStoreProjectedWithoutHistoryRefusesRatherThanAnswerFromPartOfIt) {
-  TempDir log_dir;
-  TempDir store_dir;
-  auto log = open_log(log_dir.path());
-  auto store = open_store(store_dir.path());
-  ASSERT_NE(log, nullptr);
-  ASSERT_NE(store, nullptr);
-  append_records(
-      *log, requests({at(opened("o", 100), hour(0)), at(donation("d", "donor-a", 50), hour(1))}));
-  engine::ProjectorOptions options;
-  options.keep_history = false;
-  engine::Projector projector(*log, *store, options);
-  ASSERT_TRUE(projector.catch_up().has_value());
-
-  auto found = case_as_of(*store, kCase, hour(5));
-  ASSERT_FALSE(found.has_value());
-  EXPECT_EQ(found.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(found.error().message.find("homeward project --rebuild"), std::string::npos);
-  EXPECT_FALSE(impact_as_of(*store, hour(5)).has_value());
-  // The live figures do not depend on the history.
-  auto live = store->find_case(kCase);
-  ASSERT_TRUE(live.has_value() && live->has_value());
-  EXPECT_EQ((*live)->received, MinorUnits(50));
-}
-
 }  // namespace
 }  // namespace homeward::testing

@@ -1,14 +1,15 @@
-// The case history read model: every decoded event of a case, in the case's
-// log order, kept by the projector in the same WriteBatch as the case
-// (engine::HistoryRecord; keys `h case_id \0 partition offset` in
+// The case history: every decoded event of a case, in the order the case
+// folded it, kept by the projector in the same commit as the case
+// (engine::HistoryRecord; keys `h case_id \0 sequence` in
 // projections/record_codec.h).
 //
-// A case's history lets a reader fold the case again from scratch with the
-// ledger rules, over any subset of its events: the events at or before a
-// time (point-in-time figures), one donor's events (donor statements), the
-// applied events of a month (periods). It reads only the store, never the
-// log. Stored bytes are decoded (and so verified) again on every read; a
-// record that does not decode, or names another case, is kCorruption.
+// A case's history is its state as the store keeps it: folding it again from
+// scratch with the ledger rules gives the case's ledger (load_case does), and
+// folding a subset gives read models: the events at or before a time
+// (point-in-time figures), one donor's events (donor statements), the applied
+// events of a month (periods). It reads only the store, never the log. Stored
+// bytes are decoded (and so verified) again on every read; a record that does
+// not decode, names another case, or is out of sequence is kCorruption.
 //
 // Functions read through one store snapshot per call; they are thread-safe
 // for reads, like the store's own queries.
@@ -55,7 +56,7 @@ struct HistoryFoldVisitor {
 };
 
 // Folds the histories the filter selects, each case from an empty ledger, in
-// log order within the case, with engine::handle_event: the same rules as the
+// the case's order, with engine::handle_event: the same rules as the
 // projector, so the fold of all of a case's events gives the stored case.
 [[nodiscard]] Status fold_histories(const RocksProjectionStore& store, const HistoryFilter& filter,
                                     const HistoryFoldVisitor& visitor);
