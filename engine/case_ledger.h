@@ -20,6 +20,7 @@
 #include "events/event.h"
 #include "events/fingerprint.h"
 #include "events/money.h"
+#include "events/strong_int.h"
 
 namespace homeward::engine {
 
@@ -89,13 +90,26 @@ struct PledgeRecord {
   bool operator==(const PledgeRecord&) const = default;
 };
 
+// One event folded into a case and not yet persisted: where the log holds it
+// and its bytes as read (verified). The store keeps every event of a case,
+// whatever its outcome, as the case's history (projection_store.h).
+struct HistoryEvent {
+  Partition partition;
+  Offset offset;
+  std::string bytes;
+};
+
 // What changed since the owner last persisted the case, for the store's
 // commit. The store keeps a case as its summary and its history (every event
-// folded into it: projection_store.h); the only other records that depend on
-// a case are the donor sets, so donors are all that is listed here, by their
-// number in the ledger's donor table.
+// folded into it); the only other records that depend on a case are the
+// donor sets, so donors are listed here by their number in the ledger's
+// donor table.
 struct DirtyRecords {
   bool summary = false;
+  // The events folded since, in order, when the owner keeps the history (the
+  // projector does; a read model's fold does not): the first one's sequence
+  // number in the case's history is history_events - history.size().
+  std::vector<HistoryEvent> history;
   // Donors seen in this case for the first time (a donation or a pledge):
   // the donor index leads from them to this case.
   std::vector<uint32_t> new_donors;
@@ -103,11 +117,14 @@ struct DirtyRecords {
   // donors of some applied donation, the set behind SPEC section 6's count.
   std::vector<uint32_t> new_givers;
 
-  [[nodiscard]] bool empty() const { return !summary && new_donors.empty() && new_givers.empty(); }
+  [[nodiscard]] bool empty() const {
+    return !summary && history.empty() && new_donors.empty() && new_givers.empty();
+  }
   // Keeps the lists' capacity: the projector clears every touched case after
   // each commit.
   void clear() {
     summary = false;
+    history.clear();
     new_donors.clear();
     new_givers.clear();
   }

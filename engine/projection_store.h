@@ -78,26 +78,17 @@ struct RejectionRecord {
   bool operator==(const RejectionRecord&) const = default;
 };
 
-// One decoded event of a case, kept in the case's history: every event that
-// decoded, whatever its outcome, in the order the case folded it. The
+// Every decoded event of a case, whatever its outcome, is kept in the case's
+// history, in the order the case folded it (CaseLedger::dirty.history). The
 // history is the case's state as the store keeps it: a ledger is loaded by
 // folding its history again with the same rules (so donations, pledges and
 // handled ids need no records of their own), and point-in-time queries and
-// donor statements fold it too (docs/reports.md). `sequence` is the event's
-// place in the case's history (CaseLedger::history_events before it);
-// `bytes` are the record's value as read from the log (verified); `case_id`
-// views the CaseLedger's own case_id, which outlives the commit.
-struct HistoryRecord {
-  std::string_view case_id;
-  int64_t sequence = 0;
-  Partition partition;
-  Offset offset;
-  std::string bytes;
-};
+// donor statements fold it too (docs/reports.md).
 
 struct BatchCommit {
-  // Touched cases; the store writes their summary and the donor records their
-  // `dirty` lists name. The caller clears `dirty` after a successful commit.
+  // Touched cases; the store writes their summary, their new history events
+  // and the donor records their `dirty` lists name. The caller clears `dirty`
+  // after a successful commit.
   std::vector<const CaseLedger*> cases;
   std::vector<RejectionRecord> rejections;
   ProjectionTotals totals;  // the totals after this batch (not a delta)
@@ -105,8 +96,6 @@ struct BatchCommit {
   // The chain index segments this batch's records extended, each whole
   // (every head prefix it holds so far; see ChainSegment).
   std::vector<ChainSegment> chain_segments;
-  // This batch's decoded events, in log order (see HistoryRecord).
-  std::vector<HistoryRecord> history;
 };
 
 class ProjectionStore {

@@ -66,15 +66,6 @@ int64_t lag(const OffsetMap& target, const Checkpoints& checkpoints) {
   return behind;
 }
 
-// Every decoded event goes to its case's history (HistoryRecord in
-// projection_store.h), after the case folded it. The record's bytes move into
-// the commit: this must be the last use of `record.value` in the batch loop.
-void keep_history(std::vector<HistoryRecord>& history, const CaseLedger& the_case,
-                  LogRecord& record) {
-  history.push_back(HistoryRecord{the_case.case_id, the_case.history_events - 1, record.partition,
-                                  record.offset, std::move(record.value)});
-}
-
 }  // namespace
 
 ChainHead next_chain_head(const ChainHead& previous, Offset offset, std::string_view value) {
@@ -236,7 +227,6 @@ void Projector::prepare_batch(PreparedBatch& prepared, Checkpoints& read_positio
 Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   std::vector<CaseLedger*> touched;  // in order of first touch, for a deterministic commit
   std::vector<RejectionRecord> rejections;
-  std::vector<HistoryRecord> history;
   int64_t projected = 0;
 
   HOMEWARD_CHECK(prepared.records.size() == prepared.batch.records.size(),
@@ -298,7 +288,10 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
       rejection.offset = record.offset;
     }
     if (options_.observer != nullptr) options_.observer->on_record(record, &*event, outcome);
-    keep_history(history, the_case, record);  // moves record.value
+    // Every decoded event goes to its case's history, after the case folded
+    // it. The bytes move into the case: this is the last use of record.value.
+    the_case.dirty.history.push_back(
+        HistoryEvent{record.partition, record.offset, std::move(record.value)});
   }
   if (projected == 0) return projected;
 
@@ -308,7 +301,6 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   commit.rejections = std::move(rejections);
   commit.totals = totals_;
   commit.checkpoints = checkpoints_;
-  commit.history = std::move(history);
   // Written while the next batch is read and folded; a failure shows at the
   // next batch or at the end of catch_up, and the store stays at a batch
   // boundary either way.

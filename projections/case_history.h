@@ -1,6 +1,6 @@
 // The case history: every decoded event of a case, in the order the case
 // folded it, kept by the projector in the same commit as the case
-// (engine::HistoryRecord; keys `h case_id \0 sequence` in
+// (CaseLedger::dirty.history; keys `h case_id \0 sequence` in
 // projections/record_codec.h).
 //
 // A case's history is its state as the store keeps it: folding it again from

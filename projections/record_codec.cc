@@ -211,10 +211,21 @@ std::string rejection_key(std::string_view case_id, Partition partition, Offset 
   return key;
 }
 
-std::string history_key(std::string_view case_id, int64_t sequence) {
+std::array<char, 8> history_sequence_bytes(int64_t sequence) {
   HOMEWARD_CHECK(sequence >= 0, "a history sequence number is never negative");
+  std::array<char, 8> bytes{};
+  auto v = static_cast<uint64_t>(sequence);
+  for (size_t i = 0; i < 8; ++i) {
+    bytes[7 - i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return bytes;
+}
+
+std::string history_key(std::string_view case_id, int64_t sequence) {
   std::string key = case_records_prefix(kHistoryPrefix, case_id);
-  put_be64(key, static_cast<uint64_t>(sequence));
+  const std::array<char, 8> bytes = history_sequence_bytes(sequence);
+  key.append(bytes.data(), bytes.size());
   return key;
 }
 
@@ -496,12 +507,15 @@ Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes) {
   return checkpoint;
 }
 
-std::string history_value_header(Partition partition, Offset offset) {
-  Writer w(kHistoryValueHeaderBytes);
-  w.u8(kValueVersion);
-  w.i32(partition.value());
-  w.i64(offset.value());
-  return std::move(w).take();
+std::array<char, kHistoryValueHeaderBytes> history_value_header(Partition partition,
+                                                                Offset offset) {
+  std::array<char, kHistoryValueHeaderBytes> header{};
+  header[0] = static_cast<char>(kValueVersion);
+  const auto p = static_cast<uint32_t>(partition.value());
+  for (size_t i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((p >> (8 * i)) & 0xff);
+  const auto o = static_cast<uint64_t>(offset.value());
+  for (size_t i = 0; i < 8; ++i) header[5 + i] = static_cast<char>((o >> (8 * i)) & 0xff);
+  return header;
 }
 
 Result<HistoryValue> decode_history_value(std::string_view bytes) {

@@ -33,6 +33,7 @@
 // out of bounds. Pure functions; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -80,6 +81,9 @@ inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
 // One event of a case's history: `h` case_id \0 sequence, so that a case's
 // history is one range in the order the case folded it.
 [[nodiscard]] std::string history_key(std::string_view case_id, int64_t sequence);
+// The last 8 bytes of a history key, for building one in place
+// (EncodedBatch::put_parts).
+[[nodiscard]] std::array<char, 8> history_sequence_bytes(int64_t sequence);
 struct HistoryKey {
   std::string_view case_id;  // views the key
   int64_t sequence;
@@ -126,7 +130,8 @@ struct LogPositionKey {
 // event in the log, then the event's bytes as read from the log. The header is
 // encoded apart so that the bytes are copied once, into the commit.
 inline constexpr size_t kHistoryValueHeaderBytes = 1 + 4 + 8;
-[[nodiscard]] std::string history_value_header(Partition partition, Offset offset);
+[[nodiscard]] std::array<char, kHistoryValueHeaderBytes> history_value_header(Partition partition,
+                                                                              Offset offset);
 struct HistoryValue {
   Partition partition;
   Offset offset;

@@ -61,27 +61,43 @@ std::filesystem::path commit_file_dir(const std::filesystem::path& store_dir) {
   return store_dir / "commit-files";
 }
 
-// Adds one touched case: its summary, and the donor records of the donors
-// its `dirty` lists name. Its donations, pledges and handled ids are not
-// records of their own: they are the fold of its history, which the commit
-// carries (BatchCommit::history).
+std::string_view view(const auto& bytes) { return {bytes.data(), bytes.size()}; }
+
+constexpr std::string_view kSeparator("\0", 1);
+
+// Adds one touched case: its summary, its new history events, and the donor
+// records of the donors its `dirty` lists name. Its donations, pledges and
+// handled ids are not records of their own: they are the fold of its
+// history. Keys are built in place: a commit of a replay adds one history
+// record per event.
 Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("case id \"{}\" is not a valid identifier", ledger.case_id));
   }
-  const std::string& case_id = ledger.case_id;
-  batch.put(case_key(case_id), encode_summary(ledger.summary));
+  const std::string_view case_id = ledger.case_id;
+  const engine::DirtyRecords& dirty = ledger.dirty;
+  batch.put_parts({std::string_view(&kCasePrefix, 1), case_id}, {encode_summary(ledger.summary)});
+  int64_t sequence = ledger.history_events - static_cast<int64_t>(dirty.history.size());
+  HOMEWARD_CHECK(sequence >= 0, "a case has more new history events than events");
+  for (const engine::HistoryEvent& event : dirty.history) {
+    const auto sequence_bytes = history_sequence_bytes(sequence++);
+    const auto header = history_value_header(event.partition, event.offset);
+    batch.put_parts(
+        {std::string_view(&kHistoryPrefix, 1), case_id, kSeparator, view(sequence_bytes)},
+        {view(header), event.bytes});
+  }
   // Every donor of an applied donation or pledge leads to the case (a
   // pledge's donor may never give: the index must still lead here).
-  for (const uint32_t donor : ledger.dirty.new_donors) {
-    batch.put(donor_case_key(ledger.donor_ref(donor), case_id), "");
+  for (const uint32_t donor : dirty.new_donors) {
+    batch.put_parts(
+        {std::string_view(&kDonorCasePrefix, 1), ledger.donor_ref(donor), kSeparator, case_id}, {});
   }
-  for (const uint32_t donor : ledger.dirty.new_givers) {
+  for (const uint32_t donor : dirty.new_givers) {
     HOMEWARD_CHECK(ledger.donor_gave(donor), "a dirty giver has no donation in its ledger");
     // Rewriting a donor that another case already added is harmless: the key
     // set, and so the distinct count, stays the same (the writer skips it).
-    batch.put(global_donor_key(ledger.donor_ref(donor)), "");
+    batch.put_parts({std::string_view(&kGlobalDonorPrefix, 1), ledger.donor_ref(donor)}, {});
   }
   return {};
 }
@@ -458,18 +474,6 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   write.put(kTotalsKey, encode_totals(batch.totals));
   for (const auto& [partition, checkpoint] : batch.checkpoints) {
     write.put(checkpoint_key(partition), encode_checkpoint(checkpoint));
-  }
-  for (const engine::HistoryRecord& event : batch.history) {
-    // The history keys carry the case id: a bad one must not widen the key
-    // space (the case's own records were refused above for the same reason).
-    if (!events::is_valid_identifier(event.case_id)) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        fmt::format("history record at partition {} offset {}: case id \"{}\" "
-                                    "is not a valid identifier",
-                                    event.partition.value(), event.offset.value(), event.case_id));
-    }
-    write.put(history_key(event.case_id, event.sequence),
-              history_value_header(event.partition, event.offset), event.bytes);
   }
   for (const engine::ChainSegment& segment : batch.chain_segments) {
     HOMEWARD_CHECK(segment.size() > 0 && segment.size() <= engine::kChainWindowRecords &&

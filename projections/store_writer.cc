@@ -90,19 +90,19 @@ bool same_key(const SortEntry& a, const SortEntry& b) {
 
 }  // namespace
 
-void EncodedBatch::put(std::string_view key, std::string_view value) { put(key, value, {}); }
-
-void EncodedBatch::put(std::string_view key, std::string_view value_head,
-                       std::string_view value_tail) {
-  const size_t value_size = value_head.size() + value_tail.size();
-  HOMEWARD_CHECK(key.size() <= std::numeric_limits<uint32_t>::max() &&
+void EncodedBatch::put_parts(std::initializer_list<std::string_view> key,
+                             std::initializer_list<std::string_view> value) {
+  size_t key_size = 0;
+  for (const std::string_view part : key) key_size += part.size();
+  size_t value_size = 0;
+  for (const std::string_view part : value) value_size += part.size();
+  HOMEWARD_CHECK(key_size <= std::numeric_limits<uint32_t>::max() &&
                      value_size <= std::numeric_limits<uint32_t>::max(),
                  "a store record over 4 GiB");
   entries_.push_back(
-      Entry{bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value_size)});
-  bytes_.append(key);
-  bytes_.append(value_head);
-  bytes_.append(value_tail);
+      Entry{bytes_.size(), static_cast<uint32_t>(key_size), static_cast<uint32_t>(value_size)});
+  for (const std::string_view part : key) bytes_.append(part);
+  for (const std::string_view part : value) bytes_.append(part);
 }
 
 StoreWriter::StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir)

@@ -28,6 +28,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,10 +49,12 @@ namespace homeward::projections {
 // back in one buffer, so that encoding a record allocates nothing of its own.
 class EncodedBatch {
  public:
-  void put(std::string_view key, std::string_view value);
-  // A value in two parts, written back to back (a header and bytes that
-  // would otherwise be copied once more to join them).
-  void put(std::string_view key, std::string_view value_head, std::string_view value_tail);
+  void put(std::string_view key, std::string_view value) { put_parts({key}, {value}); }
+  // A record whose key and value are each their parts back to back, so that
+  // a key made of a prefix, an id and a number, or a value made of a header
+  // and an event's bytes, is not built in a string of its own first.
+  void put_parts(std::initializer_list<std::string_view> key,
+                 std::initializer_list<std::string_view> value);
   [[nodiscard]] size_t records() const { return entries_.size(); }
   [[nodiscard]] size_t bytes() const { return bytes_.size(); }
   // Room for this much, so that a large commit is not copied as it grows.

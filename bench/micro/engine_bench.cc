@@ -91,14 +91,14 @@ class CountingStore final : public engine::ProjectionStore {
     return engine::ChainSegment{partition, next_offset, {}};
   }
   Status commit(const engine::BatchCommit& batch) override {
-    // The summary, a donor index record per new donor of a case and a
-    // global donor record per new giver.
+    // The summary, the new history events, a donor index record per new
+    // donor of a case and a global donor record per new giver.
     for (const engine::CaseLedger* ledger : batch.cases) {
-      records_ += 1 + static_cast<int64_t>(ledger->dirty.new_donors.size() +
-                                           ledger->dirty.new_givers.size());
+      records_ +=
+          1 + static_cast<int64_t>(ledger->dirty.history.size() + ledger->dirty.new_donors.size() +
+                                   ledger->dirty.new_givers.size());
     }
-    records_ += static_cast<int64_t>(batch.rejections.size() + batch.history.size() +
-                                     batch.chain_segments.size());
+    records_ += static_cast<int64_t>(batch.rejections.size() + batch.chain_segments.size());
     return {};
   }
   [[nodiscard]] int64_t records() const { return records_; }

@@ -87,6 +87,11 @@ void expect_every_truncation_rejected(
   EXPECT_FALSE(decode(bytes).has_value()) << "the full encoding must decode";
 }
 
+std::string header_bytes(Partition partition, Offset offset) {
+  const auto header = history_value_header(partition, offset);
+  return std::string(header.data(), header.size());
+}
+
 template <typename F>
 std::function<std::optional<Error>(std::string_view)> error_of(F decode) {
   return [decode](std::string_view bytes) -> std::optional<Error> {
@@ -156,7 +161,7 @@ TEST(RecordCodec, RejectionTotalsCheckpointHistoryRoundTrip) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(*c, full_checkpoint());
 
-  const std::string history = history_value_header(Partition(3), Offset(1'000'000'007)) + "HWEV";
+  const std::string history = header_bytes(Partition(3), Offset(1'000'000'007)) + "HWEV";
   auto h = decode_history_value(history);
   ASSERT_TRUE(h.has_value()) << h.error().message;
   EXPECT_EQ(h->partition, Partition(3));
@@ -176,7 +181,7 @@ TEST(RecordCodec, EveryTruncationIsCorruption) {
                                    error_of(decode_checkpoint));
   // A history value's header (the event bytes after it are the event
   // codec's to check, when the history is folded).
-  const std::string history = history_value_header(Partition(0), Offset(5)) + "x";
+  const std::string history = header_bytes(Partition(0), Offset(5)) + "x";
   for (size_t n = 0; n < history.size(); ++n) {
     auto truncated = decode_history_value(history.substr(0, n));
     ASSERT_FALSE(truncated.has_value()) << "length " << n;
@@ -241,10 +246,10 @@ TEST(RecordCodec, SummaryBreakingLedgerInvariantsIsCorruption) {
 }
 
 TEST(RecordCodec, HistoryValueWithANegativePositionIsCorruption) {
-  auto negative = decode_history_value(history_value_header(Partition(-1), Offset(0)) + "x");
+  auto negative = decode_history_value(header_bytes(Partition(-1), Offset(0)) + "x");
   ASSERT_FALSE(negative.has_value());
   EXPECT_EQ(negative.error().code, ErrorCode::kCorruption);
-  auto empty = decode_history_value(history_value_header(Partition(0), Offset(0)));
+  auto empty = decode_history_value(header_bytes(Partition(0), Offset(0)));
   ASSERT_FALSE(empty.has_value());
   EXPECT_EQ(empty.error().code, ErrorCode::kCorruption);
 }

@@ -25,35 +25,21 @@ using engine::CaseLedger;
 using testing::TempDir;
 namespace builders = homeward::testing;
 
-// A case folded from real events by the rules, as the projector folds it,
-// with the history of the events folded since its last commit: what a
-// projector hands the store. The store keeps a case as its summary and its
-// history, and loads it by folding the history again.
+// A case folded from real events by the rules, as the projector folds it:
+// each event goes to the ledger's dirty history, which the next commit writes.
+// The store keeps a case as its summary and its history, and loads it by
+// folding the history again.
 struct FoldedCase {
   explicit FoldedCase(std::string case_id) { ledger.case_id = std::move(case_id); }
 
   void fold(const events::Event& event) {
     const events::Event in_case = builders::in_case(event, ledger.case_id);
     (void)engine::handle_event(ledger, in_case);
-    pending.push_back(Pending{ledger.history_events - 1, events::encode_event(in_case)});
-  }
-  // The history records of what was folded since the last call.
-  std::vector<engine::HistoryRecord> take_history() {
-    std::vector<engine::HistoryRecord> history;
-    for (Pending& p : pending) {
-      history.push_back(engine::HistoryRecord{ledger.case_id, p.sequence, Partition(0),
-                                              Offset(next_offset++), std::move(p.bytes)});
-    }
-    pending.clear();
-    return history;
+    ledger.dirty.history.push_back(
+        engine::HistoryEvent{Partition(0), Offset(next_offset++), events::encode_event(in_case)});
   }
 
   CaseLedger ledger;
-  struct Pending {
-    int64_t sequence;
-    std::string bytes;
-  };
-  std::vector<Pending> pending;
   int64_t next_offset = 0;
 };
 
@@ -95,11 +81,7 @@ std::unique_ptr<RocksProjectionStore> open_store(const std::filesystem::path& di
 // as the projector does.
 Status commit_cases(RocksProjectionStore& store, const std::vector<FoldedCase*>& cases) {
   BatchCommit batch;
-  for (FoldedCase* c : cases) {
-    batch.cases.push_back(&c->ledger);
-    for (engine::HistoryRecord& record : c->take_history())
-      batch.history.push_back(std::move(record));
-  }
+  for (FoldedCase* c : cases) batch.cases.push_back(&c->ledger);
   Status committed = store.commit(batch);
   if (committed) {
     for (FoldedCase* c : cases) c->ledger.dirty.clear();
@@ -282,7 +264,8 @@ TEST(RocksProjectionStore, IngestedCommitsEqualCommitsWrittenOneByOne) {
     BatchCommit batch;
     batch.cases = {&ledger};
     // The store writes history bytes as given; big ones fill the writer fast.
-    batch.history = {engine::HistoryRecord{ledger.case_id, n / 4, Partition(0), Offset(n), bytes}};
+    ledger.history_events += 1;
+    ledger.dirty.history = {engine::HistoryEvent{Partition(0), Offset(n), bytes}};
     batch.totals.applied = n;
     batch.checkpoints[Partition(0)] = engine::PartitionCheckpoint{Offset(n + 1), {}};
     return batch;
@@ -324,7 +307,6 @@ TEST(RocksProjectionStore, ReopenAfterDestructorKeepsEverything) {
   FoldedCase ledger = full_case("case-a");
   BatchCommit batch;
   batch.cases = {&ledger.ledger};
-  batch.history = ledger.take_history();
   batch.totals.applied = 9;
   batch.checkpoints[Partition(0)] = engine::PartitionCheckpoint{Offset(11), {}};
   engine::RejectionRecord rejection{"case-a",
