@@ -87,9 +87,11 @@ struct RejectionRecord {
 
 struct BatchCommit {
   // Touched cases; the store writes their summary, their new history events
-  // and the donor records their `dirty` lists name. The caller clears `dirty`
-  // after a successful commit.
-  std::vector<const CaseLedger*> cases;
+  // and the donor records their `dirty` lists name. It takes the bytes of the
+  // new history events (moves them out, leaving dirty.history's entries
+  // empty) rather than copy them: a replay commits every event's bytes. The
+  // caller clears `dirty` after a successful commit.
+  std::vector<CaseLedger*> cases;
   std::vector<RejectionRecord> rejections;
   ProjectionTotals totals;  // the totals after this batch (not a delta)
   Checkpoints checkpoints;  // every partition's position after this batch
@@ -120,8 +122,8 @@ class ProjectionStore {
   // Like commit, but it may return before the batch is written, so that the
   // caller folds the next batch while this one is written (the projector
   // does: two cores instead of one). Everything it needs from `batch` and
-  // the ledgers is copied before it returns, so the caller may change them
-  // then. A failed write is returned by the next commit_pipelined or
+  // the ledgers is copied (or, for history bytes, taken) before it returns,
+  // so the caller may change them then. A failed write is returned by the next commit_pipelined or
   // wait_for_commits (all of it or nothing still holds: the store is then at
   // the batch boundary before the failed batch). load_checkpoints,
   // load_totals and load_case see every batch given before them. The

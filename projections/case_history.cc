@@ -62,24 +62,22 @@ Status fold_histories(const RocksProjectionStore& store, const HistoryFilter& fi
                                next_sequence, key->sequence)));
     }
     ++next_sequence;
-    auto value = decode_history_value(cursor->value());
-    if (!value) return std::unexpected(corrupt_history(case_id, value.error().message));
-    auto event = events::decode_event(value->bytes);
+    auto event = events::decode_event(cursor->value());
     if (!event) {
       return std::unexpected(corrupt_history(
           case_id,
           fmt::format("the event at partition {} offset {} does not decode: {}",
-                      value->partition.value(), value->offset.value(), event.error().message)));
+                      key->partition.value(), key->offset.value(), event.error().message)));
     }
     if (event->case_id != case_id) {
       return std::unexpected(corrupt_history(
           case_id, fmt::format("the event at partition {} offset {} belongs to case {}",
-                               value->partition.value(), value->offset.value(), event->case_id)));
+                               key->partition.value(), key->offset.value(), event->case_id)));
     }
     if (filter.as_of && event->occurred_at > *filter.as_of) continue;
 
     took_any = true;
-    const HistoryEvent history_event{value->partition, value->offset, std::move(*event)};
+    const HistoryEvent history_event{key->partition, key->offset, std::move(*event)};
     const engine::Outcome outcome = engine::handle_event(*ledger, history_event.event);
     if (visitor.on_event) visitor.on_event(*ledger, history_event, outcome);
     if (ledger->dirty.new_donors.size() > kDirtyNamesMax) ledger->dirty.clear();

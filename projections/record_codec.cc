@@ -211,42 +211,56 @@ std::string rejection_key(std::string_view case_id, Partition partition, Offset 
   return key;
 }
 
-std::array<char, 8> history_sequence_bytes(int64_t sequence) {
-  HOMEWARD_CHECK(sequence >= 0, "a history sequence number is never negative");
-  std::array<char, 8> bytes{};
-  auto v = static_cast<uint64_t>(sequence);
-  for (size_t i = 0; i < 8; ++i) {
-    bytes[7 - i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
+std::array<char, kHistoryKeySuffixBytes> history_key_suffix(int64_t sequence, Partition partition,
+                                                            Offset offset) {
+  HOMEWARD_CHECK(sequence >= 0 && partition.value() >= 0 && offset.value() >= 0,
+                 "a history key's numbers are never negative");
+  std::array<char, kHistoryKeySuffixBytes> bytes{};
+  auto put = [&bytes](size_t at, size_t size, uint64_t v) {
+    for (size_t i = 0; i < size; ++i) {
+      bytes[at + size - 1 - i] = static_cast<char>(v & 0xff);
+      v >>= 8;
+    }
+  };
+  put(0, 8, static_cast<uint64_t>(sequence));
+  put(8, 4, static_cast<uint64_t>(partition.value()));
+  put(12, 8, static_cast<uint64_t>(offset.value()));
   return bytes;
 }
 
-std::string history_key(std::string_view case_id, int64_t sequence) {
+std::string history_key(std::string_view case_id, int64_t sequence, Partition partition,
+                        Offset offset) {
   std::string key = case_records_prefix(kHistoryPrefix, case_id);
-  const std::array<char, 8> bytes = history_sequence_bytes(sequence);
-  key.append(bytes.data(), bytes.size());
+  const auto suffix = history_key_suffix(sequence, partition, offset);
+  key.append(suffix.data(), suffix.size());
   return key;
 }
 
 Result<HistoryKey> split_history_key(std::string_view key) {
-  constexpr size_t kSequenceBytes = 8;
-  // `h`, at least one byte of case id, `\0`, the sequence number.
-  if (key.size() < 1 + 1 + 1 + kSequenceBytes || key[0] != kHistoryPrefix ||
-      key[key.size() - kSequenceBytes - 1] != '\0') {
+  // `h`, at least one byte of case id, `\0`, the suffix.
+  if (key.size() < 1 + 1 + 1 + kHistoryKeySuffixBytes || key[0] != kHistoryPrefix ||
+      key[key.size() - kHistoryKeySuffixBytes - 1] != '\0') {
     return make_error(ErrorCode::kCorruption,
-                      fmt::format("a stored history key of {} bytes has no case id and "
-                                  "sequence number",
+                      fmt::format("a stored history key of {} bytes has no case id, sequence "
+                                  "number and log position",
                                   key.size()));
   }
-  uint64_t sequence = 0;
-  for (size_t i = key.size() - kSequenceBytes; i < key.size(); ++i) {
-    sequence = (sequence << 8) | static_cast<uint8_t>(key[i]);
+  const std::string_view suffix = key.substr(key.size() - kHistoryKeySuffixBytes);
+  auto read = [suffix](size_t at, size_t size) {
+    uint64_t v = 0;
+    for (size_t i = at; i < at + size; ++i) v = (v << 8) | static_cast<uint8_t>(suffix[i]);
+    return v;
+  };
+  const uint64_t sequence = read(0, 8);
+  const uint64_t partition = read(8, 4);
+  const uint64_t offset = read(12, 8);
+  if (sequence > static_cast<uint64_t>(INT64_MAX) || partition > static_cast<uint64_t>(INT32_MAX) ||
+      offset > static_cast<uint64_t>(INT64_MAX)) {
+    return make_error(ErrorCode::kCorruption, "a stored history key's numbers are out of range");
   }
-  if (sequence > static_cast<uint64_t>(INT64_MAX)) {
-    return make_error(ErrorCode::kCorruption, "a stored history key's sequence is out of range");
-  }
-  return HistoryKey{key.substr(1, key.size() - kSequenceBytes - 2), static_cast<int64_t>(sequence)};
+  return HistoryKey{key.substr(1, key.size() - kHistoryKeySuffixBytes - 2),
+                    static_cast<int64_t>(sequence), Partition(static_cast<int32_t>(partition)),
+                    Offset(static_cast<int64_t>(offset))};
 }
 
 Result<LogPositionKey> key_log_position(std::string_view key, size_t prefix_size) {
@@ -505,28 +519,6 @@ Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes) {
   r.bytes(checkpoint.chain_head.data(), checkpoint.chain_head.size());
   if (auto status = r.finish(); !status) return std::unexpected(status.error());
   return checkpoint;
-}
-
-std::array<char, kHistoryValueHeaderBytes> history_value_header(Partition partition,
-                                                                Offset offset) {
-  std::array<char, kHistoryValueHeaderBytes> header{};
-  header[0] = static_cast<char>(kValueVersion);
-  const auto p = static_cast<uint32_t>(partition.value());
-  for (size_t i = 0; i < 4; ++i) header[1 + i] = static_cast<char>((p >> (8 * i)) & 0xff);
-  const auto o = static_cast<uint64_t>(offset.value());
-  for (size_t i = 0; i < 8; ++i) header[5 + i] = static_cast<char>((o >> (8 * i)) & 0xff);
-  return header;
-}
-
-Result<HistoryValue> decode_history_value(std::string_view bytes) {
-  Reader r(bytes.substr(0, std::min(bytes.size(), kHistoryValueHeaderBytes)), "history event");
-  r.version();
-  const int32_t partition = r.i32();
-  const int64_t offset = r.i64();
-  if (r.ok() && (partition < 0 || offset < 0)) r.fail("log position out of range");
-  if (r.ok() && bytes.size() == kHistoryValueHeaderBytes) r.fail("no event bytes");
-  if (auto status = r.finish(); !status) return std::unexpected(status.error());
-  return HistoryValue{Partition(partition), Offset(offset), bytes.substr(kHistoryValueHeaderBytes)};
 }
 
 }  // namespace homeward::projections

@@ -7,10 +7,11 @@
 //
 //   c <case_id>                          -> CaseSummary (also for never-opened cases)
 //   g <donor_ref>                        -> empty (a donor of some applied donation)
-//   h <case_id> \0 <sequence u64 BE>     -> partition, offset and bytes of the case's
-//                                           sequence-th event (case history; the case's
-//                                           donations, pledges and handled ids are the
-//                                           fold of its history)
+//   h <case_id> \0 <sequence u64 BE> <partition u32 BE> <offset u64 BE>
+//                                        -> the bytes of the case's sequence-th event, as
+//                                           the log held them at that position (case
+//                                           history; the case's donations, pledges and
+//                                           handled ids are the fold of its history)
 //   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes per record: the prefixes of the
 //                                           chain heads after the consecutive records from
 //                                           that offset, within one window of 1,024 offsets
@@ -78,15 +79,23 @@ inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
 [[nodiscard]] std::string global_donor_key(std::string_view donor_ref);
 [[nodiscard]] std::string rejection_key(std::string_view case_id, Partition partition,
                                         Offset offset);
-// One event of a case's history: `h` case_id \0 sequence, so that a case's
-// history is one range in the order the case folded it.
-[[nodiscard]] std::string history_key(std::string_view case_id, int64_t sequence);
-// The last 8 bytes of a history key, for building one in place
-// (EncodedBatch::put_parts).
-[[nodiscard]] std::array<char, 8> history_sequence_bytes(int64_t sequence);
+// One event of a case's history: `h` case_id \0 sequence partition offset,
+// so that a case's history is one range in the order the case folded it. The
+// event's place in the log is in the key, so that the value is exactly the
+// event's bytes.
+[[nodiscard]] std::string history_key(std::string_view case_id, int64_t sequence,
+                                      Partition partition, Offset offset);
+// The last 20 bytes of a history key (sequence, partition, offset), for
+// building one in place (EncodedBatch::put_owned).
+inline constexpr size_t kHistoryKeySuffixBytes = 8 + 4 + 8;
+[[nodiscard]] std::array<char, kHistoryKeySuffixBytes> history_key_suffix(int64_t sequence,
+                                                                          Partition partition,
+                                                                          Offset offset);
 struct HistoryKey {
   std::string_view case_id;  // views the key
   int64_t sequence;
+  Partition partition;
+  Offset offset;
 };
 [[nodiscard]] Result<HistoryKey> split_history_key(std::string_view key);
 // The (partition, offset) that end a rejection key whose `prefix case_id \0`
@@ -125,18 +134,5 @@ struct LogPositionKey {
 
 [[nodiscard]] std::string encode_checkpoint(const engine::PartitionCheckpoint& checkpoint);
 [[nodiscard]] Result<engine::PartitionCheckpoint> decode_checkpoint(std::string_view bytes);
-
-// A history value: version byte, partition (i32) and offset (i64) of the
-// event in the log, then the event's bytes as read from the log. The header is
-// encoded apart so that the bytes are copied once, into the commit.
-inline constexpr size_t kHistoryValueHeaderBytes = 1 + 4 + 8;
-[[nodiscard]] std::array<char, kHistoryValueHeaderBytes> history_value_header(Partition partition,
-                                                                              Offset offset);
-struct HistoryValue {
-  Partition partition;
-  Offset offset;
-  std::string_view bytes;  // views the value
-};
-[[nodiscard]] Result<HistoryValue> decode_history_value(std::string_view value);
 
 }  // namespace homeward::projections

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/id_table.h"
 #include "events/check.h"
 #include "events/identifier.h"
 #include "projections/case_history.h"
@@ -26,13 +27,20 @@
 
 namespace homeward::projections {
 
-// The case ids this store has been given, when it was empty at open (a new
-// store, a rebuild): load_case of any other id is then answered without
-// reading, so that a replay into an empty store skips five RocksDB lookups
-// for each of its cases. A case counts from the commit that hands it over,
-// written or not: for an id in the set load_case reads, which is always
-// right. Heterogeneous lookup, so that a view needs no copy. Used by the
+// What this store has been given, when it was empty at open (a new store, a
+// rebuild), so that a replay skips work that cannot matter. Used by the
 // committing thread only.
+//
+// Case ids: load_case of any other id is answered without reading. A case
+// counts from the commit that hands it over, written or not: for an id in the
+// set load_case reads, which is always right.
+//
+// Global donors: a donor's `g` key is put once, by the first commit that
+// names the donor a giver (a case's new givers repeat across cases: most of
+// them are already in the set, and the key set is the same whether a key is
+// put once or many times). Unlike the cases, a donor counts before its
+// commit is written, so the set is dropped for good after a failed write, and
+// every giver's key is put again from then on.
 struct WrittenKeys {
   struct Hash {
     using is_transparent = void;
@@ -40,6 +48,17 @@ struct WrittenKeys {
   };
   bool knows_every_case = false;
   std::unordered_set<std::string, Hash, std::equal_to<>> cases;
+  bool knows_every_giver = false;
+  engine::IdTable givers;
+
+  // True when the `g` key of this donor must be put.
+  bool put_giver(std::string_view donor_ref) {
+    return !knows_every_giver || givers.insert(donor_ref).inserted;
+  }
+  void forget_givers() {
+    knows_every_giver = false;
+    givers = engine::IdTable();
+  }
 };
 
 namespace {
@@ -70,22 +89,21 @@ constexpr std::string_view kSeparator("\0", 1);
 // handled ids are not records of their own: they are the fold of its
 // history. Keys are built in place: a commit of a replay adds one history
 // record per event.
-Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
+Status add_case(EncodedBatch& batch, engine::CaseLedger& ledger, WrittenKeys& written) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("case id \"{}\" is not a valid identifier", ledger.case_id));
   }
   const std::string_view case_id = ledger.case_id;
-  const engine::DirtyRecords& dirty = ledger.dirty;
+  engine::DirtyRecords& dirty = ledger.dirty;
   batch.put_parts({std::string_view(&kCasePrefix, 1), case_id}, {encode_summary(ledger.summary)});
   int64_t sequence = ledger.history_events - static_cast<int64_t>(dirty.history.size());
   HOMEWARD_CHECK(sequence >= 0, "a case has more new history events than events");
-  for (const engine::HistoryEvent& event : dirty.history) {
-    const auto sequence_bytes = history_sequence_bytes(sequence++);
-    const auto header = history_value_header(event.partition, event.offset);
-    batch.put_parts(
-        {std::string_view(&kHistoryPrefix, 1), case_id, kSeparator, view(sequence_bytes)},
-        {view(header), event.bytes});
+  for (engine::HistoryEvent& event : dirty.history) {
+    const auto suffix = history_key_suffix(sequence++, event.partition, event.offset);
+    // The bytes are taken, not copied (BatchCommit::cases).
+    batch.put_owned({std::string_view(&kHistoryPrefix, 1), case_id, kSeparator, view(suffix)},
+                    std::move(event.bytes));
   }
   // Every donor of an applied donation or pledge leads to the case (a
   // pledge's donor may never give: the index must still lead here).
@@ -95,9 +113,9 @@ Status add_case(EncodedBatch& batch, const engine::CaseLedger& ledger) {
   }
   for (const uint32_t donor : dirty.new_givers) {
     HOMEWARD_CHECK(ledger.donor_gave(donor), "a dirty giver has no donation in its ledger");
-    // Rewriting a donor that another case already added is harmless: the key
-    // set, and so the distinct count, stays the same (the writer skips it).
-    batch.put_parts({std::string_view(&kGlobalDonorPrefix, 1), ledger.donor_ref(donor)}, {});
+    const std::string_view donor_ref = ledger.donor_ref(donor);
+    if (!written.put_giver(donor_ref)) continue;
+    batch.put_parts({std::string_view(&kGlobalDonorPrefix, 1), donor_ref}, {});
   }
   return {};
 }
@@ -302,6 +320,7 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   }
   std::unique_ptr<RocksProjectionStore> store(new RocksProjectionStore(std::move(db), dir));
   store->written_->knows_every_case = !format && empty;
+  store->written_->knows_every_giver = !format && empty;
   return store;
 }
 
@@ -454,9 +473,9 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   EncodedBatch write = writer_->take_batch();
   // Commits of one replay are alike in size: room for the last one's.
   write.reserve(last_commit_bytes_, last_commit_records_);
-  for (const engine::CaseLedger* ledger : batch.cases) {
+  for (engine::CaseLedger* ledger : batch.cases) {
     HOMEWARD_CHECK(ledger != nullptr, "a BatchCommit names a null case");
-    if (auto s = add_case(write, *ledger); !s) return s;
+    if (auto s = add_case(write, *ledger, *written_); !s) return s;
   }
   for (const engine::RejectionRecord& rejection : batch.rejections) {
     // Malformed records may not reveal their case: they are kept under the
@@ -486,7 +505,9 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   }
   last_commit_bytes_ = write.bytes();
   last_commit_records_ = write.records();
-  return writer_->submit(std::move(write));
+  Status submitted = writer_->submit(std::move(write));
+  if (!submitted) written_->forget_givers();
+  return submitted;
 }
 
 Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
@@ -494,7 +515,11 @@ Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
   return wait_for_commits();
 }
 
-Status RocksProjectionStore::wait_for_commits() { return writer_->drain(); }
+Status RocksProjectionStore::wait_for_commits() {
+  Status drained = writer_->drain();
+  if (!drained) written_->forget_givers();
+  return drained;
+}
 
 namespace {
 

@@ -12,7 +12,6 @@
 #include <utility>
 
 #include "events/check.h"
-#include "projections/record_codec.h"
 #include "projections/store_internal.h"
 
 namespace homeward::projections {
@@ -60,13 +59,14 @@ KeyPrefix key_prefix(std::string_view key) {
 // written (a WriteBatch's rule).
 struct SortEntry {
   KeyPrefix prefix;
-  const char* key;  // the value follows the key
+  const char* key;
+  const char* value;
   uint32_t key_size;
   uint32_t value_size;
   uint64_t sequence;
 
   [[nodiscard]] std::string_view key_view() const { return {key, key_size}; }
-  [[nodiscard]] std::string_view value_view() const { return {key + key_size, value_size}; }
+  [[nodiscard]] std::string_view value_view() const { return {value, value_size}; }
 };
 
 namespace {
@@ -90,19 +90,34 @@ bool same_key(const SortEntry& a, const SortEntry& b) {
 
 }  // namespace
 
-void EncodedBatch::put_parts(std::initializer_list<std::string_view> key,
-                             std::initializer_list<std::string_view> value) {
+uint32_t EncodedBatch::add_key(std::initializer_list<std::string_view> key) {
   size_t key_size = 0;
   for (const std::string_view part : key) key_size += part.size();
+  HOMEWARD_CHECK(key_size <= std::numeric_limits<uint32_t>::max(), "a store key over 4 GiB");
+  for (const std::string_view part : key) bytes_.append(part);
+  return static_cast<uint32_t>(key_size);
+}
+
+void EncodedBatch::put_parts(std::initializer_list<std::string_view> key,
+                             std::initializer_list<std::string_view> value) {
+  const size_t offset = bytes_.size();
+  const uint32_t key_size = add_key(key);
   size_t value_size = 0;
   for (const std::string_view part : value) value_size += part.size();
-  HOMEWARD_CHECK(key_size <= std::numeric_limits<uint32_t>::max() &&
-                     value_size <= std::numeric_limits<uint32_t>::max(),
-                 "a store record over 4 GiB");
-  entries_.push_back(
-      Entry{bytes_.size(), static_cast<uint32_t>(key_size), static_cast<uint32_t>(value_size)});
-  for (const std::string_view part : key) bytes_.append(part);
+  HOMEWARD_CHECK(value_size <= std::numeric_limits<uint32_t>::max(), "a store value over 4 GiB");
   for (const std::string_view part : value) bytes_.append(part);
+  entries_.push_back(Entry{offset, key_size, static_cast<uint32_t>(value_size), kInline});
+}
+
+void EncodedBatch::put_owned(std::initializer_list<std::string_view> key, std::string&& value) {
+  HOMEWARD_CHECK(value.size() <= std::numeric_limits<uint32_t>::max() && owned_.size() < kInline,
+                 "a store value over 4 GiB, or too many of them");
+  const size_t offset = bytes_.size();
+  const uint32_t key_size = add_key(key);
+  owned_bytes_ += value.size();
+  entries_.push_back(Entry{offset, key_size, static_cast<uint32_t>(value.size()),
+                           static_cast<uint32_t>(owned_.size())});
+  owned_.push_back(std::move(value));
 }
 
 StoreWriter::StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir)
@@ -221,7 +236,10 @@ void StoreWriter::accept(EncodedBatch batch) {
   const char* base = held.batch.bytes_.data();
   for (const EncodedBatch::Entry& entry : held.batch.entries_) {
     const char* key = base + entry.offset;
-    held.sorted.push_back(SortEntry{key_prefix({key, entry.key_size}), key, entry.key_size,
+    const char* value = entry.owned == EncodedBatch::kInline
+                            ? key + entry.key_size
+                            : held.batch.owned_[entry.owned].data();
+    held.sorted.push_back(SortEntry{key_prefix({key, entry.key_size}), key, value, entry.key_size,
                                     entry.value_size, next_sequence_++});
   }
   std::sort(held.sorted.begin(), held.sorted.end(), sorts_before);
@@ -244,7 +262,6 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   for (const HeldBatch& held : held_) count += held.sorted.size();
   std::vector<std::string_view> keys;
   std::vector<std::string_view> values;
-  std::vector<std::string_view> new_donor_keys;
   keys.reserve(count);
   values.reserve(count);
   struct Head {
@@ -261,13 +278,7 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   std::make_heap(heads.begin(), heads.end(), later);
   const SortEntry* pending = nullptr;  // the last entry seen of the current key
   auto emit = [&](const SortEntry& entry) {
-    const std::string_view key = entry.key_view();
-    if (!key.empty() && key[0] == kGlobalDonorPrefix && entry.value_size == 0) {
-      // The key set, and so the distinct donor count, stays the same.
-      if (written_donor_keys_.contains(key)) return;
-      new_donor_keys.push_back(key);
-    }
-    keys.push_back(key);
+    keys.push_back(entry.key_view());
     values.push_back(entry.value_view());
   };
   while (!heads.empty()) {
@@ -301,12 +312,7 @@ Status StoreWriter::write_held(bool may_use_memtable) {
       }
     }
   } else {
-    written = ingest(keys, values);
-  }
-  if (written) {
-    // Only once they are written: a failed write must not hide a donor's key
-    // from the next one.
-    for (std::string_view key : new_donor_keys) written_donor_keys_.emplace(key);
+    written = ingest(keys, values, /*use_two_threads=*/may_use_memtable);
   }
   {
     // Kept for take_batch, up to what the writer holds at most.
@@ -325,11 +331,10 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   return written;
 }
 
-Status StoreWriter::ingest(const std::vector<std::string_view>& keys,
-                           const std::vector<std::string_view>& values) {
-  if (keys.empty()) return {};
-  const std::filesystem::path file =
-      spill_dir_ / fmt::format("commits-{:06}.sst", ++files_written_);
+Status StoreWriter::write_file(const std::filesystem::path& file,
+                               const std::vector<std::string_view>& keys,
+                               const std::vector<std::string_view>& values, size_t begin,
+                               size_t end) {
   const rocksdb::Options options = db_.GetOptions();
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options);
   auto failed = [&](const rocksdb::Status& s, std::string_view doing) -> Status {
@@ -339,23 +344,69 @@ Status StoreWriter::ingest(const std::vector<std::string_view>& keys,
   };
   rocksdb::Status s = writer.Open(file.string());
   if (!s.ok()) return failed(s, "creating the commit file");
-  for (size_t i = 0; i < keys.size(); ++i) {
+  for (size_t i = begin; i < end; ++i) {
     s = writer.Put(slice(keys[i]), slice(values[i]));
     if (!s.ok()) return failed(s, "writing the commit file");
   }
   s = writer.Finish();
   if (!s.ok()) return failed(s, "finishing the commit file");
+  return {};
+}
+
+Status StoreWriter::ingest(const std::vector<std::string_view>& keys,
+                           const std::vector<std::string_view>& values, bool use_two_threads) {
+  if (keys.empty()) return {};
+  // Two files of adjacent key ranges, built at once, when the caller waits
+  // for the write with nothing else to do (a drain at the end of a replay
+  // held up to kSpillBytes, written by one core while the other idled). One
+  // call ingests both, atomically.
+  const size_t parts = use_two_threads && keys.size() >= 2 ? 2 : 1;
+  std::vector<std::filesystem::path> files;
+  for (size_t part = 0; part < parts; ++part) {
+    files.push_back(spill_dir_ / fmt::format("commits-{:06}.sst", ++files_written_));
+  }
+  const size_t middle = parts == 2 ? keys.size() / 2 : keys.size();
+  Status second;
+  std::thread helper;
+  if (parts == 2) {
+    try {
+      helper =
+          std::thread([&] { second = write_file(files[1], keys, values, middle, keys.size()); });
+    } catch (const std::system_error&) {
+      // No thread to be had: both halves on this one.
+    }
+  }
+  Status first = write_file(files[0], keys, values, 0, middle);
+  if (parts == 2) {
+    if (helper.joinable()) {
+      helper.join();
+    } else {
+      second = write_file(files[1], keys, values, middle, keys.size());
+    }
+  }
+  auto remove_files = [&files] {
+    std::error_code ignored;
+    for (const auto& file : files) std::filesystem::remove(file, ignored);
+  };
+  if (!first || !second) {
+    remove_files();
+    return !first ? first : second;
+  }
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;  // a hard link: the file is in the database's directory
   // The file's sequence number goes in the manifest, not into the file
   // (RocksDB's advice for databases that are never opened by old versions).
   ingest.write_global_seqno = false;
-  s = db_.IngestExternalFile({file.string()}, ingest);
-  if (!s.ok()) return failed(s, "committing to the projection store from");
-  // With move_files RocksDB links the file in; the name here is ours to
+  std::vector<std::string> names;
+  for (const auto& file : files) names.push_back(file.string());
+  rocksdb::Status s = db_.IngestExternalFile(names, ingest);
+  // With move_files RocksDB links the files in; the names here are ours to
   // remove (a leftover would only be cleared at the next open).
-  std::error_code ignored;
-  std::filesystem::remove(file, ignored);
+  remove_files();
+  if (!s.ok()) {
+    return std::unexpected(
+        rocksdb_error(s, fmt::format("committing to the projection store from {}", names[0])));
+  }
   return {};
 }
 

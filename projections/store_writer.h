@@ -34,7 +34,6 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "events/error.h"
@@ -45,18 +44,23 @@ class DB;
 
 namespace homeward::projections {
 
-// One commit's records in the order they were put: keys and values back to
-// back in one buffer, so that encoding a record allocates nothing of its own.
+// One commit's records in the order they were put: keys and small values
+// back to back in one buffer, so that encoding a record allocates nothing of
+// its own, and large values (a history event's bytes) taken over whole, so
+// that they are not copied on the committing thread.
 class EncodedBatch {
  public:
   void put(std::string_view key, std::string_view value) { put_parts({key}, {value}); }
   // A record whose key and value are each their parts back to back, so that
-  // a key made of a prefix, an id and a number, or a value made of a header
-  // and an event's bytes, is not built in a string of its own first.
+  // a key made of a prefix, an id and a number is not built in a string of
+  // its own first.
   void put_parts(std::initializer_list<std::string_view> key,
                  std::initializer_list<std::string_view> value);
+  // A record whose value is `value`, taken over (moved) rather than copied.
+  void put_owned(std::initializer_list<std::string_view> key, std::string&& value);
   [[nodiscard]] size_t records() const { return entries_.size(); }
-  [[nodiscard]] size_t bytes() const { return bytes_.size(); }
+  // The bytes of keys and values.
+  [[nodiscard]] size_t bytes() const { return bytes_.size() + owned_bytes_; }
   // Room for this much, so that a large commit is not copied as it grows.
   void reserve(size_t bytes, size_t records) {
     bytes_.reserve(bytes);
@@ -66,17 +70,26 @@ class EncodedBatch {
   void clear() {
     bytes_.clear();
     entries_.clear();
+    owned_.clear();
+    owned_bytes_ = 0;
   }
 
  private:
   friend class StoreWriter;
+  // The value of an entry is in bytes_ right after its key, or it is
+  // owned_[owned] when `owned` is not kInline.
+  static constexpr uint32_t kInline = 0xffff'ffff;
   struct Entry {
-    size_t offset;  // of the key in bytes_; the value follows it
+    size_t offset;  // of the key in bytes_
     uint32_t key_size;
     uint32_t value_size;
+    uint32_t owned = kInline;
   };
+  uint32_t add_key(std::initializer_list<std::string_view> key);
   std::string bytes_;
   std::vector<Entry> entries_;
+  std::vector<std::string> owned_;
+  size_t owned_bytes_ = 0;
 };
 
 struct SortEntry;  // store_writer.cc
@@ -115,8 +128,16 @@ class StoreWriter {
   // goes through the memtable. Writer thread only (or the caller's when no
   // thread could be started).
   [[nodiscard]] Status write_held(bool may_use_memtable);
+  // Writes keys[i] = values[i] (sorted, distinct) as SST files and ingests
+  // them in one atomic call; two files built on two threads when
+  // `use_two_threads`.
   [[nodiscard]] Status ingest(const std::vector<std::string_view>& keys,
-                              const std::vector<std::string_view>& values);
+                              const std::vector<std::string_view>& values, bool use_two_threads);
+  // One SST file of keys[begin, end). Thread-safe (touches only `file`).
+  [[nodiscard]] Status write_file(const std::filesystem::path& file,
+                                  const std::vector<std::string_view>& keys,
+                                  const std::vector<std::string_view>& values, size_t begin,
+                                  size_t end);
   // Queue work, on whichever thread does the writing.
   void accept(EncodedBatch batch);
 
@@ -133,14 +154,6 @@ class StoreWriter {
   std::vector<HeldBatch> held_;
   uint64_t next_sequence_ = 0;
   size_t held_bytes_ = 0;
-  // Global donor keys (`g`, empty values) already written: writing one again
-  // would change nothing, so it is skipped. Looked up by view.
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-  std::unordered_set<std::string, KeyHash, std::equal_to<>> written_donor_keys_;
-
   std::mutex mutex_;
   std::condition_variable work_ready_;     // to the writer: queue, drain or stop
   std::condition_variable state_changed_;  // to the submitter: space or drained

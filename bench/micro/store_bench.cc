@@ -4,8 +4,9 @@
 //   BM_StoreCommit/B      RocksProjectionStore::commit alone: the stream is
 //                         folded with engine::handle_event in batches of B
 //                         events (fold time excluded), and each batch's
-//                         BatchCommit (touched cases with their dirty records,
-//                         rejections, totals, positions) is timed going into
+//                         BatchCommit (touched cases with their dirty records
+//                         and new history events, rejections, totals,
+//                         positions) is timed going into
 //                         a fresh store. items/s are events per second.
 //   BM_ProjectorIntoStore engine::Projector::catch_up from an in-memory log into
 //                         a fresh RocksProjectionStore: the replay without the
@@ -26,6 +27,7 @@
 #include "engine/projection_store.h"
 #include "engine/projector.h"
 #include "engine/rules.h"
+#include "events/codec.h"
 #include "projections/rocksdb_store.h"
 #include "tests/support/temp_dir.h"
 
@@ -57,7 +59,7 @@ void BM_StoreCommit(benchmark::State& state) {
     size_t next = 0;
     while (next < s.events.size()) {
       // Fold one batch (not timed).
-      std::vector<const engine::CaseLedger*> touched;
+      std::vector<engine::CaseLedger*> touched;
       engine::BatchCommit commit;
       const size_t end = std::min(s.events.size(), next + batch_events);
       for (; next < end; ++next) {
@@ -67,6 +69,9 @@ void BM_StoreCommit(benchmark::State& state) {
         if (created) ledger.case_id = event.case_id;
         if (ledger.dirty.empty()) touched.push_back(&ledger);
         const engine::Outcome outcome = engine::handle_event(ledger, event);
+        // Every event goes to its case's history, as the projector does.
+        ledger.dirty.history.push_back(engine::HistoryEvent{
+            Partition{0}, Offset{static_cast<int64_t>(next)}, events::encode_event(event)});
         totals.count(outcome);
         if (outcome.disposition == engine::Disposition::kRejected) {
           commit.rejections.push_back(engine::RejectionRecord{event.case_id,
@@ -90,9 +95,7 @@ void BM_StoreCommit(benchmark::State& state) {
         state.SkipWithError(committed.error().message.c_str());
         break;
       }
-      for (const engine::CaseLedger* ledger : touched) {
-        const_cast<engine::CaseLedger*>(ledger)->dirty.clear();
-      }
+      for (engine::CaseLedger* ledger : touched) ledger->dirty.clear();
     }
     store.reset();  // flushes on close: not part of a commit
     dir.reset();

@@ -83,6 +83,8 @@ DecodedKey decode_key(std::string_view key) {
         decoded.kind = KeyKind::kHistory;
         decoded.case_id = history->case_id;
         decoded.sequence = history->sequence;
+        decoded.partition = history->partition;
+        decoded.offset = history->offset;
       }
       return decoded;
     case kDonorCasePrefix:
@@ -122,7 +124,8 @@ std::string describe_key(std::string_view key) {
       return fmt::format("the chain index segment of partition {} from offset {}",
                          k.partition.value(), k.offset.value());
     case KeyKind::kHistory:
-      return fmt::format("case {}: history event {}", k.case_id, k.sequence);
+      return fmt::format("case {}: history event {} (partition {} offset {})", k.case_id,
+                         k.sequence, k.partition.value(), k.offset.value());
     case KeyKind::kDonorCase:
       return fmt::format("case {}: donor index entry of donor {}", k.case_id, k.id);
     case KeyKind::kUnknown:

@@ -76,8 +76,9 @@ TEST_F(AuditCliTest, EditedLogExitsFourAndNamesTheOffset) {
                          "received: live 1525.00, replay 175.00;"),
             std::string::npos)
       << run.out;
-  EXPECT_NE(run.out.find("case case-xf: history event 3 differs (DonationReceived e4: amount: live "
-                         "\"1500.00\", replay \"150.00\")"),
+  EXPECT_NE(run.out.find("[comparison] partition 0 offset 3: live store: case case-xf: history "
+                         "event 3 (partition 0 offset 3) differs (DonationReceived e4: amount: "
+                         "live \"1500.00\", replay \"150.00\")"),
             std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("audit FAILED"), std::string::npos) << run.out;

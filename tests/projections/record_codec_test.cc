@@ -87,11 +87,6 @@ void expect_every_truncation_rejected(
   EXPECT_FALSE(decode(bytes).has_value()) << "the full encoding must decode";
 }
 
-std::string header_bytes(Partition partition, Offset offset) {
-  const auto header = history_value_header(partition, offset);
-  return std::string(header.data(), header.size());
-}
-
 template <typename F>
 std::function<std::optional<Error>(std::string_view)> error_of(F decode) {
   return [decode](std::string_view bytes) -> std::optional<Error> {
@@ -161,13 +156,6 @@ TEST(RecordCodec, RejectionTotalsCheckpointHistoryRoundTrip) {
   ASSERT_TRUE(c.has_value()) << c.error().message;
   EXPECT_EQ(*c, full_checkpoint());
 
-  const std::string history = header_bytes(Partition(3), Offset(1'000'000'007)) + "HWEV";
-  auto h = decode_history_value(history);
-  ASSERT_TRUE(h.has_value()) << h.error().message;
-  EXPECT_EQ(h->partition, Partition(3));
-  EXPECT_EQ(h->offset, Offset(1'000'000'007));
-  EXPECT_EQ(h->bytes, "HWEV");
-
   auto v = decode_format_version(encode_format_version(kStoreFormatVersion));
   ASSERT_TRUE(v.has_value()) << v.error().message;
   EXPECT_EQ(*v, kStoreFormatVersion);
@@ -179,14 +167,6 @@ TEST(RecordCodec, EveryTruncationIsCorruption) {
   expect_every_truncation_rejected(encode_totals(full_totals()), error_of(decode_totals));
   expect_every_truncation_rejected(encode_checkpoint(full_checkpoint()),
                                    error_of(decode_checkpoint));
-  // A history value's header (the event bytes after it are the event
-  // codec's to check, when the history is folded).
-  const std::string history = header_bytes(Partition(0), Offset(5)) + "x";
-  for (size_t n = 0; n < history.size(); ++n) {
-    auto truncated = decode_history_value(history.substr(0, n));
-    ASSERT_FALSE(truncated.has_value()) << "length " << n;
-    EXPECT_EQ(truncated.error().code, ErrorCode::kCorruption);
-  }
   expect_every_truncation_rejected(encode_format_version(1), error_of(decode_format_version));
 }
 
@@ -245,15 +225,6 @@ TEST(RecordCodec, SummaryBreakingLedgerInvariantsIsCorruption) {
   }
 }
 
-TEST(RecordCodec, HistoryValueWithANegativePositionIsCorruption) {
-  auto negative = decode_history_value(header_bytes(Partition(-1), Offset(0)) + "x");
-  ASSERT_FALSE(negative.has_value());
-  EXPECT_EQ(negative.error().code, ErrorCode::kCorruption);
-  auto empty = decode_history_value(header_bytes(Partition(0), Offset(0)));
-  ASSERT_FALSE(empty.has_value());
-  EXPECT_EQ(empty.error().code, ErrorCode::kCorruption);
-}
-
 TEST(RecordCodec, UnknownSummaryFlagsAreCorruption) {
   std::string summary = encode_summary(full_summary());
   summary[1] = static_cast<char>(summary[1] | 0x80);
@@ -301,7 +272,8 @@ TEST(RecordCodec, TotalsWrittenWithFewerReasonsDecodeWithZeros) {
 TEST(RecordKeys, CaseRecordsSortBeforeLongerCaseIds) {
   // "a" and all its records come before "a-b": the '\0' separator is lower
   // than every identifier character.
-  EXPECT_LT(history_key("a", 1'000'000), history_key("a-b", 0));
+  EXPECT_LT(history_key("a", 1'000'000, Partition(9), Offset(9)),
+            history_key("a-b", 0, Partition(0), Offset(0)));
   EXPECT_EQ(case_records_prefix(kHistoryPrefix, "a"), std::string("ha\0", 3));
   EXPECT_LT(rejection_key("", Partition(9), Offset(9)),
             rejection_key("0", Partition(0), Offset(0)));
@@ -317,15 +289,28 @@ TEST(RecordKeys, RejectionKeysSortByPartitionThenOffset) {
 }
 
 TEST(RecordKeys, HistoryKeysSortBySequenceAndSplitBack) {
-  EXPECT_LT(history_key("c", 255), history_key("c", 256));
-  EXPECT_EQ(history_key("c", 2), std::string("hc\0\0\0\0\0\0\0\0\2", 11));
-  const std::string key = history_key("case-a", 77);
+  // The sequence decides the order; the log position only follows it.
+  EXPECT_LT(history_key("c", 255, Partition(7), Offset(900)),
+            history_key("c", 256, Partition(0), Offset(1)));
+  EXPECT_EQ(history_key("c", 2, Partition(1), Offset(3)), std::string("hc\0"
+                                                                      "\0\0\0\0\0\0\0\2"
+                                                                      "\0\0\0\1"
+                                                                      "\0\0\0\0\0\0\0\3",
+                                                                      23));
+  const std::string key = history_key("case-a", 77, Partition(2), Offset(1'000'000'007));
   auto split = split_history_key(key);
   ASSERT_TRUE(split.has_value()) << split.error().message;
   EXPECT_EQ(split->case_id, "case-a");
   EXPECT_EQ(split->sequence, 77);
-  for (const std::string& bad : {std::string("hc"), std::string("hc\1\0\0\0\0\0\0\0\2", 11),
-                                 std::string("x") + history_key("c", 2).substr(1)}) {
+  EXPECT_EQ(split->partition, Partition(2));
+  EXPECT_EQ(split->offset, Offset(1'000'000'007));
+  const std::string good = history_key("c", 2, Partition(0), Offset(0));
+  std::string no_separator = good;
+  no_separator[2] = '\1';
+  std::string negative = good;
+  negative[3] = '\x80';  // the sequence's top bit
+  for (const std::string& bad :
+       {std::string("hc"), no_separator, negative, std::string("x") + good.substr(1)}) {
     auto refused = split_history_key(bad);
     ASSERT_FALSE(refused.has_value());
     EXPECT_EQ(refused.error().code, ErrorCode::kCorruption);

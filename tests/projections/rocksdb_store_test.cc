@@ -150,7 +150,7 @@ TEST(RocksProjectionStore, CommitWritesTheSummaryTheHistoryAndNewDonors) {
   std::vector<std::string> expected = {"ccase-a", "gd-1", "gd-2", std::string(kFormatKey),
                                        std::string(kTotalsKey)};
   for (int64_t sequence = 0; sequence < 12; ++sequence) {
-    expected.push_back(history_key("case-a", sequence));
+    expected.push_back(history_key("case-a", sequence, Partition(0), Offset(sequence)));
   }
   for (const char* donor : {"d-1", "d-2", "d-3", "d-4"}) {
     expected.push_back(donor_case_key(donor, "case-a"));
@@ -161,7 +161,7 @@ TEST(RocksProjectionStore, CommitWritesTheSummaryTheHistoryAndNewDonors) {
   // A second commit writes only what changed: the summary and the new events.
   c.fold(builders::donation("e12", "d-1", 100));
   ASSERT_TRUE(commit_cases(*store, {&c}));
-  expected.push_back(history_key("case-a", 12));
+  expected.push_back(history_key("case-a", 12, Partition(0), Offset(12)));
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(keys_of(*store), expected);
 }
@@ -585,7 +585,7 @@ TEST(RocksProjectionStore, AMissingHistoryEventIsCorruption) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(commit_cases(*store, {&c}));
   }
-  delete_raw(dir.path(), history_key("case-a", 4));
+  delete_raw(dir.path(), history_key("case-a", 4, Partition(0), Offset(4)));
   auto store = open_store(dir.path());
   ASSERT_NE(store, nullptr);
   auto loaded = store->load_case("case-a");
