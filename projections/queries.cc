@@ -24,7 +24,7 @@ Error with_key_context(std::string_view what, std::string_view id, Error error) 
 }  // namespace
 
 Result<std::vector<CaseView>> RocksProjectionStore::list_cases() const {
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   std::vector<CaseView> cases;
   auto s = snapshot.scan(kCasesRange, [&](std::string_view key, std::string_view value) {
     const std::string_view case_id = key.substr(1);
@@ -50,7 +50,9 @@ Result<std::optional<engine::CaseSummary>> RocksProjectionStore::find_case(
   // locks the DB mutex twice, a large share of a call that should take a
   // few microseconds (bench/micro: BM_FindCase).
   std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_key(case_id), &value);
+  const std::string key = case_key(case_id);
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), handles_->handle_for(key), key, &value);
   if (s.IsNotFound()) return std::optional<engine::CaseSummary>();
   if (!s.ok()) return std::unexpected(rocksdb_error(s, "reading the projection store"));
   auto summary = decode_summary(value);
@@ -60,7 +62,7 @@ Result<std::optional<engine::CaseSummary>> RocksProjectionStore::find_case(
 }
 
 Result<std::vector<engine::RejectionRecord>> RocksProjectionStore::list_rejections() const {
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   std::vector<engine::RejectionRecord> rejections;
   auto s = snapshot.scan(kRejectionsRange, [&](std::string_view key, std::string_view value) {
     auto record = decode_rejection(value);
@@ -82,7 +84,7 @@ Result<std::vector<engine::RejectionRecord>> RocksProjectionStore::list_rejectio
 }
 
 Result<engine::ImpactReport> RocksProjectionStore::impact_report() const {
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   engine::ImpactBuilder builder;
   auto s = snapshot.scan(kCasesRange, [&](std::string_view key, std::string_view value) {
     auto summary = decode_summary(value);
@@ -116,7 +118,7 @@ Result<engine::ImpactReport> RocksProjectionStore::impact_report() const {
 
 Status RocksProjectionStore::for_each_record(
     const std::function<void(std::string_view key, std::string_view value)>& visit) const {
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   return snapshot.scan("", [&](std::string_view key, std::string_view value) {
     visit(key, value);
     return Status();

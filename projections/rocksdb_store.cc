@@ -65,6 +65,9 @@ namespace {
 
 constexpr size_t kWriteBufferBytes = 128 << 20;
 constexpr size_t kBlockCacheBytes = 64 << 20;
+// Files a bulk family holds before universal compaction merges some: more
+// than a replay of 10M events ingests (about 25 files of kSpillBytes).
+constexpr int kBulkCompactionTrigger = 32;
 
 // Writes outside the StoreWriter (the format record of a new store) follow
 // its rule: no WAL (DESIGN decision 2).
@@ -149,9 +152,71 @@ bool is_lock_error(const rocksdb::Status& status) {
          text.find("lock held by current process") != std::string::npos;
 }
 
+Family family_of(std::string_view key) {
+  if (key.empty()) return Family::kDefault;
+  switch (key[0]) {
+    case kCasePrefix:
+      return Family::kCases;
+    case kHistoryPrefix:
+      return Family::kHistory;
+    default:
+      return Family::kDefault;
+  }
+}
+
+StoreIterator::StoreIterator(const StoreDb& db, rocksdb::ReadOptions read,
+                             std::string_view prefix) {
+  if (!prefix.empty()) {
+    upper_ = prefix_upper_bound(prefix);
+    upper_slice_ = rocksdb::Slice(upper_);
+    read.iterate_upper_bound = &upper_slice_;
+    iterators_.emplace_back(db.db->NewIterator(read, db.handle_for(prefix)));
+  } else {
+    for (rocksdb::ColumnFamilyHandle* family : db.families) {
+      iterators_.emplace_back(db.db->NewIterator(read, family));
+    }
+  }
+  for (auto& it : iterators_) it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+  pick();
+}
+
+void StoreIterator::pick() {
+  // The families hold disjoint keys: the smallest current key is the next.
+  current_ = nullptr;
+  for (auto& it : iterators_) {
+    if (!it->Valid()) continue;
+    if (current_ == nullptr || it->key().compare(current_->key()) < 0) current_ = it.get();
+  }
+}
+
+std::string_view StoreIterator::key() const {
+  const rocksdb::Slice k = current_->key();
+  return {k.data(), k.size()};
+}
+
+std::string_view StoreIterator::value() const {
+  const rocksdb::Slice v = current_->value();
+  return {v.data(), v.size()};
+}
+
+void StoreIterator::next() {
+  current_->Next();
+  pick();
+}
+
+Status StoreIterator::status() const {
+  for (const auto& it : iterators_) {
+    if (!it->status().ok()) {
+      return std::unexpected(rocksdb_error(it->status(), "scanning the projection store"));
+    }
+  }
+  return {};
+}
+
 Result<std::optional<std::string>> ReadSnapshot::get(std::string_view key) const {
   std::string value;
-  rocksdb::Status s = db_.Get(options(), rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s =
+      db_.db->Get(options(), db_.handle_for(key), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return std::unexpected(rocksdb_error(s, "reading the projection store"));
   return std::optional<std::string>(std::move(value));
@@ -160,27 +225,11 @@ Result<std::optional<std::string>> ReadSnapshot::get(std::string_view key) const
 Status ReadSnapshot::scan(
     std::string_view prefix,
     const std::function<Status(std::string_view key, std::string_view value)>& visit) const {
-  rocksdb::ReadOptions read = options();
-  std::string upper;
-  rocksdb::Slice upper_slice;
-  if (!prefix.empty()) {
-    upper = prefix_upper_bound(prefix);
-    upper_slice = rocksdb::Slice(upper);
-    read.iterate_upper_bound = &upper_slice;
+  StoreIterator it(db_, options(), prefix);
+  for (; it.valid(); it.next()) {
+    if (auto s = visit(it.key(), it.value()); !s) return s;
   }
-  std::unique_ptr<rocksdb::Iterator> it(db_.NewIterator(read));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    const rocksdb::Slice value = it->value();
-    if (auto s = visit(std::string_view(key.data(), key.size()),
-                       std::string_view(value.data(), value.size()));
-        !s)
-      return s;
-  }
-  if (!it->status().ok()) {
-    return std::unexpected(rocksdb_error(it->status(), "scanning the projection store"));
-  }
-  return {};
+  return it.status();
 }
 
 Result<engine::ProjectionTotals> ReadSnapshot::totals() const {
@@ -191,10 +240,12 @@ Result<engine::ProjectionTotals> ReadSnapshot::totals() const {
 }
 
 RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db,
+                                           std::unique_ptr<StoreDb> handles,
                                            const std::filesystem::path& dir)
     : db_(std::move(db)),
+      handles_(std::move(handles)),
       written_(std::make_unique<WrittenKeys>()),
-      writer_(std::make_unique<StoreWriter>(*db_, commit_file_dir(dir))) {}
+      writer_(std::make_unique<StoreWriter>(*handles_, commit_file_dir(dir))) {}
 
 RocksProjectionStore::~RocksProjectionStore() {
   if (auto written = wait_for_commits(); !written) {
@@ -207,10 +258,19 @@ RocksProjectionStore::~RocksProjectionStore() {
   // an earlier batch boundary, which is safe, only slower).
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  rocksdb::Status s = db_->Flush(flush);
+  const std::vector<rocksdb::ColumnFamilyHandle*> families(handles_->families.begin(),
+                                                           handles_->families.end());
+  rocksdb::Status s = db_->Flush(flush, families);
   if (!s.ok()) {
     std::fprintf(stderr, "homeward: flushing the projection store failed: %s\n",
                  s.ToString().c_str());
+  }
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    s = db_->DestroyColumnFamilyHandle(family);
+    if (!s.ok()) {
+      std::fprintf(stderr, "homeward: releasing a column family of the projection store: %s\n",
+                   s.ToString().c_str());
+    }
   }
   s = db_->Close();
   if (!s.ok()) {
@@ -218,6 +278,49 @@ RocksProjectionStore::~RocksProjectionStore() {
                  s.ToString().c_str());
   }
 }
+
+namespace {
+
+// Options of each column family (store_internal.h says what each holds).
+rocksdb::ColumnFamilyOptions family_options(Family family,
+                                            const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  // Most of a replay is ingested as files (store_writer.h); the memtables
+  // take the small remainders of drains, and larger ones flush less often.
+  options.write_buffer_size = kWriteBufferBytes;
+  options.max_write_buffer_number = 2;
+  // Until files are compacted, a point read would look in each of them: a
+  // Bloom filter per file lets it skip the files that lack the key. The
+  // block cache (64 MiB, shared) keeps the summaries of 100k cases in memory
+  // once read.
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.block_cache = cache;
+  switch (family) {
+    case Family::kCases:
+      // Small (a few hundred bytes per case) and read by dashboards one case
+      // at a time: leveled compaction keeps it in few files, so that one
+      // case's figures are a Bloom filter probe and a cached block.
+      break;
+    case Family::kHistory:
+    case Family::kDefault:
+      // Written in bulk: every file a replay ingests spans the whole key
+      // space, and leveled compaction rewrote all of it each time a few more
+      // files arrived (at 10M events a third of the replay's CPU). Universal
+      // compaction merges only files of similar size, and not before there
+      // are many; their readers scan one case's or one donor's keys, for
+      // which a few dozen files cost little.
+      options.compaction_style = rocksdb::kCompactionStyleUniversal;
+      options.level0_file_num_compaction_trigger = kBulkCompactionTrigger;
+      options.level0_slowdown_writes_trigger = 4 * kBulkCompactionTrigger;
+      options.level0_stop_writes_trigger = 8 * kBulkCompactionTrigger;
+      break;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
     const std::filesystem::path& dir) {
@@ -229,27 +332,21 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
                                   dir.string(), ec.message()));
   }
 
-  rocksdb::Options options;
+  rocksdb::DBOptions options;
   options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // The WAL is off (the log is the truth); atomic_flush keeps the families
+  // consistent with each other on disk, so that a crash leaves all of them
+  // at one commit boundary.
   options.atomic_flush = true;
-  // A replay writes several records per event: larger memtables mean fewer
-  // flushes and less compaction while it runs (bench/README.md).
-  options.write_buffer_size = kWriteBufferBytes;
-  options.max_write_buffer_number = 3;
-  // A replay ingests its commits as level-0 files that each span the whole
-  // key space (store_writer.h): compacting them four at a time rewrote the
-  // store over and over while the replay ran.
-  options.level0_file_num_compaction_trigger = 8;
-  // Until they are compacted, a point read (one case's figures) would look in
-  // each of those files: a Bloom filter per file lets it skip the files that
-  // lack the key, and a block cache of 64 MiB keeps the summaries of 100k
-  // cases in memory once read.
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (size_t i = 0; i < kFamilyCount; ++i) {
+    descriptors.emplace_back(kFamilyNames[i], family_options(static_cast<Family>(i), cache));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), &raw);
+  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), descriptors, &opened, &raw);
   if (!s.ok()) {
     if (is_lock_error(s)) {
       return make_error(ErrorCode::kBusy,
@@ -261,21 +358,36 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
         rocksdb_error(s, fmt::format("opening the projection store in {}", dir.string())));
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  HOMEWARD_CHECK(opened.size() == kFamilyCount, "RocksDB opened another number of families");
+  auto handles = std::make_unique<StoreDb>();
+  handles->db = db.get();
+  for (size_t i = 0; i < kFamilyCount; ++i) handles->families[i] = opened[i];
+  // Until the store owns them, the handles are released here, before the
+  // database closes, on an early return.
+  struct ReleaseHandles {
+    StoreDb* handles;
+    ~ReleaseHandles() {
+      if (handles == nullptr) return;
+      for (rocksdb::ColumnFamilyHandle* family : handles->families) {
+        (void)handles->db->DestroyColumnFamilyHandle(family);
+      }
+    }
+  } release{handles.get()};
 
   std::optional<std::string> format;
   bool empty = true;
   {
-    ReadSnapshot snapshot(*db);
+    ReadSnapshot snapshot(*handles);
     auto value = snapshot.get(kFormatKey);
     if (!value) return std::unexpected(value.error());
     format = std::move(*value);
     if (!format) {
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(snapshot.options()));
-      it->SeekToFirst();
-      empty = !it->Valid();
-      if (!it->status().ok()) {
-        return std::unexpected(rocksdb_error(
-            it->status(), fmt::format("reading the projection store in {}", dir.string())));
+      StoreIterator it(*handles, snapshot.options(), "");
+      empty = !it.valid();
+      if (auto status = it.status(); !status) {
+        return std::unexpected(
+            Error{status.error().code, fmt::format("reading the projection store in {}: {}",
+                                                   dir.string(), status.error().message)});
       }
     }
   }
@@ -303,7 +415,8 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
                                   dir.string()));
   } else {
     const std::string value = encode_format_version(kStoreFormatVersion);
-    s = db->Put(write_options(), rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), value);
+    s = db->Put(write_options(), handles->handle_for(kFormatKey),
+                rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), value);
     if (!s.ok()) {
       return std::unexpected(
           rocksdb_error(s, fmt::format("creating the projection store in {}", dir.string())));
@@ -318,7 +431,9 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot prepare {}: {}", commit_files.string(), ec.message()));
   }
-  std::unique_ptr<RocksProjectionStore> store(new RocksProjectionStore(std::move(db), dir));
+  release.handles = nullptr;  // the store owns them now
+  std::unique_ptr<RocksProjectionStore> store(
+      new RocksProjectionStore(std::move(db), std::move(handles), dir));
   store->written_->knows_every_case = !format && empty;
   store->written_->knows_every_giver = !format && empty;
   return store;
@@ -368,7 +483,7 @@ Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
 
 Result<engine::Checkpoints> RocksProjectionStore::load_checkpoints() {
   if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   engine::Checkpoints checkpoints;
   auto s = snapshot.scan(kCheckpointPrefix, [&](std::string_view key, std::string_view value) {
     auto partition = checkpoint_partition(key);
@@ -384,7 +499,7 @@ Result<engine::Checkpoints> RocksProjectionStore::load_checkpoints() {
 
 Result<engine::ProjectionTotals> RocksProjectionStore::load_totals() {
   if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   return snapshot.totals();
 }
 
@@ -398,7 +513,7 @@ Result<std::optional<engine::CaseLedger>> RocksProjectionStore::load_case(
   if (auto written = wait_for_commits(); !written) return std::unexpected(written.error());
   // No stored case has an id that breaks SPEC section 2 (commit refuses it).
   if (!events::is_valid_identifier(case_id)) return std::optional<engine::CaseLedger>();
-  ReadSnapshot snapshot(*db_);
+  ReadSnapshot snapshot(*handles_);
   auto summary_bytes = snapshot.get(case_key(case_id));
   if (!summary_bytes) return std::unexpected(summary_bytes.error());
   if (!*summary_bytes) return std::optional<engine::CaseLedger>();
@@ -442,8 +557,9 @@ Result<engine::ChainSegment> RocksProjectionStore::load_open_chain_segment(Parti
   const std::string last_key = chain_record_key(partition, Offset(next_offset.value() - 1));
   const std::string_view partition_prefix =
       std::string_view(last_key).substr(0, kChainIndexPrefix.size() + 4);
-  ReadSnapshot snapshot(*db_);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(snapshot.options()));
+  ReadSnapshot snapshot(*handles_);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(snapshot.options(), handles_->handle_for(last_key)));
   it->SeekForPrev(last_key);
   if (!it->status().ok()) {
     return std::unexpected(rocksdb_error(it->status(), "reading the chain index"));
@@ -523,59 +639,44 @@ Status RocksProjectionStore::wait_for_commits() {
 
 namespace {
 
-// RecordCursor over a RocksDB iterator that owns its snapshot.
+// RecordCursor over a StoreIterator that owns its snapshot.
 class RocksRecordCursor final : public RecordCursor {
  public:
-  RocksRecordCursor(rocksdb::DB& db, std::string_view prefix)
-      : db_(db), snapshot_(db.GetSnapshot()) {
-    rocksdb::ReadOptions read;
-    read.snapshot = snapshot_;
-    // A cursor walks a whole range once: keep the block cache for hot data.
-    read.fill_cache = false;
-    if (!prefix.empty()) {
-      upper_ = prefix_upper_bound(prefix);
-      upper_slice_ = rocksdb::Slice(upper_);
-      read.iterate_upper_bound = &upper_slice_;
-    }
-    it_.reset(db_.NewIterator(read));
-    it_->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
-  }
+  RocksRecordCursor(const StoreDb& db, std::string_view prefix)
+      : db_(db),
+        snapshot_(db.db->GetSnapshot()),
+        it_(std::in_place, db, read_options(snapshot_), prefix) {}
   ~RocksRecordCursor() override {
     it_.reset();  // before the snapshot it reads
-    db_.ReleaseSnapshot(snapshot_);
+    db_.db->ReleaseSnapshot(snapshot_);
   }
   RocksRecordCursor(const RocksRecordCursor&) = delete;
   RocksRecordCursor& operator=(const RocksRecordCursor&) = delete;
 
-  bool valid() const override { return it_->Valid(); }
-  std::string_view key() const override {
-    const rocksdb::Slice k = it_->key();
-    return {k.data(), k.size()};
-  }
-  std::string_view value() const override {
-    const rocksdb::Slice v = it_->value();
-    return {v.data(), v.size()};
-  }
-  void next() override { it_->Next(); }
-  Status status() const override {
-    if (!it_->status().ok()) {
-      return std::unexpected(rocksdb_error(it_->status(), "scanning the projection store"));
-    }
-    return {};
-  }
+  bool valid() const override { return it_->valid(); }
+  std::string_view key() const override { return it_->key(); }
+  std::string_view value() const override { return it_->value(); }
+  void next() override { it_->next(); }
+  Status status() const override { return it_->status(); }
 
  private:
-  rocksdb::DB& db_;
+  static rocksdb::ReadOptions read_options(const rocksdb::Snapshot* snapshot) {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    // A cursor walks a whole range once: keep the block cache for hot data.
+    read.fill_cache = false;
+    return read;
+  }
+
+  const StoreDb& db_;
   const rocksdb::Snapshot* snapshot_;
-  std::string upper_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  std::optional<StoreIterator> it_;
 };
 
 }  // namespace
 
 std::unique_ptr<RecordCursor> RocksProjectionStore::open_cursor(std::string_view prefix) const {
-  return std::make_unique<RocksRecordCursor>(*db_, prefix);
+  return std::make_unique<RocksRecordCursor>(*handles_, prefix);
 }
 
 }  // namespace homeward::projections

@@ -34,6 +34,7 @@ class DB;
 namespace homeward::projections {
 
 struct WrittenKeys;  // rocksdb_store.cc
+struct StoreDb;      // store_internal.h
 class StoreWriter;   // store_writer.h
 
 struct CaseView {
@@ -105,8 +106,12 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   [[nodiscard]] std::unique_ptr<RecordCursor> open_cursor(std::string_view prefix = {}) const;
 
  private:
-  RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, const std::filesystem::path& dir);
+  RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<StoreDb> handles,
+                       const std::filesystem::path& dir);
   std::unique_ptr<rocksdb::DB> db_;
+  // The database and its column families (store_internal.h); the handles
+  // are released before db_ closes.
+  std::unique_ptr<StoreDb> handles_;
   // In a store that was empty at open, the case ids given to it, so that
   // load_case skips cases that cannot be there (rocksdb_store.cc).
   std::unique_ptr<WrittenKeys> written_;

@@ -1,6 +1,17 @@
-// RocksDB helpers shared by the store's writes (rocksdb_store.cc) and reads
-// (queries.cc); private to projections/, the only module besides the
-// embedded log that includes RocksDB.
+// RocksDB helpers shared by the store's writes (rocksdb_store.cc,
+// store_writer.cc) and reads (queries.cc); private to projections/, the only
+// module besides the embedded log that includes RocksDB.
+//
+// The store is one RocksDB database with three column families, each kind of
+// record in the family whose settings suit it (rocksdb_store.cc, open):
+//   cases    c: the case summaries, read one at a time by dashboards and all
+//            together by `cases` and `stats`; small, kept compact;
+//   history  h: every event of every case, about the log's size, written once
+//            and read a case at a time;
+//   default  everything else (donors, the donor index, rejections, metadata).
+// A key's family follows from its first byte (family_of), so that readers
+// and writers agree on where every key lives and a scan of a prefix reads one
+// family.
 //
 // Every read of the store goes through one ReadSnapshot, so that a reader
 // sees one batch boundary even while the projector commits (reads are
@@ -10,10 +21,14 @@
 
 #include <rocksdb/db.h>
 
+#include <array>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/impact.h"
 #include "events/error.h"
@@ -27,11 +42,54 @@ namespace homeward::projections {
 // process) holds the database's LOCK file.
 [[nodiscard]] bool is_lock_error(const rocksdb::Status& status);
 
+enum class Family : uint8_t { kDefault = 0, kCases = 1, kHistory = 2 };
+inline constexpr size_t kFamilyCount = 3;
+// RocksDB's names of the families, by Family ("default" is RocksDB's own).
+inline constexpr std::array<const char*, kFamilyCount> kFamilyNames = {"default", "cases",
+                                                                       "history"};
+// The family of a key (of any key starting with `prefix`, for a non-empty
+// prefix).
+[[nodiscard]] Family family_of(std::string_view key);
+
+// The database and its column family handles (owned by RocksProjectionStore).
+struct StoreDb {
+  rocksdb::DB* db = nullptr;
+  std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> families{};
+
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(Family family) const {
+    return families[static_cast<size_t>(family)];
+  }
+  [[nodiscard]] rocksdb::ColumnFamilyHandle* handle_for(std::string_view key) const {
+    return handle(family_of(key));
+  }
+};
+
+// Iterates over every key starting with `prefix` (all keys when empty), in
+// key order, over `read`'s snapshot: one family's iterator for a prefix,
+// a merge of the families' iterators for all keys.
+class StoreIterator {
+ public:
+  StoreIterator(const StoreDb& db, rocksdb::ReadOptions read, std::string_view prefix);
+  [[nodiscard]] bool valid() const { return current_ != nullptr; }
+  [[nodiscard]] std::string_view key() const;
+  [[nodiscard]] std::string_view value() const;
+  void next();
+  // RocksDB's status of every iterator, the first failure as an Error.
+  [[nodiscard]] Status status() const;
+
+ private:
+  void pick();
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> iterators_;
+  rocksdb::Iterator* current_ = nullptr;  // the valid iterator at the smallest key
+};
+
 // A consistent view of the database for the lifetime of the object.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(rocksdb::DB& db) : db_(db), snapshot_(db.GetSnapshot()) {}
-  ~ReadSnapshot() { db_.ReleaseSnapshot(snapshot_); }
+  explicit ReadSnapshot(const StoreDb& db) : db_(db), snapshot_(db.db->GetSnapshot()) {}
+  ~ReadSnapshot() { db_.db->ReleaseSnapshot(snapshot_); }
   ReadSnapshot(const ReadSnapshot&) = delete;
   ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 
@@ -40,6 +98,8 @@ class ReadSnapshot {
     options.snapshot = snapshot_;
     return options;
   }
+
+  [[nodiscard]] const StoreDb& db() const { return db_; }
 
   // The value at `key`, or nullopt when there is none.
   [[nodiscard]] Result<std::optional<std::string>> get(std::string_view key) const;
@@ -55,7 +115,7 @@ class ReadSnapshot {
   [[nodiscard]] Result<engine::ProjectionTotals> totals() const;
 
  private:
-  rocksdb::DB& db_;
+  const StoreDb& db_;
   const rocksdb::Snapshot* snapshot_;
 };
 

@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <system_error>
 #include <utility>
@@ -120,7 +121,7 @@ void EncodedBatch::put_owned(std::initializer_list<std::string_view> key, std::s
   owned_.push_back(std::move(value));
 }
 
-StoreWriter::StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir)
+StoreWriter::StoreWriter(const StoreDb& db, std::filesystem::path spill_dir)
     : db_(db), spill_dir_(std::move(spill_dir)) {
   try {
     thread_ = std::thread([this] { run(); });
@@ -260,10 +261,13 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   // the order they were put, and only the last of them is written.
   size_t count = 0;
   for (const HeldBatch& held : held_) count += held.sorted.size();
-  std::vector<std::string_view> keys;
-  std::vector<std::string_view> values;
-  keys.reserve(count);
-  values.reserve(count);
+  // Sorted records by column family: a key's family follows from its first
+  // byte (store_internal.h), so each family's records stay sorted.
+  FamilyRecords records;
+  for (FamilyRecords::Family& family : records.families) {
+    family.keys.reserve(count);
+    family.values.reserve(count);
+  }
   struct Head {
     const SortEntry* next;
     const SortEntry* end;
@@ -278,8 +282,10 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   std::make_heap(heads.begin(), heads.end(), later);
   const SortEntry* pending = nullptr;  // the last entry seen of the current key
   auto emit = [&](const SortEntry& entry) {
-    keys.push_back(entry.key_view());
-    values.push_back(entry.value_view());
+    FamilyRecords::Family& family =
+        records.families[static_cast<size_t>(family_of(entry.key_view()))];
+    family.keys.push_back(entry.key_view());
+    family.values.push_back(entry.value_view());
   };
   while (!heads.empty()) {
     std::pop_heap(heads.begin(), heads.end(), later);
@@ -297,22 +303,26 @@ Status StoreWriter::write_held(bool may_use_memtable) {
 
   Status written;
   if (may_use_memtable && held_bytes_ < kIngestMinBytes) {
-    rocksdb::WriteBatch batch(held_bytes_ + 24 * keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      rocksdb::Status s = batch.Put(slice(keys[i]), slice(values[i]));
-      if (!s.ok()) {
-        written = std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
-        break;
+    rocksdb::WriteBatch batch(held_bytes_ + 24 * count);
+    for (size_t f = 0; f < kFamilyCount && written; ++f) {
+      const FamilyRecords::Family& family = records.families[f];
+      for (size_t i = 0; i < family.keys.size(); ++i) {
+        rocksdb::Status s =
+            batch.Put(db_.families[f], slice(family.keys[i]), slice(family.values[i]));
+        if (!s.ok()) {
+          written = std::unexpected(rocksdb_error(s, "adding a record to the write batch"));
+          break;
+        }
       }
     }
     if (written) {
-      rocksdb::Status s = db_.Write(write_options(), &batch);
+      rocksdb::Status s = db_.db->Write(write_options(), &batch);
       if (!s.ok()) {
         written = std::unexpected(rocksdb_error(s, "committing to the projection store"));
       }
     }
   } else {
-    written = ingest(keys, values, /*use_two_threads=*/may_use_memtable);
+    written = ingest(records, /*use_two_threads=*/may_use_memtable);
   }
   {
     // Kept for take_batch, up to what the writer holds at most.
@@ -331,21 +341,19 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   return written;
 }
 
-Status StoreWriter::write_file(const std::filesystem::path& file,
-                               const std::vector<std::string_view>& keys,
-                               const std::vector<std::string_view>& values, size_t begin,
-                               size_t end) {
-  const rocksdb::Options options = db_.GetOptions();
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options);
+Status StoreWriter::write_file(const FileJob& job) const {
+  rocksdb::ColumnFamilyHandle* family = db_.families[job.family];
+  const rocksdb::Options options = db_.db->GetOptions(family);
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(options), options, family);
   auto failed = [&](const rocksdb::Status& s, std::string_view doing) -> Status {
     std::error_code ignored;
-    std::filesystem::remove(file, ignored);  // a partial file is of no use
-    return std::unexpected(rocksdb_error(s, fmt::format("{} {}", doing, file.string())));
+    std::filesystem::remove(job.file, ignored);  // a partial file is of no use
+    return std::unexpected(rocksdb_error(s, fmt::format("{} {}", doing, job.file.string())));
   };
-  rocksdb::Status s = writer.Open(file.string());
+  rocksdb::Status s = writer.Open(job.file.string());
   if (!s.ok()) return failed(s, "creating the commit file");
-  for (size_t i = begin; i < end; ++i) {
-    s = writer.Put(slice(keys[i]), slice(values[i]));
+  for (size_t i = job.begin; i < job.end; ++i) {
+    s = writer.Put(slice((*job.keys)[i]), slice((*job.values)[i]));
     if (!s.ok()) return failed(s, "writing the commit file");
   }
   s = writer.Finish();
@@ -353,59 +361,79 @@ Status StoreWriter::write_file(const std::filesystem::path& file,
   return {};
 }
 
-Status StoreWriter::ingest(const std::vector<std::string_view>& keys,
-                           const std::vector<std::string_view>& values, bool use_two_threads) {
-  if (keys.empty()) return {};
-  // Two files of adjacent key ranges, built at once, when the caller waits
-  // for the write with nothing else to do (a drain at the end of a replay
-  // held up to kSpillBytes, written by one core while the other idled). One
-  // call ingests both, atomically.
-  const size_t parts = use_two_threads && keys.size() >= 2 ? 2 : 1;
-  std::vector<std::filesystem::path> files;
-  for (size_t part = 0; part < parts; ++part) {
-    files.push_back(spill_dir_ / fmt::format("commits-{:06}.sst", ++files_written_));
+Status StoreWriter::ingest(const FamilyRecords& records, bool use_two_threads) {
+  // One file per family that has records; with two threads, the largest
+  // family's records go to two files of adjacent key ranges, so that the
+  // work splits in about halves. That is when the caller waits for the write
+  // with nothing else to do (a drain at the end of a replay held up to
+  // kSpillBytes, written by one core while the other idled).
+  size_t largest = 0;
+  for (size_t f = 1; f < kFamilyCount; ++f) {
+    if (records.families[f].keys.size() > records.families[largest].keys.size()) largest = f;
   }
-  const size_t middle = parts == 2 ? keys.size() / 2 : keys.size();
-  Status second;
-  std::thread helper;
-  if (parts == 2) {
-    try {
-      helper =
-          std::thread([&] { second = write_file(files[1], keys, values, middle, keys.size()); });
-    } catch (const std::system_error&) {
-      // No thread to be had: both halves on this one.
+  std::vector<FileJob> jobs;
+  for (size_t f = 0; f < kFamilyCount; ++f) {
+    const FamilyRecords::Family& family = records.families[f];
+    const size_t n = family.keys.size();
+    if (n == 0) continue;
+    const size_t parts = use_two_threads && f == largest && n >= 2 ? 2 : 1;
+    for (size_t part = 0; part < parts; ++part) {
+      jobs.push_back(FileJob{spill_dir_ / fmt::format("commits-{:06}.sst", ++files_written_), f,
+                             &family.keys, &family.values, n * part / parts,
+                             n * (part + 1) / parts});
     }
   }
-  Status first = write_file(files[0], keys, values, 0, middle);
-  if (parts == 2) {
-    if (helper.joinable()) {
-      helper.join();
-    } else {
-      second = write_file(files[1], keys, values, middle, keys.size());
-    }
-  }
-  auto remove_files = [&files] {
-    std::error_code ignored;
-    for (const auto& file : files) std::filesystem::remove(file, ignored);
+  if (jobs.empty()) return {};
+
+  // The jobs are shared out by an atomic counter between this thread and,
+  // with two threads, one more.
+  std::vector<Status> results(jobs.size());
+  std::atomic<size_t> next_job{0};
+  auto work = [&] {
+    for (size_t i = next_job++; i < jobs.size(); i = next_job++) results[i] = write_file(jobs[i]);
   };
-  if (!first || !second) {
-    remove_files();
-    return !first ? first : second;
+  std::thread helper;
+  if (use_two_threads && jobs.size() > 1) {
+    try {
+      helper = std::thread(work);
+    } catch (const std::system_error&) {
+      // No thread to be had: every job on this one.
+    }
   }
-  rocksdb::IngestExternalFileOptions ingest;
-  ingest.move_files = true;  // a hard link: the file is in the database's directory
-  // The file's sequence number goes in the manifest, not into the file
-  // (RocksDB's advice for databases that are never opened by old versions).
-  ingest.write_global_seqno = false;
-  std::vector<std::string> names;
-  for (const auto& file : files) names.push_back(file.string());
-  rocksdb::Status s = db_.IngestExternalFile(names, ingest);
+  work();
+  if (helper.joinable()) helper.join();
+
+  auto remove_files = [&jobs] {
+    std::error_code ignored;
+    for (const FileJob& job : jobs) std::filesystem::remove(job.file, ignored);
+  };
+  for (const Status& result : results) {
+    if (!result) {
+      remove_files();
+      return result;
+    }
+  }
+  // One call for every family: RocksDB ingests all the files, or none of
+  // them after a crash (IngestExternalFiles records them in one edit).
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (const FileJob& job : jobs) {
+    if (args.empty() || args.back().column_family != db_.families[job.family]) {
+      rocksdb::IngestExternalFileArg& arg = args.emplace_back();
+      arg.column_family = db_.families[job.family];
+      arg.options.move_files = true;  // a hard link: the file is in the database's directory
+      // The file's sequence number goes in the manifest, not into the file
+      // (RocksDB's advice for databases that are never opened by old versions).
+      arg.options.write_global_seqno = false;
+    }
+    args.back().external_files.push_back(job.file.string());
+  }
+  rocksdb::Status s = db_.db->IngestExternalFiles(args);
   // With move_files RocksDB links the files in; the names here are ours to
   // remove (a leftover would only be cleared at the next open).
   remove_files();
   if (!s.ok()) {
-    return std::unexpected(
-        rocksdb_error(s, fmt::format("committing to the projection store from {}", names[0])));
+    return std::unexpected(rocksdb_error(
+        s, fmt::format("committing to the projection store from {}", jobs.front().file.string())));
   }
   return {};
 }

@@ -23,6 +23,7 @@
 // the next submit or drain.
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -37,10 +38,7 @@
 #include <vector>
 
 #include "events/error.h"
-
-namespace rocksdb {
-class DB;
-}  // namespace rocksdb
+#include "projections/store_internal.h"
 
 namespace homeward::projections {
 
@@ -105,7 +103,7 @@ class StoreWriter {
 
   // Writes to `db` (not owned, must outlive this); SST files are built in
   // `spill_dir`, which the caller creates and clears.
-  StoreWriter(rocksdb::DB& db, std::filesystem::path spill_dir);
+  StoreWriter(const StoreDb& db, std::filesystem::path spill_dir);
   ~StoreWriter();  // stops the thread; what was not drained is not written
   StoreWriter(const StoreWriter&) = delete;
   StoreWriter& operator=(const StoreWriter&) = delete;
@@ -128,20 +126,33 @@ class StoreWriter {
   // goes through the memtable. Writer thread only (or the caller's when no
   // thread could be started).
   [[nodiscard]] Status write_held(bool may_use_memtable);
-  // Writes keys[i] = values[i] (sorted, distinct) as SST files and ingests
-  // them in one atomic call; two files built on two threads when
-  // `use_two_threads`.
-  [[nodiscard]] Status ingest(const std::vector<std::string_view>& keys,
-                              const std::vector<std::string_view>& values, bool use_two_threads);
-  // One SST file of keys[begin, end). Thread-safe (touches only `file`).
-  [[nodiscard]] Status write_file(const std::filesystem::path& file,
-                                  const std::vector<std::string_view>& keys,
-                                  const std::vector<std::string_view>& values, size_t begin,
-                                  size_t end);
+  // Sorted, distinct records of each column family.
+  struct FamilyRecords {
+    struct Family {
+      std::vector<std::string_view> keys;
+      std::vector<std::string_view> values;
+    };
+    std::array<Family, kFamilyCount> families;
+  };
+  // Writes the records as SST files (one per family that has some) and
+  // ingests them in one atomic call; with `use_two_threads`, the files are
+  // built on two threads.
+  [[nodiscard]] Status ingest(const FamilyRecords& records, bool use_two_threads);
+  // One SST file of keys[begin, end) of one family. Thread-safe (touches
+  // only `file`).
+  struct FileJob {
+    std::filesystem::path file;
+    size_t family;
+    const std::vector<std::string_view>* keys;
+    const std::vector<std::string_view>* values;
+    size_t begin;
+    size_t end;
+  };
+  [[nodiscard]] Status write_file(const FileJob& job) const;
   // Queue work, on whichever thread does the writing.
   void accept(EncodedBatch batch);
 
-  rocksdb::DB& db_;
+  const StoreDb& db_;
   const std::filesystem::path spill_dir_;
   uint64_t files_written_ = 0;
 

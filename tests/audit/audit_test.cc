@@ -11,6 +11,7 @@
 #include "projections/audit/invariants.h"
 #include "projections/record_codec.h"
 #include "tests/audit/audit_test_support.h"
+#include "tests/support/raw_store.h"
 
 namespace homeward::testing {
 namespace {
@@ -20,23 +21,11 @@ using audit::Check;
 // Puts `value` at `key` in a closed projection store, through RocksDB.
 void put_into_store(const std::filesystem::path& dir, const std::string& key,
                     const std::string& value) {
-  rocksdb::Options options;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
-  ASSERT_TRUE(db->Close().ok());
+  RawStore(dir).put(key, value);
 }
 
 std::string get_from_store(const std::filesystem::path& dir, const std::string& key) {
-  rocksdb::Options options;
-  rocksdb::DB* raw = nullptr;
-  EXPECT_TRUE(rocksdb::DB::Open(options, dir.string(), &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string value;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions(), key, &value).ok());
-  EXPECT_TRUE(db->Close().ok());
-  return value;
+  return RawStore(dir).get(key).value_or("");
 }
 
 TEST(AuditTest, CleanLedgerPassesEveryCheck) {
@@ -157,17 +146,8 @@ TEST(AuditTest, MissingRejectionInTheLiveStoreIsNamedByPosition) {
   ASSERT_FALSE(rejections->empty());
   const engine::RejectionRecord victim = rejections->back();
   ledger.close();
-  {
-    rocksdb::Options options;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(options, (ledger.path() / "projections").string(), &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    ASSERT_TRUE(
-        db->Delete(rocksdb::WriteOptions(),
-                   projections::rejection_key(victim.case_id, victim.partition, victim.offset))
-            .ok());
-    ASSERT_TRUE(db->Close().ok());
-  }
+  RawStore(ledger.path() / "projections")
+      .remove(projections::rejection_key(victim.case_id, victim.partition, victim.offset));
   ledger.open();
   auto result = ledger.run("audit");
   ASSERT_TRUE(result.has_value()) << result.error().message;

@@ -15,6 +15,7 @@
 #include "events/codec.h"
 #include "projections/record_codec.h"
 #include "tests/engine/event_builders.h"
+#include "tests/support/raw_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward::projections {
@@ -538,23 +539,11 @@ TEST(RocksProjectionStore, DestroyRefusesADirectoryThatIsNotAStore) {
 
 // Writes `key` = `value` straight into the RocksDB in `dir` (closed store).
 void put_raw(const std::filesystem::path& dir, const std::string& key, const std::string& value) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), &raw);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  std::unique_ptr<rocksdb::DB> db(raw);
-  s = db->Put(rocksdb::WriteOptions(), key, value);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  testing::RawStore(dir).put(key, value);
 }
 
 void delete_raw(const std::filesystem::path& dir, const std::string& key) {
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(rocksdb::Options(), dir.string(), &raw);
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  std::unique_ptr<rocksdb::DB> db(raw);
-  s = db->Delete(rocksdb::WriteOptions(), key);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  testing::RawStore(dir).remove(key);
 }
 
 TEST(RocksProjectionStore, AHistoryThatDoesNotGiveItsSummaryIsCorruption) {
