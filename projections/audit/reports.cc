@@ -244,25 +244,32 @@ std::string duration_text(int64_t seconds) {
   return fmt::format("{} d {} h", days, hours);
 }
 
-std::string next_month(const std::string& month) {
-  int year = std::stoi(month.substr(0, 4));
-  int m = std::stoi(month.substr(5, 2));
-  if (++m > 12) {
-    m = 1;
-    ++year;
-  }
-  return fmt::format("{:04}-{:02}", year, m);
+// Months as counts from year 0 ("YYYY-MM", years 0000-9999 as SPEC
+// timestamps allow), so that stepping past December 9999 cannot wrap.
+int month_number(const std::string& month) {
+  return std::stoi(month.substr(0, 4)) * 12 + std::stoi(month.substr(5, 2)) - 1;
 }
 
-// Every month from the first to the last month with an applied flow.
+std::string month_text(int number) {
+  return fmt::format("{:04}-{:02}", number / 12, number % 12 + 1);
+}
+
+// Above this many months, the chart shows only the months that have flows:
+// one stray date (the year 0001 or 9999, both valid) must not make a chart of
+// a hundred thousand points.
+constexpr int kMaxChartMonths = 600;
+
+// Every month from the first to the last month with an applied flow (only
+// the months with flows when that span is longer than kMaxChartMonths).
 std::vector<std::string> month_range(const MonthlyFlows& flows) {
   std::set<std::string> months;
   for (const auto& [key, month] : flows.months) months.insert(key.month);
   std::vector<std::string> range;
   if (months.empty()) return range;
-  for (std::string m = *months.begin(); m <= *months.rbegin(); m = next_month(m)) {
-    range.push_back(m);
-  }
+  const int first = month_number(*months.begin());
+  const int last = month_number(*months.rbegin());
+  if (last - first >= kMaxChartMonths) return {months.begin(), months.end()};
+  for (int m = first; m <= last; ++m) range.push_back(month_text(m));
   return range;
 }
 

@@ -325,6 +325,28 @@ TEST(Reports, AFailedOrMissingAuditResultIsShownAsSuch) {
             std::string::npos);
 }
 
+// SPEC timestamps run from year 0000 to 9999: money dated in the first or
+// the last month of that range is reported like any other (the month range
+// once stepped past December 9999 and never ended).
+TEST(Reports, MoneyInTheFirstAndLastMonthsOfTheCalendarIsReported) {
+  // 9999-12-31T00:00:00Z and 0000-01-01T00:00:00Z.
+  const TimestampMicros last(int64_t{253'402'214'400} * kMicrosPerSecond);
+  const TimestampMicros first(int64_t{-62'167'219'200} * kMicrosPerSecond);
+  auto p = project_events({at(opened("o", 100), hour(0)), at(donation("d1", "donor-a", 7), last),
+                           at(donation("d2", "donor-b", 5), first)});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  ASSERT_TRUE(write_reports(out.path(), *p->store, passing_audit_report()).has_value());
+  const std::string periods = read_file(out.path() / "periods.csv");
+  EXPECT_NE(periods.find("USD,9999-12,1,0.07"), std::string::npos) << periods;
+  EXPECT_NE(periods.find("USD,0000-01,1,0.05"), std::string::npos) << periods;
+  const std::string html = read_file(out.path() / "report.html");
+  EXPECT_NE(html.find(">9999-12<"), std::string::npos);
+  EXPECT_NE(html.find(">0000-01<"), std::string::npos);
+  // Only the two months with money are charted, not the 120,000 between.
+  EXPECT_LT(html.size(), size_t{200'000});
+}
+
 TEST(Reports, AnUnwritableDirectoryIsAnIoError) {
   auto p = project_events({at(opened("o", 100), hour(0))});
   ASSERT_NE(p, nullptr);
