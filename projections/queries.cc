@@ -14,7 +14,6 @@ namespace {
 
 const std::string kCasesRange(1, kCasePrefix);
 const std::string kRejectionsRange(1, kRejectionPrefix);
-const std::string kGlobalDonorsRange(1, kGlobalDonorPrefix);
 
 Error with_key_context(std::string_view what, std::string_view id, Error error) {
   error.message = fmt::format("{} {}: {}", what, id, error.message);
@@ -96,20 +95,17 @@ Result<engine::ImpactReport> RocksProjectionStore::impact_report() const {
   });
   if (!s) return std::unexpected(s.error());
 
-  // One `g` key per distinct donor_ref of any applied donation: counting the
-  // keys is exact and does not depend on the order cases were projected in.
+  // The number of `g` keys, one per distinct donor_ref of any applied
+  // donation, kept with every commit (exact, and independent of the order
+  // cases were projected in; the audit counts the keys against it).
   int64_t distinct_donors = 0;
-  s = snapshot.scan(kGlobalDonorsRange, [&](std::string_view key, std::string_view value) {
-    if (key.size() <= 1 || !value.empty()) {
-      return Status(make_error(ErrorCode::kCorruption,
-                               fmt::format("stored donor key of {} bytes with {} value bytes "
-                                           "is not a donor record",
-                                           key.size(), value.size())));
-    }
-    ++distinct_donors;
-    return Status();
-  });
-  if (!s) return std::unexpected(s.error());
+  auto stored = snapshot.get(kDonorCountKey);
+  if (!stored) return std::unexpected(stored.error());
+  if (stored->has_value()) {
+    auto count = decode_donor_count(**stored);
+    if (!count) return std::unexpected(count.error());
+    distinct_donors = *count;
+  }
 
   auto totals = snapshot.totals();
   if (!totals) return std::unexpected(totals.error());

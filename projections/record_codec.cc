@@ -428,6 +428,23 @@ Result<engine::CaseSummary> decode_summary(std::string_view bytes) {
   return s;
 }
 
+std::string encode_donor_count(int64_t count) {
+  HOMEWARD_CHECK(count >= 0, "a donor count is never negative");
+  Writer w(9);
+  w.u8(kValueVersion);
+  w.i64(count);
+  return std::move(w).take();
+}
+
+Result<int64_t> decode_donor_count(std::string_view bytes) {
+  Reader r(bytes, "donor count");
+  r.version();
+  const int64_t count = r.i64();
+  if (r.ok() && count < 0) r.fail("the count is negative");
+  if (auto status = r.finish(); !status) return std::unexpected(status.error());
+  return count;
+}
+
 std::string encode_rejection(const engine::RejectionRecord& record) {
   Writer w(64 + record.case_id.size() + record.event_id.size() + record.detail.size());
   w.u8(kValueVersion);

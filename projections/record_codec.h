@@ -15,6 +15,7 @@
 //   m/chain/ <partition u32 BE> <offset u64 BE> -> 8 bytes per record: the prefixes of the
 //                                           chain heads after the consecutive records from
 //                                           that offset, within one window of 1,024 offsets
+//   m/donors                             -> u64 the number of g keys
 //   m/format                             -> u32 store format version
 //   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
 //   m/totals                             -> ProjectionTotals
@@ -67,6 +68,9 @@ inline constexpr char kHistoryPrefix = 'h';
 inline constexpr char kDonorCasePrefix = 'x';
 inline constexpr std::string_view kFormatKey = "m/format";
 inline constexpr std::string_view kTotalsKey = "m/totals";
+// The number of `g` keys (distinct donors of applied donations), kept with
+// every commit so that the impact report need not count them.
+inline constexpr std::string_view kDonorCountKey = "m/donors";
 inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
 inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
 
@@ -125,6 +129,9 @@ struct LogPositionKey {
 
 [[nodiscard]] std::string encode_summary(const engine::CaseSummary& summary);
 [[nodiscard]] Result<engine::CaseSummary> decode_summary(std::string_view bytes);
+
+[[nodiscard]] std::string encode_donor_count(int64_t count);
+[[nodiscard]] Result<int64_t> decode_donor_count(std::string_view bytes);
 
 [[nodiscard]] std::string encode_rejection(const engine::RejectionRecord& record);
 [[nodiscard]] Result<engine::RejectionRecord> decode_rejection(std::string_view bytes);

@@ -27,20 +27,13 @@
 
 namespace homeward::projections {
 
-// What this store has been given, when it was empty at open (a new store, a
-// rebuild), so that a replay skips work that cannot matter. Used by the
-// committing thread only.
-//
-// Case ids: load_case of any other id is answered without reading. A case
-// counts from the commit that hands it over, written or not: for an id in the
-// set load_case reads, which is always right.
-//
-// Global donors: a donor's `g` key is put once, by the first commit that
-// names the donor a giver (a case's new givers repeat across cases: most of
-// them are already in the set, and the key set is the same whether a key is
-// put once or many times). Unlike the cases, a donor counts before its
-// commit is written, so the set is dropped for good after a failed write, and
-// every giver's key is put again from then on.
+// The case ids this store has been given, when it was empty at open (a new
+// store, a rebuild): load_case of any other id is then answered without
+// reading, so that a replay into an empty store skips a lookup for each of
+// its cases. A case counts from the commit that hands it over, written or
+// not: for an id in the set load_case reads, which is always right.
+// Heterogeneous lookup, so that a view needs no copy. Used by the committing
+// thread only.
 struct WrittenKeys {
   struct Hash {
     using is_transparent = void;
@@ -48,17 +41,69 @@ struct WrittenKeys {
   };
   bool knows_every_case = false;
   std::unordered_set<std::string, Hash, std::equal_to<>> cases;
-  bool knows_every_giver = false;
-  engine::IdTable givers;
+};
 
-  // True when the `g` key of this donor must be put.
-  bool put_giver(std::string_view donor_ref) {
-    return !knows_every_giver || givers.insert(donor_ref).inserted;
+// The set behind SPEC section 6's donor count: a `g` key per distinct
+// donor_ref of an applied donation in any case, and the number of those keys
+// in m/donors, written with every commit, so that the impact report reads one
+// number instead of scanning a key per donor (a million at 10M events).
+//
+// `known_` holds every donor whose key is in the store or in a commit handed
+// to the writer since open; a donor not in it is looked up in the store,
+// which is exact because no pending commit can hold its key. A store empty at
+// open needs no lookup. After a failed write the writer drops every pending
+// commit, so the set and the count are dropped too and read again. Used by
+// the committing thread only.
+class GlobalDonors {
+ public:
+  explicit GlobalDonors(bool store_was_empty) : store_was_empty_(store_was_empty) {}
+
+  // For a donor whose first applied donation in some case is in the commit
+  // being encoded: true when it is the first in any case (the commit then
+  // puts its key, and the count grows).
+  Result<bool> note_giver(const StoreDb& db, std::string_view donor_ref) {
+    if (known_.find(donor_ref)) return false;
+    if (!store_was_empty_) {
+      auto stored = ReadSnapshot(db).get(global_donor_key(donor_ref));
+      if (!stored) return std::unexpected(stored.error());
+      if (stored->has_value()) {
+        known_.insert(donor_ref);
+        return false;
+      }
+    }
+    auto count = this->count(db);
+    if (!count) return std::unexpected(count.error());
+    known_.insert(donor_ref);
+    count_ = *count + 1;
+    return true;
   }
-  void forget_givers() {
-    knows_every_giver = false;
-    givers = engine::IdTable();
+
+  // The count as of the commits handed to the writer.
+  Result<int64_t> count(const StoreDb& db) {
+    if (!count_) {
+      auto stored = ReadSnapshot(db).get(kDonorCountKey);
+      if (!stored) return std::unexpected(stored.error());
+      if (!stored->has_value()) {
+        count_ = 0;
+      } else {
+        auto decoded = decode_donor_count(**stored);
+        if (!decoded) return std::unexpected(decoded.error());
+        count_ = *decoded;
+      }
+    }
+    return *count_;
   }
+
+  void forget() {
+    store_was_empty_ = false;
+    known_ = engine::IdTable();
+    count_.reset();
+  }
+
+ private:
+  bool store_was_empty_;
+  engine::IdTable known_;
+  std::optional<int64_t> count_;
 };
 
 namespace {
@@ -66,8 +111,10 @@ namespace {
 constexpr size_t kWriteBufferBytes = 128 << 20;
 constexpr size_t kBlockCacheBytes = 64 << 20;
 // Files a bulk family holds before universal compaction merges some: more
-// than a replay of 10M events ingests (about 25 files of kSpillBytes).
-constexpr int kBulkCompactionTrigger = 32;
+// than a replay of 10M events ingests (about 35 per family, one per spill of
+// kSpillBytes and two per drain). At 32 a 10M-event replay spent a quarter of
+// its CPU compacting (bench/README.md).
+constexpr int kBulkCompactionTrigger = 64;
 
 // Writes outside the StoreWriter (the format record of a new store) follow
 // its rule: no WAL (DESIGN decision 2).
@@ -92,7 +139,8 @@ constexpr std::string_view kSeparator("\0", 1);
 // handled ids are not records of their own: they are the fold of its
 // history. Keys are built in place: a commit of a replay adds one history
 // record per event.
-Status add_case(EncodedBatch& batch, engine::CaseLedger& ledger, WrittenKeys& written) {
+Status add_case(EncodedBatch& batch, engine::CaseLedger& ledger, const StoreDb& db,
+                GlobalDonors& donors) {
   if (!events::is_valid_identifier(ledger.case_id)) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("case id \"{}\" is not a valid identifier", ledger.case_id));
@@ -117,7 +165,9 @@ Status add_case(EncodedBatch& batch, engine::CaseLedger& ledger, WrittenKeys& wr
   for (const uint32_t donor : dirty.new_givers) {
     HOMEWARD_CHECK(ledger.donor_gave(donor), "a dirty giver has no donation in its ledger");
     const std::string_view donor_ref = ledger.donor_ref(donor);
-    if (!written.put_giver(donor_ref)) continue;
+    auto first_anywhere = donors.note_giver(db, donor_ref);
+    if (!first_anywhere) return std::unexpected(first_anywhere.error());
+    if (!*first_anywhere) continue;
     batch.put_parts({std::string_view(&kGlobalDonorPrefix, 1), donor_ref}, {});
   }
   return {};
@@ -245,6 +295,7 @@ RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db,
     : db_(std::move(db)),
       handles_(std::move(handles)),
       written_(std::make_unique<WrittenKeys>()),
+      donors_(std::make_unique<GlobalDonors>(false)),
       writer_(std::make_unique<StoreWriter>(*handles_, commit_file_dir(dir))) {}
 
 RocksProjectionStore::~RocksProjectionStore() {
@@ -435,7 +486,7 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   std::unique_ptr<RocksProjectionStore> store(
       new RocksProjectionStore(std::move(db), std::move(handles), dir));
   store->written_->knows_every_case = !format && empty;
-  store->written_->knows_every_giver = !format && empty;
+  store->donors_ = std::make_unique<GlobalDonors>(!format && empty);
   return store;
 }
 
@@ -591,7 +642,7 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   write.reserve(last_commit_bytes_, last_commit_records_);
   for (engine::CaseLedger* ledger : batch.cases) {
     HOMEWARD_CHECK(ledger != nullptr, "a BatchCommit names a null case");
-    if (auto s = add_case(write, *ledger, *written_); !s) return s;
+    if (auto s = add_case(write, *ledger, *handles_, *donors_); !s) return s;
   }
   for (const engine::RejectionRecord& rejection : batch.rejections) {
     // Malformed records may not reveal their case: they are kept under the
@@ -607,6 +658,9 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
               encode_rejection(rejection));
   }
   write.put(kTotalsKey, encode_totals(batch.totals));
+  auto donor_count = donors_->count(*handles_);
+  if (!donor_count) return std::unexpected(donor_count.error());
+  write.put(kDonorCountKey, encode_donor_count(*donor_count));
   for (const auto& [partition, checkpoint] : batch.checkpoints) {
     write.put(checkpoint_key(partition), encode_checkpoint(checkpoint));
   }
@@ -622,7 +676,7 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   last_commit_bytes_ = write.bytes();
   last_commit_records_ = write.records();
   Status submitted = writer_->submit(std::move(write));
-  if (!submitted) written_->forget_givers();
+  if (!submitted) donors_->forget();
   return submitted;
 }
 
@@ -633,7 +687,7 @@ Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
 
 Status RocksProjectionStore::wait_for_commits() {
   Status drained = writer_->drain();
-  if (!drained) written_->forget_givers();
+  if (!drained) donors_->forget();
   return drained;
 }
 

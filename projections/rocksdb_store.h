@@ -34,6 +34,7 @@ class DB;
 namespace homeward::projections {
 
 struct WrittenKeys;  // rocksdb_store.cc
+class GlobalDonors;  // rocksdb_store.cc
 struct StoreDb;      // store_internal.h
 class StoreWriter;   // store_writer.h
 
@@ -115,6 +116,8 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   // In a store that was empty at open, the case ids given to it, so that
   // load_case skips cases that cannot be there (rocksdb_store.cc).
   std::unique_ptr<WrittenKeys> written_;
+  // The global donor set's count and what is known of it (rocksdb_store.cc).
+  std::unique_ptr<GlobalDonors> donors_;
   // Sorts and writes the commits on a thread of its own (store_writer.h).
   std::unique_ptr<StoreWriter> writer_;
   // The size of the last commit, to reserve room for the next.

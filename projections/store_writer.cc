@@ -324,6 +324,9 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   } else {
     written = ingest(records, /*use_two_threads=*/may_use_memtable);
   }
+  if (written && may_use_memtable && case_files_since_compaction_ >= kCompactCasesAfterFiles) {
+    written = compact_cases();
+  }
   {
     // Kept for take_batch, up to what the writer holds at most.
     std::lock_guard lock(mutex_);
@@ -339,6 +342,20 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   held_.clear();
   held_bytes_ = 0;
   return written;
+}
+
+Status StoreWriter::compact_cases() {
+  // Every ingested file spans all the cases: after a bulk load, one case's
+  // figures would be looked for in each of them. The summaries are small
+  // (hundreds of bytes per case), so a full compaction of their family at
+  // the end of the load is cheap and keeps a point read at one file.
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::Status s =
+      db_.db->CompactRange(options, db_.handle(Family::kCases), nullptr, nullptr);
+  if (!s.ok()) return std::unexpected(rocksdb_error(s, "compacting the case summaries"));
+  case_files_since_compaction_ = 0;
+  return {};
 }
 
 Status StoreWriter::write_file(const FileJob& job) const {
@@ -412,6 +429,9 @@ Status StoreWriter::ingest(const FamilyRecords& records, bool use_two_threads) {
       remove_files();
       return result;
     }
+  }
+  for (const FileJob& job : jobs) {
+    if (job.family == static_cast<size_t>(Family::kCases)) ++case_files_since_compaction_;
   }
   // One call for every family: RocksDB ingests all the files, or none of
   // them after a crash (IngestExternalFiles records them in one edit).

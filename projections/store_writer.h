@@ -98,6 +98,9 @@ class StoreWriter {
   static constexpr size_t kSpillBytes = size_t{64} << 20;
   // A drain writes less than this through the memtable instead of a file.
   static constexpr size_t kIngestMinBytes = size_t{4} << 20;
+  // A drain compacts the case summaries once this many files were ingested
+  // into their family since the last time (a bulk load: compact_cases).
+  static constexpr int kCompactCasesAfterFiles = 4;
   // Commits queued for the writer before submit waits (memory bound).
   static constexpr size_t kMaxQueued = 4;
 
@@ -149,12 +152,14 @@ class StoreWriter {
     size_t end;
   };
   [[nodiscard]] Status write_file(const FileJob& job) const;
+  [[nodiscard]] Status compact_cases();
   // Queue work, on whichever thread does the writing.
   void accept(EncodedBatch batch);
 
   const StoreDb& db_;
   const std::filesystem::path spill_dir_;
   uint64_t files_written_ = 0;
+  int case_files_since_compaction_ = 0;
 
   // The writer thread's own state: the commits held, each with its records
   // sorted (SortEntry is in store_writer.cc).

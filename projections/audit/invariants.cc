@@ -66,6 +66,26 @@ Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
       summaries.emplace(std::string(k.case_id), *decoded);
     }
     if (auto status = cursor->status(); !status) return std::unexpected(status.error());
+    // The donor count kept with every commit is the number of donor keys.
+    int64_t donor_keys = 0;
+    auto donors = store.open_cursor(std::string(1, kGlobalDonorPrefix));
+    for (; donors->valid(); donors->next()) ++donor_keys;
+    if (auto status = donors->status(); !status) return std::unexpected(status.error());
+    int64_t donor_count = 0;
+    auto stored_count = store.open_cursor(kDonorCountKey);
+    if (stored_count->valid() && stored_count->key() == kDonorCountKey) {
+      auto decoded = decode_donor_count(stored_count->value());
+      if (!decoded) {
+        add("", fmt::format("the donor count record is damaged: {}", decoded.error().message));
+      } else {
+        donor_count = *decoded;
+      }
+    }
+    if (auto status = stored_count->status(); !status) return std::unexpected(status.error());
+    if (donor_count != donor_keys) {
+      add("", fmt::format("the donor count is {} but the store holds {} donor keys", donor_count,
+                          donor_keys));
+    }
     auto stored_totals = store.open_cursor(kTotalsKey);
     if (stored_totals->valid() && stored_totals->key() == kTotalsKey) {
       auto decoded = decode_totals(stored_totals->value());

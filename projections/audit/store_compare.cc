@@ -176,6 +176,13 @@ std::string value_diff(KeyKind kind, std::string_view live, std::string_view rep
       if (!r) return undecodable("replay", r.error());
       return totals_diff(*l, *r);
     }
+    case KeyKind::kDonorCount: {
+      auto l = decode_donor_count(live);
+      auto r = decode_donor_count(replay);
+      if (!l) return undecodable("live", l.error());
+      if (!r) return undecodable("replay", r.error());
+      return fmt::format("live {}, replay {}", *l, *r);
+    }
     case KeyKind::kHistory: {
       const auto le = events::decode_event(live);
       const auto re = events::decode_event(replay);

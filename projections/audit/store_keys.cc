@@ -37,6 +37,10 @@ DecodedKey decode_key(std::string_view key) {
     decoded.kind = KeyKind::kTotals;
     return decoded;
   }
+  if (key == kDonorCountKey) {
+    decoded.kind = KeyKind::kDonorCount;
+    return decoded;
+  }
   if (key.starts_with(kCheckpointPrefix)) {
     if (key.size() == kCheckpointPrefix.size() + 4) {
       decoded.kind = KeyKind::kCheckpoint;
@@ -118,6 +122,8 @@ std::string describe_key(std::string_view key) {
       return "the store format record";
     case KeyKind::kTotals:
       return "the event totals";
+    case KeyKind::kDonorCount:
+      return "the count of distinct donors";
     case KeyKind::kCheckpoint:
       return fmt::format("the read position of partition {}", k.partition.value());
     case KeyKind::kChainRecord:

@@ -19,6 +19,7 @@ enum class KeyKind {
   kRejection,    // r <case_id> \0 <partition> <offset>
   kFormat,       // m/format
   kTotals,       // m/totals
+  kDonorCount,   // m/donors
   kCheckpoint,   // m/pos/ <partition>
   kChainRecord,  // m/chain/ <partition> <first offset> (a chain index segment)
   kHistory,      // h <case_id> \0 <sequence> (the case history)

@@ -137,6 +137,30 @@ TEST(AuditTest, ChangedReceivedInTheLiveStoreBreaksInvariantsAndComparisonNaming
   for (const audit::Finding& finding : result->findings) EXPECT_NE(finding.store, "replay");
 }
 
+TEST(AuditTest, ADonorCountThatIsNotTheNumberOfDonorKeysBreaksInvariants) {
+  LedgerDir ledger;
+  ledger.append(rich_log_records());
+  ledger.project();
+  ledger.close();
+  const std::filesystem::path store_dir = ledger.path() / "projections";
+  auto count = projections::decode_donor_count(
+      get_from_store(store_dir, std::string(projections::kDonorCountKey)));
+  ASSERT_TRUE(count.has_value()) << count.error().message;
+  put_into_store(store_dir, std::string(projections::kDonorCountKey),
+                 projections::encode_donor_count(*count + 1));
+  ledger.open();
+
+  audit::Findings findings;
+  audit::InvariantContext context;
+  context.store_name = "live";
+  auto checked = audit::check_invariants(ledger.live(), context, findings);
+  ASSERT_TRUE(checked.has_value()) << checked.error().message;
+  ASSERT_EQ(findings.size(), 1u) << all_findings(findings);
+  EXPECT_EQ(findings[0].message, fmt::format("the donor count is {} but the store holds {} donor "
+                                             "keys",
+                                             *count + 1, *count));
+}
+
 TEST(AuditTest, MissingRejectionInTheLiveStoreIsNamedByPosition) {
   LedgerDir ledger;
   ledger.append(rich_log_records());

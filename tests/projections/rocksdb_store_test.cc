@@ -148,8 +148,12 @@ TEST(RocksProjectionStore, CommitWritesTheSummaryTheHistoryAndNewDonors) {
   ASSERT_NE(store, nullptr);
   FoldedCase c = full_case("case-a");
   ASSERT_TRUE(commit_cases(*store, {&c}));
-  std::vector<std::string> expected = {"ccase-a", "gd-1", "gd-2", std::string(kFormatKey),
-                                       std::string(kTotalsKey)};
+  std::vector<std::string> expected = {"ccase-a",
+                                       "gd-1",
+                                       "gd-2",
+                                       std::string(kFormatKey),
+                                       std::string(kTotalsKey),
+                                       std::string(kDonorCountKey)};
   for (int64_t sequence = 0; sequence < 12; ++sequence) {
     expected.push_back(history_key("case-a", sequence, Partition(0), Offset(sequence)));
   }
@@ -477,6 +481,46 @@ TEST(RocksProjectionStore, ImpactReportCountsDistinctDonorsAcrossCases) {
   EXPECT_EQ(report->events, batch.totals);
 }
 
+// A store that was not empty at open looks a donor up before it counts one:
+// a giver of an earlier process's commits is not counted twice.
+TEST(RocksProjectionStore, DonorCountStaysExactAcrossReopens) {
+  TempDir dir;
+  FoldedCase a = full_case("case-a");  // givers d-1, d-2
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(commit_cases(*store, {&a}));
+  }
+  FoldedCase b("case-b");
+  b.fold(builders::opened("b1", 150000));
+  b.fold(builders::donation("b2", "d-2", 100));
+  b.fold(builders::donation("b3", "d-9", 100));
+  {
+    auto store = open_store(dir.path());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(commit_cases(*store, {&b}));
+    // A third case in the same process: d-9 is known from the commit above.
+    FoldedCase c("case-c");
+    c.fold(builders::opened("c1", 150000));
+    c.fold(builders::donation("c2", "d-9", 100));
+    c.fold(builders::donation("c3", "d-1", 100));
+    ASSERT_TRUE(commit_cases(*store, {&c}));
+    auto report = store->impact_report();
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->donors, 3);  // d-1, d-2, d-9
+  }
+  auto store = open_store(dir.path());
+  ASSERT_NE(store, nullptr);
+  int donor_keys = 0;
+  ASSERT_TRUE(store->for_each_record([&](std::string_view key, std::string_view) {
+    if (key.starts_with("g")) ++donor_keys;
+  }));
+  EXPECT_EQ(donor_keys, 3);
+  auto report = store->impact_report();
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->donors, 3);
+}
+
 TEST(RocksProjectionStore, ForEachRecordVisitsEveryKeyInOrder) {
   TempDir dir;
   auto store = open_store(dir.path());
@@ -486,10 +530,10 @@ TEST(RocksProjectionStore, ForEachRecordVisitsEveryKeyInOrder) {
   std::vector<std::string> keys;
   ASSERT_TRUE(store->for_each_record(
       [&](std::string_view key, std::string_view) { keys.emplace_back(key); }));
-  // 1 summary + 2 global donors + 12 history events + format + totals + 4
-  // donor index entries (x: donors d-1 and d-2, and the pledges' donors d-3
-  // and d-4).
-  EXPECT_EQ(keys.size(), 1u + 2u + 12u + 1u + 1u + 4u);
+  // 1 summary + 2 global donors + 12 history events + format + totals +
+  // donor count + 4 donor index entries (x: donors d-1 and d-2, and the
+  // pledges' donors d-3 and d-4).
+  EXPECT_EQ(keys.size(), 1u + 2u + 12u + 1u + 1u + 1u + 4u);
   EXPECT_TRUE(std::is_sorted(keys.begin(), keys.end()));
   EXPECT_EQ(keys.front(), "ccase-a");
   EXPECT_EQ(keys.back(), std::string("xd-4\0case-a", 11));
