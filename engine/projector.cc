@@ -221,6 +221,7 @@ void Projector::prepare_batch(PreparedBatch& prepared, Checkpoints& read_positio
     position.next_offset = Offset{record.offset.value() + 1};
     out.chain_head = position.chain_head;
     out.event = events::decode_event(record.value);
+    if (*out.event) out.fingerprint = events::fingerprint(**out.event);
   }
 }
 
@@ -276,7 +277,7 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
     // dirty records are cleared after each commit: a case with nothing dirty
     // is touched for the first time in this batch.
     if (the_case.dirty.empty()) touched.push_back(&the_case);
-    const Outcome outcome = handle_event(the_case, *event);
+    const Outcome outcome = handle_event(the_case, *event, ready.fingerprint);
     totals_.count(outcome);
     if (outcome.disposition == Disposition::kRejected) {
       RejectionRecord& rejection = rejections.emplace_back();

@@ -25,6 +25,7 @@
 #include "engine/projection_store.h"
 #include "events/error.h"
 #include "events/event.h"
+#include "events/fingerprint.h"
 
 namespace homeward::engine {
 
@@ -74,6 +75,7 @@ class Projector {
     bool redelivered = false;  // already projected: skipped
     ChainHead chain_head{};
     std::optional<Result<events::Event>> event;  // empty when redelivered
+    events::Fingerprint fingerprint{};           // of the event, when it decoded
   };
   struct PreparedBatch {
     RecordBatch batch;

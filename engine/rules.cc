@@ -271,6 +271,11 @@ std::optional<RejectReason> parse_reject_reason(std::string_view text) {
 }
 
 Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
+  return handle_event(ledger, event, events::fingerprint(event));
+}
+
+Outcome handle_event(CaseLedger& ledger, const events::Event& event,
+                     const events::Fingerprint& print) {
   HOMEWARD_CHECK(event.case_id == ledger.case_id, "event folded into another case's ledger");
 
   // Duplicate rule (SPEC section 4, step 1). Every event id handled in this
@@ -281,7 +286,6 @@ Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
   // a later identical event with such an id is a duplicate, and a different
   // one with that id is a conflicting_duplicate. The first event's
   // fingerprint is kept; later ones never replace it.
-  const events::Fingerprint print = events::fingerprint(event);
   Outcome outcome;
   const CaseLedger::Remembered seen = ledger.remember_event(event.event_id, print);
   if (!seen.first_time) {

@@ -13,6 +13,7 @@
 
 #include "engine/case_ledger.h"
 #include "events/event.h"
+#include "events/fingerprint.h"
 
 namespace homeward::engine {
 
@@ -54,5 +55,9 @@ struct Outcome {
 // event when none fails. Updates the case's counters and marks what changed in
 // ledger.dirty.
 [[nodiscard]] Outcome handle_event(CaseLedger& ledger, const events::Event& event);
+// The same, with the event's fingerprint (events::fingerprint(event))
+// computed by the caller: the projector computes it on its reading thread.
+[[nodiscard]] Outcome handle_event(CaseLedger& ledger, const events::Event& event,
+                                   const events::Fingerprint& print);
 
 }  // namespace homeward::engine

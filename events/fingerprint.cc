@@ -1,9 +1,13 @@
 #include "events/fingerprint.h"
 
 #include <cstring>
+#include <array>
 #include <string>
+#include <string_view>
 
-#include <xxhash.h>
+#include <openssl/evp.h>
+
+#include "events/check.h"
 
 namespace homeward::events {
 namespace {
@@ -15,7 +19,11 @@ namespace {
 // state, so a change would make old and new fingerprints differ).
 class Canonical {
  public:
-  Canonical() { u8(1); }
+  // Writes into `bytes` (cleared first), so that a thread reuses one buffer.
+  explicit Canonical(std::string& bytes) : bytes_(bytes) {
+    bytes_.clear();
+    u8(1);
+  }
   void u8(uint8_t v) { bytes_.push_back(static_cast<char>(v)); }
   void i64(int64_t v) {
     auto u = static_cast<uint64_t>(v);
@@ -47,13 +55,44 @@ class Canonical {
   [[nodiscard]] const std::string& bytes() const { return bytes_; }
 
  private:
-  std::string bytes_;
+  std::string& bytes_;
+};
+
+// SHA-256 with one context per thread, the algorithm fetched once (looking it
+// up on every call cost more than hashing an event: see engine/projector.cc).
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()), md_(EVP_MD_fetch(nullptr, "SHA256", nullptr)) {
+    HOMEWARD_CHECK(ctx_ != nullptr && md_ != nullptr, "OpenSSL has no SHA-256");
+  }
+  ~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+    EVP_MD_free(md_);
+  }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
+  std::array<unsigned char, 32> digest(std::string_view bytes) {
+    std::array<unsigned char, 32> out{};
+    unsigned int size = 0;
+    const bool ok = EVP_DigestInit_ex2(ctx_, md_, nullptr) == 1 &&
+                    EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) == 1 &&
+                    EVP_DigestFinal_ex(ctx_, out.data(), &size) == 1;
+    HOMEWARD_CHECK(ok && size == out.size(), "OpenSSL SHA-256 failed");
+    return out;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+  EVP_MD* md_;
 };
 
 }  // namespace
 
 Fingerprint fingerprint(const Event& event) {
-  Canonical c;
+  thread_local std::string buffer;
+  thread_local Sha256 sha;
+  Canonical c(buffer);
   c.u8(static_cast<uint8_t>(event.type()));
   c.str(event.event_id);
   c.i64(event.occurred_at.value());
@@ -92,12 +131,9 @@ Fingerprint fingerprint(const Event& event) {
         }
       },
       event.body);
-  const XXH128_hash_t hash = XXH3_128bits(c.bytes().data(), c.bytes().size());
-  XXH128_canonical_t canonical;
-  XXH128_canonicalFromHash(&canonical, hash);
+  const std::array<unsigned char, 32> digest = sha.digest(c.bytes());
   Fingerprint out{};
-  static_assert(sizeof(canonical.digest) == out.size());
-  std::memcpy(out.data(), canonical.digest, out.size());
+  std::memcpy(out.data(), digest.data(), out.size());
   return out;
 }
 

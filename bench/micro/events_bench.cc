@@ -9,7 +9,7 @@
 //   BM_VerifyDecode   events::decode_event: FlatBuffers verifier plus stage-1
 //                     value checks plus building the Event (the projector's
 //                     first cost per record);
-//   BM_Fingerprint    events::fingerprint: XXH3-128 over the canonical
+//   BM_Fingerprint    events::fingerprint: SHA-256 over the canonical
 //                     serialization (the duplicate rule's cost per event).
 //
 // items/s are events per second; bytes/s count the input form's bytes.
