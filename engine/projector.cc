@@ -145,17 +145,17 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
   // fills it.
   PreparedBatch prefetched;
   std::future<Status> prefetch;
-  auto read_and_prepare = [this, &read_positions](PreparedBatch& into) -> Status {
-    if (auto read = log_.read(options_.batch_events_max, options_.read_wait, into.batch); !read) {
-      return read;
-    }
+  auto read_and_prepare = [this, &read_positions](PreparedBatch& into, size_t events) -> Status {
+    if (auto read = log_.read(events, options_.read_wait, into.batch); !read) return read;
     prepare_batch(into, read_positions);
     return {};
   };
   auto start_prefetch = [&] {
+    // Sized here, on this thread: the fold changes the number of cases.
+    const size_t events = next_batch_events();
     try {
-      prefetch = std::async(std::launch::async, [&read_and_prepare, &prefetched] {
-        return read_and_prepare(prefetched);
+      prefetch = std::async(std::launch::async, [&read_and_prepare, &prefetched, events] {
+        return read_and_prepare(prefetched, events);
       });
     } catch (const std::system_error&) {
       // No thread to be had: the next read happens on this thread instead.
@@ -168,7 +168,7 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
       read = prefetch.get();
       std::swap(batch, prefetched);
     } else {
-      read = read_and_prepare(batch);
+      read = read_and_prepare(batch, next_batch_events());
     }
     if (!read) return std::unexpected(std::move(read.error()));
     if (batch.batch.records.empty()) {
@@ -310,6 +310,12 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   }
   for (CaseLedger* ledger : touched) ledger->dirty.clear();
   return projected;
+}
+
+size_t Projector::next_batch_events() const {
+  if (options_.batch_events_per_case == 0) return options_.batch_events_max;
+  const size_t grown = options_.batch_events_per_case * cases_.size();
+  return std::max(options_.batch_events_max, std::min(grown, options_.batch_events_cap));
 }
 
 Result<CaseLedger*> Projector::find_or_load_case(const std::string& case_id) {

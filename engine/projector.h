@@ -43,6 +43,14 @@ class ProjectionObserver {
 
 struct ProjectorOptions {
   size_t batch_events_max = 100'000;
+  // When not zero, batches grow to this many events per case the projector
+  // holds, from batch_events_max up to batch_events_cap. Each commit rewrites
+  // the summary of every case its batch touched, and a batch of a given size
+  // touches more cases the more there are: at 100k cases, batches of 300k
+  // events replayed 10M events in 36 s instead of 46 s (bench/README.md).
+  // Larger batches hold more records in memory (two batches at a time).
+  size_t batch_events_per_case = 0;
+  size_t batch_events_cap = 300'000;
   std::chrono::milliseconds read_wait{100};
   // Not owned; null: nobody watches (one pointer test per record).
   ProjectionObserver* observer = nullptr;
@@ -91,6 +99,8 @@ class Projector {
   // (records already committed, redelivered by the log, are skipped).
   [[nodiscard]] Result<int64_t> project_batch(PreparedBatch& prepared);
   [[nodiscard]] Result<CaseLedger*> find_or_load_case(const std::string& case_id);
+  // The number of events to read next (ProjectorOptions::batch_events_*).
+  [[nodiscard]] size_t next_batch_events() const;
 
   EventLogReader& log_;
   ProjectionStore& store_;

@@ -193,7 +193,7 @@ Result<int> run_follow(const CommandContext& context) {
   while (!signals.stop_requested()) {
     // A new Projector per round: after an error the old one must be dropped,
     // and the store holds everything it needs to resume.
-    engine::Projector projector(handle.reader(), **store);
+    engine::Projector projector(handle.reader(), **store, projector_options());
     auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
       lag_line.update(events_read + progress.events_read, progress.events_behind);
     });

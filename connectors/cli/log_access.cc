@@ -100,10 +100,16 @@ Status destroy_projections(const GlobalOptions& options) {
   return {};
 }
 
+engine::ProjectorOptions projector_options() {
+  engine::ProjectorOptions options;
+  options.batch_events_per_case = 3;
+  return options;
+}
+
 Result<engine::CatchUpReport> catch_up(LogHandle& log, projections::RocksProjectionStore& store,
                                        const CommandContext& context) {
   ProgressLine progress(context.err, context.show_progress(), "projecting");
-  engine::Projector projector(log.reader(), store);
+  engine::Projector projector(log.reader(), store, projector_options());
   auto report = projector.catch_up(
       [&progress](const engine::ProjectionProgress& p) { progress.update(p.events_read); });
   progress.finish();

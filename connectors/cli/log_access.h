@@ -47,6 +47,10 @@ enum class LogAccess {
 
 // Projects every record up to the current end of the log into `store`,
 // drawing a progress line on a terminal.
+// The projector settings of every command that projects: batches grow with
+// the number of cases (engine::ProjectorOptions::batch_events_per_case).
+[[nodiscard]] engine::ProjectorOptions projector_options();
+
 [[nodiscard]] Result<engine::CatchUpReport> catch_up(LogHandle& log,
                                                      projections::RocksProjectionStore& store,
                                                      const CommandContext& context);

@@ -65,6 +65,28 @@ TEST(ProjectorDeterminismTest, BatchSizeDoesNotChangeTheStore) {
   }
 }
 
+// Batches that grow with the number of cases (the CLI's setting) commit
+// fewer, larger batches and leave the same store.
+TEST(ProjectorDeterminismTest, BatchesGrowWithTheCasesHeldAndLeaveTheSameStore) {
+  const auto records = rich_log_records();
+  const StoreDump reference = project_fresh(records, 4);
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  ASSERT_NE(log, nullptr);
+  ASSERT_NE(store, nullptr);
+  append_records(*log, records);
+  engine::Projector projector(
+      *log, *store, {.batch_events_max = 4, .batch_events_per_case = 8, .batch_events_cap = 1'000});
+  auto report = projector.catch_up();
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->events_read, static_cast<int64_t>(records.size()));
+  // Fixed batches of 4 would need one commit per 4 records.
+  EXPECT_LT(report->batches_committed, static_cast<int64_t>(records.size() / 4));
+  expect_same_dump(dump_store(*store), reference);
+}
+
 TEST(ProjectorDeterminismTest, InterleavingOfCasesDoesNotChangeTheFigures) {
   const StoreDump reference = project_fresh(events_only(1), 13);
   ASSERT_FALSE(reference.cases.empty());
