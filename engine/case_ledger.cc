@@ -8,6 +8,9 @@
 // were true.
 #include "engine/case_ledger.h"
 
+#include <type_traits>
+#include <variant>
+
 #include "events/check.h"
 #include "events/money.h"
 
@@ -167,6 +170,24 @@ void CaseLedger::settle_pledge(RecordIndex pledge, PledgeState state) {
       pledges_[pledge].state == PledgeState::kOutstanding && state != PledgeState::kOutstanding,
       "only an outstanding pledge is settled");
   pledges_[pledge].state = state;
+}
+
+void CaseLedger::prefetch_for(const events::Event& event) const {
+  event_ids_.prefetch(event.event_id);
+  std::visit(
+      [this](const auto& body) {
+        using Body = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<Body, events::DonationReceived> ||
+                      std::is_same_v<Body, events::PledgeMade>) {
+          donors_.prefetch(body.donor_ref);
+        } else if constexpr (std::is_same_v<Body, events::PledgeFulfilled> ||
+                             std::is_same_v<Body, events::PledgeCancelled>) {
+          event_ids_.prefetch(body.pledge_id);
+        } else if constexpr (std::is_same_v<Body, events::RefundIssued>) {
+          event_ids_.prefetch(body.donation_id);
+        }
+      },
+      event.body);
 }
 
 size_t CaseLedger::memory_bytes() const {

@@ -50,6 +50,11 @@ size_t IdTable::probe(std::string_view id, uint64_t hash) const {
   }
 }
 
+void IdTable::prefetch(std::string_view id) const {
+  if (slots_.empty()) return;
+  __builtin_prefetch(&slots_[position_of(tag_of(hash(id)), shift_)]);
+}
+
 std::optional<uint32_t> IdTable::find(std::string_view id) const {
   if (slots_.empty()) return std::nullopt;
   const uint64_t slot = slots_[probe(id, hash(id))];
