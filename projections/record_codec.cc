@@ -12,18 +12,16 @@
 namespace homeward::projections {
 namespace {
 
-// Appends fixed-width little-endian integers and length-prefixed strings.
+// Appends fixed-width little-endian integers and length-prefixed strings, to
+// a string of its own (take) or to the caller's.
 class Writer {
  public:
-  explicit Writer(size_t reserve) { out_.reserve(reserve); }
+  explicit Writer(size_t reserve) : out_(owned_) { owned_.reserve(reserve); }
+  Writer(std::string& out, size_t reserve) : out_(out) { out.reserve(out.size() + reserve); }
 
   void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
-  void u64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  }
+  void u32(uint32_t v) { little_endian(v, 4); }
+  void u64(uint64_t v) { little_endian(v, 8); }
   void i32(int32_t v) { u32(static_cast<uint32_t>(v)); }
   void i64(int64_t v) { u64(static_cast<uint64_t>(v)); }
   void bytes(const void* data, size_t size) { out_.append(static_cast<const char*>(data), size); }
@@ -33,10 +31,17 @@ class Writer {
     out_.append(s);
   }
 
-  [[nodiscard]] std::string take() && { return std::move(out_); }
+  [[nodiscard]] std::string take() && { return std::move(owned_); }
 
  private:
-  std::string out_;
+  void little_endian(uint64_t v, size_t size) {
+    char buffer[8];
+    for (size_t i = 0; i < size; ++i) buffer[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    out_.append(buffer, size);
+  }
+
+  std::string owned_;  // unused when writing to the caller's string
+  std::string& out_;
 };
 
 // Reads what Writer wrote. Every read checks the remaining length first; the
@@ -344,7 +349,13 @@ Result<uint32_t> decode_format_version(std::string_view bytes) {
 }
 
 std::string encode_summary(const engine::CaseSummary& s) {
-  Writer w(256);
+  std::string out;
+  append_summary(s, out);
+  return out;
+}
+
+void append_summary(const engine::CaseSummary& s, std::string& out) {
+  Writer w(out, 256);
   w.u8(kValueVersion);
   uint8_t flags = 0;
   if (s.opened) flags |= kFlagOpened;
@@ -372,7 +383,6 @@ std::string encode_summary(const engine::CaseSummary& s) {
   w.i64(s.events_applied);
   w.i64(s.duplicates);
   w.i64(s.events_rejected);
-  return std::move(w).take();
 }
 
 Result<engine::CaseSummary> decode_summary(std::string_view bytes) {

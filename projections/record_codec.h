@@ -128,6 +128,8 @@ struct LogPositionKey {
 [[nodiscard]] Result<uint32_t> decode_format_version(std::string_view bytes);
 
 [[nodiscard]] std::string encode_summary(const engine::CaseSummary& summary);
+// The same bytes, appended to `out` (a commit's buffer: no string of its own).
+void append_summary(const engine::CaseSummary& summary, std::string& out);
 [[nodiscard]] Result<engine::CaseSummary> decode_summary(std::string_view bytes);
 
 [[nodiscard]] std::string encode_donor_count(int64_t count);

@@ -147,7 +147,8 @@ Status add_case(EncodedBatch& batch, engine::CaseLedger& ledger, const StoreDb& 
   }
   const std::string_view case_id = ledger.case_id;
   engine::DirtyRecords& dirty = ledger.dirty;
-  batch.put_parts({std::string_view(&kCasePrefix, 1), case_id}, {encode_summary(ledger.summary)});
+  batch.put_filled({std::string_view(&kCasePrefix, 1), case_id},
+                   [&ledger](std::string& out) { append_summary(ledger.summary, out); });
   int64_t sequence = ledger.history_events - static_cast<int64_t>(dirty.history.size());
   HOMEWARD_CHECK(sequence >= 0, "a case has more new history events than events");
   for (engine::HistoryEvent& event : dirty.history) {

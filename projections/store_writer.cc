@@ -91,6 +91,11 @@ bool same_key(const SortEntry& a, const SortEntry& b) {
 
 }  // namespace
 
+uint32_t EncodedBatch::checked_size(size_t size) {
+  HOMEWARD_CHECK(size <= std::numeric_limits<uint32_t>::max(), "a store value over 4 GiB");
+  return static_cast<uint32_t>(size);
+}
+
 uint32_t EncodedBatch::add_key(std::initializer_list<std::string_view> key) {
   size_t key_size = 0;
   for (const std::string_view part : key) key_size += part.size();
@@ -282,8 +287,11 @@ Status StoreWriter::write_held(bool may_use_memtable) {
   std::make_heap(heads.begin(), heads.end(), later);
   const SortEntry* pending = nullptr;  // the last entry seen of the current key
   auto emit = [&](const SortEntry& entry) {
+    // The key's first byte, from the sort prefix rather than the key itself,
+    // which is far away in memory by now.
+    const char first = static_cast<char>(entry.prefix.words[0] >> 56);
     FamilyRecords::Family& family =
-        records.families[static_cast<size_t>(family_of(entry.key_view()))];
+        records.families[static_cast<size_t>(family_of(std::string_view(&first, 1)))];
     family.keys.push_back(entry.key_view());
     family.values.push_back(entry.value_view());
   };

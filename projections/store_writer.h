@@ -54,6 +54,16 @@ class EncodedBatch {
   // its own first.
   void put_parts(std::initializer_list<std::string_view> key,
                  std::initializer_list<std::string_view> value);
+  // A record whose value `fill(std::string& out)` appends to `out`, so that an
+  // encoder writes it in place.
+  template <typename Fill>
+  void put_filled(std::initializer_list<std::string_view> key, Fill&& fill) {
+    const size_t offset = bytes_.size();
+    const uint32_t key_size = add_key(key);
+    const size_t value_start = bytes_.size();
+    fill(bytes_);
+    entries_.push_back(Entry{offset, key_size, checked_size(bytes_.size() - value_start), kInline});
+  }
   // A record whose value is `value`, taken over (moved) rather than copied.
   void put_owned(std::initializer_list<std::string_view> key, std::string&& value);
   [[nodiscard]] size_t records() const { return entries_.size(); }
@@ -84,6 +94,7 @@ class EncodedBatch {
     uint32_t owned = kInline;
   };
   uint32_t add_key(std::initializer_list<std::string_view> key);
+  static uint32_t checked_size(size_t size);
   std::string bytes_;
   std::vector<Entry> entries_;
   std::vector<std::string> owned_;
