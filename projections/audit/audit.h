@@ -45,7 +45,9 @@ struct AuditOptions {
   std::optional<std::filesystem::path> verify_against;
   // For the report: "the embedded log in DIR/log", "Kafka topic T at B".
   std::string log_description;
-  size_t batch_events_max = 20'000;
+  // The replay's smallest batch (batches grow with the cases held) and the
+  // most records read one at a time to locate a fault in the log.
+  size_t batch_events_max = 100'000;
   // Differences listed one by one (all are counted).
   int64_t max_listed_differences = 1'000;
   // Also write out_dir/state.txt, the canonical state the digest is over.

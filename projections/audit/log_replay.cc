@@ -253,6 +253,9 @@ LogReplay::LogReplay(engine::EventLogReader& log, RocksProjectionStore& store,
       batch_events_max_(batch_events_max) {
   engine::ProjectorOptions options;
   options.batch_events_max = batch_events_max;
+  // A replay of the whole log, like `project --rebuild`: batches grow with
+  // the cases held (engine/projector.h).
+  options.batch_events_per_case = 3;
   options.observer = fold_.get();
   projector_ = std::make_unique<engine::Projector>(*reader_, store_, options);
 }
