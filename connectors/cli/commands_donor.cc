@@ -143,7 +143,10 @@ void add_donor_commands(CLI::App& app, std::vector<Command>& commands) {
       "donor",
       "Show one donor's statement: donations, refunds, pledges and the cases they gave to. "
       "PERSONAL DATA: for auditors and the donor portal only");
-  donor->add_option("DONOR_REF", args->donor_ref, "The donor's donor_ref")->required();
+  donor
+      ->add_option("DONOR_REF", args->donor_ref,
+                   "The donor's donor_ref (after `--` when it starts with '-')")
+      ->required();
   donor->add_flag("--json", args->json, "Print exactly one JSON document");
   donor->add_flag("--pretty", args->pretty, "Indent the JSON document");
   donor->footer(

@@ -132,7 +132,11 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
   };
   auto case_args = std::make_shared<CaseArgs>();
   CLI::App* one_case = app.add_subcommand("case", "Show one case: its figures and its budget");
-  one_case->add_option("CASE_ID", case_args->case_id, "The case's case_id")->required();
+  one_case
+      ->add_option("CASE_ID", case_args->case_id,
+                   "The case's case_id (after `--` when it starts with '-': "
+                   "`homeward case --json -- -b`)")
+      ->required();
   add_output_flags(one_case, case_args->output);
   add_as_of_option(one_case, case_args->output.as_of);
   commands.push_back({one_case, [case_args](const CommandContext& context) {
