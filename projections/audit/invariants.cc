@@ -35,6 +35,33 @@ struct RecordFigures {
   events::WideMinorUnits outstanding = 0;
 };
 
+// One record of the store, decoded: `value` is empty when the record is
+// absent or damaged, and `damage` says what a damaged one failed.
+template <typename T>
+struct StoredRecord {
+  std::optional<T> value;
+  bool decoded = true;
+  std::string damage;
+};
+
+template <typename Decode>
+auto read_record(const RocksProjectionStore& store, std::string_view key, Decode decode)
+    -> Result<StoredRecord<typename decltype(decode(std::string_view()))::value_type>> {
+  StoredRecord<typename decltype(decode(std::string_view()))::value_type> record;
+  auto cursor = store.open_cursor(key);
+  if (cursor->valid() && cursor->key() == key) {
+    auto decoded = decode(cursor->value());
+    if (decoded) {
+      record.value = std::move(*decoded);
+    } else {
+      record.decoded = false;
+      record.damage = decoded.error().message;
+    }
+  }
+  if (auto status = cursor->status(); !status) return std::unexpected(status.error());
+  return record;
+}
+
 }  // namespace
 
 Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
@@ -71,31 +98,20 @@ Result<InvariantSummary> check_invariants(const RocksProjectionStore& store,
     auto donors = store.open_cursor(std::string(1, kGlobalDonorPrefix));
     for (; donors->valid(); donors->next()) ++donor_keys;
     if (auto status = donors->status(); !status) return std::unexpected(status.error());
-    int64_t donor_count = 0;
-    auto stored_count = store.open_cursor(kDonorCountKey);
-    if (stored_count->valid() && stored_count->key() == kDonorCountKey) {
-      auto decoded = decode_donor_count(stored_count->value());
-      if (!decoded) {
-        add("", fmt::format("the donor count record is damaged: {}", decoded.error().message));
-      } else {
-        donor_count = *decoded;
-      }
+    auto donor_count = read_record(store, kDonorCountKey, decode_donor_count);
+    if (!donor_count) return std::unexpected(donor_count.error());
+    if (!donor_count->decoded) {
+      add("", fmt::format("the donor count record is damaged: {}", donor_count->damage));
+    } else if (donor_count->value.value_or(0) != donor_keys) {
+      add("", fmt::format("the donor count is {} but the store holds {} donor keys",
+                          donor_count->value.value_or(0), donor_keys));
     }
-    if (auto status = stored_count->status(); !status) return std::unexpected(status.error());
-    if (donor_count != donor_keys) {
-      add("", fmt::format("the donor count is {} but the store holds {} donor keys", donor_count,
-                          donor_keys));
+    auto stored_totals = read_record(store, kTotalsKey, decode_totals);
+    if (!stored_totals) return std::unexpected(stored_totals.error());
+    if (!stored_totals->decoded) {
+      add("", fmt::format("the event totals record is damaged: {}", stored_totals->damage));
     }
-    auto stored_totals = store.open_cursor(kTotalsKey);
-    if (stored_totals->valid() && stored_totals->key() == kTotalsKey) {
-      auto decoded = decode_totals(stored_totals->value());
-      if (!decoded) {
-        add("", fmt::format("the event totals record is damaged: {}", decoded.error().message));
-      } else {
-        totals = *decoded;
-      }
-    }
-    if (auto status = stored_totals->status(); !status) return std::unexpected(status.error());
+    totals = stored_totals->value;
   }
 
   // The figures of one stored summary alone (SPEC section 5's arithmetic).

@@ -28,6 +28,16 @@ std::string get_from_store(const std::filesystem::path& dir, const std::string& 
   return RawStore(dir).get(key).value_or("");
 }
 
+// The invariant findings of the live store.
+audit::Findings live_invariant_findings(LedgerDir& ledger) {
+  audit::Findings findings;
+  audit::InvariantContext context;
+  context.store_name = "live";
+  auto checked = audit::check_invariants(ledger.live(), context, findings);
+  EXPECT_TRUE(checked.has_value()) << checked.error().message;
+  return findings;
+}
+
 TEST(AuditTest, CleanLedgerPassesEveryCheck) {
   LedgerDir ledger;
   const std::vector<AppendRequest> records = rich_log_records();
@@ -103,11 +113,7 @@ TEST(AuditTest, ChangedReceivedInTheLiveStoreBreaksInvariantsAndComparisonNaming
   put_into_store(store_dir, key, projections::encode_summary(*summary));
   ledger.open();
 
-  audit::Findings findings;
-  audit::InvariantContext context;
-  context.store_name = "live";
-  auto checked = audit::check_invariants(ledger.live(), context, findings);
-  ASSERT_TRUE(checked.has_value()) << checked.error().message;
+  const audit::Findings findings = live_invariant_findings(ledger);
   ASSERT_EQ(findings.size(), 1u) << all_findings(findings);
   EXPECT_EQ(findings[0].case_id, "case-2");
   EXPECT_EQ(findings[0].store, "live");
@@ -150,11 +156,7 @@ TEST(AuditTest, ADonorCountThatIsNotTheNumberOfDonorKeysBreaksInvariants) {
                  projections::encode_donor_count(*count + 1));
   ledger.open();
 
-  audit::Findings findings;
-  audit::InvariantContext context;
-  context.store_name = "live";
-  auto checked = audit::check_invariants(ledger.live(), context, findings);
-  ASSERT_TRUE(checked.has_value()) << checked.error().message;
+  const audit::Findings findings = live_invariant_findings(ledger);
   ASSERT_EQ(findings.size(), 1u) << all_findings(findings);
   EXPECT_EQ(findings[0].message, fmt::format("the donor count is {} but the store holds {} donor "
                                              "keys",

@@ -19,17 +19,28 @@
 namespace homeward::testing {
 namespace {
 
-// Projects `records` from a fresh log into a fresh store.
-StoreDump project_fresh(const std::vector<AppendRequest>& records, size_t batch) {
+// A fresh log holding `records` and a fresh, empty store, each in its own
+// temp dir; `log` or `store` is null when it could not be opened.
+struct FreshLedger {
+  explicit FreshLedger(const std::vector<AppendRequest>& records)
+      : log(open_log(log_dir.path())), store(open_store(store_dir.path())) {
+    if (log != nullptr) append_records(*log, records);
+  }
+  [[nodiscard]] bool opened() const { return log != nullptr && store != nullptr; }
+
   TempDir log_dir;
   TempDir store_dir;
-  auto log = open_log(log_dir.path());
-  auto store = open_store(store_dir.path());
-  if (log == nullptr || store == nullptr) return {};
-  append_records(*log, records);
-  auto report = project(*log, *store, batch);
+  std::unique_ptr<EmbeddedLog> log;
+  std::unique_ptr<RocksProjectionStore> store;
+};
+
+// Projects `records` from a fresh log into a fresh store.
+StoreDump project_fresh(const std::vector<AppendRequest>& records, size_t batch) {
+  FreshLedger fresh(records);
+  if (!fresh.opened()) return {};
+  auto report = project(*fresh.log, *fresh.store, batch);
   EXPECT_TRUE(report.has_value()) << report.error().message;
-  return dump_store(*store);
+  return dump_store(*fresh.store);
 }
 
 std::vector<AppendRequest> events_only(uint32_t seed) {
@@ -70,21 +81,17 @@ TEST(ProjectorDeterminismTest, BatchSizeDoesNotChangeTheStore) {
 TEST(ProjectorDeterminismTest, BatchesGrowWithTheCasesHeldAndLeaveTheSameStore) {
   const auto records = rich_log_records();
   const StoreDump reference = project_fresh(records, 4);
-  TempDir log_dir;
-  TempDir store_dir;
-  auto log = open_log(log_dir.path());
-  auto store = open_store(store_dir.path());
-  ASSERT_NE(log, nullptr);
-  ASSERT_NE(store, nullptr);
-  append_records(*log, records);
+  FreshLedger fresh(records);
+  ASSERT_TRUE(fresh.opened());
   engine::Projector projector(
-      *log, *store, {.batch_events_max = 4, .batch_events_per_case = 8, .batch_events_cap = 1'000});
+      *fresh.log, *fresh.store,
+      {.batch_events_max = 4, .batch_events_per_case = 8, .batch_events_cap = 1'000});
   auto report = projector.catch_up();
   ASSERT_TRUE(report.has_value()) << report.error().message;
   EXPECT_EQ(report->events_read, static_cast<int64_t>(records.size()));
   // Fixed batches of 4 would need one commit per 4 records.
   EXPECT_LT(report->batches_committed, static_cast<int64_t>(records.size() / 4));
-  expect_same_dump(dump_store(*store), reference);
+  expect_same_dump(dump_store(*fresh.store), reference);
 }
 
 TEST(ProjectorDeterminismTest, InterleavingOfCasesDoesNotChangeTheFigures) {
