@@ -85,34 +85,50 @@ std::string quoted(std::string_view text) {
 }
 
 // The members of one JSON object in document order, once it is known that no
-// key repeats.
+// key repeats. A view of simdjson's tape: nothing is copied or allocated,
+// since this runs for every line the publisher reads.
 class Members {
  public:
+  // Objects up to this many members are checked for repeated keys by
+  // comparing each with those before it (no allocation; events have about
+  // ten fields); larger ones, which only bad input has, through a hash set so
+  // that a line of a million keys stays linear.
+  static constexpr size_t kPairwiseMax = 32;
+
   // `prefix` is put before keys in error fields ("budget[0].").
   static std::expected<Members, FieldError> collect(simdjson::dom::object object,
                                                     std::string_view prefix) {
-    Members members;
-    std::unordered_set<std::string_view> seen;
-    for (simdjson::dom::key_value_pair member : object) {
-      if (!seen.insert(member.key).second) {
-        return fail(fmt::format("{}{}", prefix, member.key),
-                    "appears more than once; each field may be given once");
+    auto repeated = [&](std::string_view key) {
+      return fail(fmt::format("{}{}", prefix, key),
+                  "appears more than once; each field may be given once");
+    };
+    if (object.size() <= kPairwiseMax) {
+      for (auto it = object.begin(); it != object.end(); ++it) {
+        for (auto earlier = object.begin(); earlier != it; ++earlier) {
+          if (earlier.key() == it.key()) return repeated(it.key());
+        }
       }
-      members.items_.push_back(member);
+    } else {
+      std::unordered_set<std::string_view> seen;
+      for (simdjson::dom::key_value_pair member : object) {
+        if (!seen.insert(member.key).second) return repeated(member.key);
+      }
     }
-    return members;
+    return Members(object);
   }
 
-  [[nodiscard]] const element* find(std::string_view key) const {
-    for (const auto& item : items_) {
-      if (item.key == key) return &item.value;
+  [[nodiscard]] std::optional<element> find(std::string_view key) const {
+    for (simdjson::dom::key_value_pair member : object_) {
+      if (member.key == key) return member.value;
     }
-    return nullptr;
+    return std::nullopt;
   }
-  [[nodiscard]] const std::vector<simdjson::dom::key_value_pair>& items() const { return items_; }
+  // Iterable as key_value_pair, in document order.
+  [[nodiscard]] simdjson::dom::object items() const { return object_; }
 
  private:
-  std::vector<simdjson::dom::key_value_pair> items_;
+  explicit Members(simdjson::dom::object object) : object_(object) {}
+  simdjson::dom::object object_;
 };
 
 // Reads the fields of one object; `prefix` names the object in errors.
@@ -128,8 +144,8 @@ class FieldReader {
   // A string field: nullopt when absent and not required.
   std::expected<std::optional<std::string_view>, FieldError> string(
       std::string_view key, bool required, std::string_view hint = {}) const {
-    const element* value = members_.find(key);
-    if (value == nullptr) {
+    const std::optional<element> value = members_.find(key);
+    if (!value) {
       if (!required) return std::nullopt;
       return fail(name(key), "is missing");
     }
@@ -208,8 +224,8 @@ class FieldReader {
 // Reads `budget` when present: nullopt when absent; lines in input order.
 std::expected<std::optional<std::vector<BudgetLine>>, FieldError> read_budget(
     const Members& members, const Currency& currency) {
-  const element* value = members.find("budget");
-  if (value == nullptr) return std::nullopt;
+  const std::optional<element> value = members.find("budget");
+  if (!value) return std::nullopt;
   simdjson::dom::array entries;
   if (value->get_array().get(entries) != simdjson::SUCCESS) {
     return fail("budget", fmt::format("must be a JSON array of {{\"category\", \"amount\"}} "
