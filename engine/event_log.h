@@ -75,6 +75,11 @@ class EventLogAppender {
   // outer error is for failures before anything could be attempted.
   [[nodiscard]] virtual Result<std::vector<Result<LogPosition>>> append(
       std::span<const AppendRequest> requests) = 0;
+
+  // How many records one append should carry for this log to be fast: every
+  // append pays a fixed cost (a sync, or a linger and a round trip), and some
+  // logs write large appends another way. A hint; any size works.
+  [[nodiscard]] virtual size_t preferred_batch_events() const { return 10'000; }
 };
 
 }  // namespace homeward::engine

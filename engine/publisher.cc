@@ -1,6 +1,7 @@
 // The publisher (see publisher.h): stage-1 checks, encode, append in batches.
 #include "engine/publisher.h"
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,15 +75,21 @@ std::string field_of(std::string_view message) {
 }  // namespace
 
 Publisher::Publisher(EventLogAppender& log, PublishOptions options) : log_(log), options_(options) {
-  HOMEWARD_CHECK(options_.batch_events_max > 0, "batch_events_max must be positive");
+  HOMEWARD_CHECK(!options_.batch_events_max || *options_.batch_events_max > 0,
+                 "batch_events_max must be positive");
+}
+
+size_t Publisher::batch_events_max() const {
+  return std::max<size_t>(options_.batch_events_max.value_or(log_.preferred_batch_events()), 1);
 }
 
 Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
                                                 const PublishProgressCallback& progress) {
   PublishReport report;
+  const size_t batch_max = batch_events_max();
   PendingBatch pending;
-  pending.requests.reserve(options_.batch_events_max);
-  pending.lines.reserve(options_.batch_events_max);
+  pending.requests.reserve(batch_max);
+  pending.lines.reserve(batch_max);
   // With all_or_nothing nothing may be appended before the last line is
   // checked, so the good lines wait here (already encoded) until then.
   std::vector<PendingBatch> held;
@@ -106,7 +113,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
       continue;
     }
     pending.add(*event, line_number);
-    if (pending.size() >= options_.batch_events_max) {
+    if (pending.size() >= batch_max) {
       if (options_.all_or_nothing) {
         held.push_back(std::move(pending));
         pending = PendingBatch{};
@@ -131,6 +138,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
 Result<PublishReport> Publisher::publish_events(std::span<const events::Event> events) {
   PublishReport report;
   report.lines_read = static_cast<int64_t>(events.size());
+  const size_t batch_max = batch_events_max();
   std::vector<PendingBatch> batches(1);
   for (size_t i = 0; i < events.size(); ++i) {
     const auto line = static_cast<int64_t>(i) + 1;
@@ -143,7 +151,7 @@ Result<PublishReport> Publisher::publish_events(std::span<const events::Event> e
           Refusal{line, field_of(checked.error().message), checked.error().message});
       continue;
     }
-    if (batches.back().size() >= options_.batch_events_max) batches.emplace_back();
+    if (batches.back().size() >= batch_max) batches.emplace_back();
     batches.back().requests.push_back(
         AppendRequest{events[i].case_id, std::move(bytes), events[i].type()});
     batches.back().lines.push_back(line);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,7 +21,8 @@
 namespace homeward::engine {
 
 struct PublishOptions {
-  size_t batch_events_max = 10'000;
+  // Records per append; unset: the log's preferred_batch_events().
+  std::optional<size_t> batch_events_max = std::nullopt;
   // Refuse the whole input when any line is refused (nothing is appended).
   bool all_or_nothing = false;
 };
@@ -64,6 +66,8 @@ class Publisher {
   [[nodiscard]] Result<PublishReport> publish_events(std::span<const events::Event> events);
 
  private:
+  [[nodiscard]] size_t batch_events_max() const;
+
   EventLogAppender& log_;
   PublishOptions options_;
 };

@@ -11,6 +11,7 @@
 #include <rocksdb/iterator.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/status.h>
 #include <rocksdb/write_batch.h>
 
@@ -36,6 +37,9 @@ constexpr size_t kOffsetKeySize = 8;
 // large file reads.
 constexpr size_t kReadaheadBytes = 4 * 1024 * 1024;
 constexpr Partition kOnlyPartition{0};
+// Where those files are written before RocksDB links them in; inside the
+// log's directory, so that the link stays on one file system.
+constexpr char kIngestDir[] = "ingest";
 
 using OffsetKey = std::array<char, kOffsetKeySize>;
 
@@ -176,6 +180,16 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
 
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
   log->db_.reset(raw_db);
+  // Files left here by a process that died before RocksDB ingested them were
+  // never part of the log (their append never returned), and ingested ones
+  // were linked into the database: either way they are only leftovers.
+  log->ingest_dir_ = dir / kIngestDir;
+  std::filesystem::remove_all(log->ingest_dir_, ec);
+  if (!ec) std::filesystem::create_directories(log->ingest_dir_, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot prepare {}: {}",
+                                                  log->ingest_dir_.string(), ec.message()));
+  }
   HOMEWARD_CHECK(handles.size() == 2, "RocksDB opened a different number of column families");
   // The default family is used through DefaultColumnFamily(); the handle that
   // Open returned for it is not needed.
@@ -227,38 +241,113 @@ Result<std::vector<Result<engine::LogPosition>>> EmbeddedLog::append(
   if (requests.empty()) return results;
   results.reserve(requests.size());
 
+  const Status written =
+      requests.size() >= EmbeddedLog::kIngestMinRecords ? ingest(requests) : write_batch(requests);
+  if (!written) {
+    // Nothing was written: every record fails with this reason.
+    for (size_t i = 0; i < requests.size(); ++i)
+      results.emplace_back(std::unexpected(written.error()));
+    return results;
+  }
+  const int64_t first = next_append_offset_.value();
+  const auto count = static_cast<int64_t>(requests.size());
+  for (int64_t offset = first; offset < first + count; ++offset) {
+    results.emplace_back(engine::LogPosition{kOnlyPartition, Offset{offset}});
+  }
+  next_append_offset_ = Offset{first + count};
+  appended_ = true;
+  return results;
+}
+
+Status EmbeddedLog::write_batch(std::span<const engine::AppendRequest> requests) {
   rocksdb::WriteBatch batch;
   int64_t next = next_append_offset_.value();
   for (const engine::AppendRequest& request : requests) {
-    const OffsetKey key = encode_offset(Offset{next});
+    const OffsetKey key = encode_offset(Offset{next++});
     rocksdb::Status status = batch.Put(as_slice(key), request.value);
     if (status.ok() && !request.key.empty()) {
       status = batch.Put(keys_cf_, as_slice(key), request.key);
     }
-    if (!status.ok()) {
-      // Building the batch failed (e.g. a value over RocksDB's size limit):
-      // nothing has been written, so every record fails with this reason.
-      const Error error = to_error(status, "cannot prepare the append");
-      for (size_t i = 0; i < requests.size(); ++i) results.emplace_back(std::unexpected(error));
-      return results;
-    }
-    ++next;
+    // E.g. a value over RocksDB's size limit; nothing has been written.
+    if (!status.ok()) return std::unexpected(to_error(status, "cannot prepare the append"));
   }
-
   rocksdb::WriteOptions write_options;
   write_options.sync = true;  // durable when append returns
   const rocksdb::Status status = db_->Write(write_options, &batch);
-  if (!status.ok()) {
-    const Error error = to_error(status, "append failed");
-    for (size_t i = 0; i < requests.size(); ++i) results.emplace_back(std::unexpected(error));
-    return results;
+  if (!status.ok()) return std::unexpected(to_error(status, "append failed"));
+  return {};
+}
+
+Status EmbeddedLog::ingest(std::span<const engine::AppendRequest> requests) {
+  // A large append skips the WAL and the memtable: its records are written
+  // in key order (offsets only grow) straight into one SST file per column
+  // family, and RocksDB ingests the files with one manifest edit, so a crash
+  // leaves all of the append or none of it. The keys are past every key in
+  // the log, so the files overlap nothing and go to the bottom level without
+  // a flush or a compaction. Durability is RocksDB's ingestion's: the
+  // writer's Finish syncs each file, ingestion links it in, syncs it and the
+  // directory, and syncs the manifest before it returns.
+  const uint64_t sequence = ++ingests_;
+  const std::filesystem::path values_file = ingest_dir_ / fmt::format("values-{:06}.sst", sequence);
+  const std::filesystem::path keys_file = ingest_dir_ / fmt::format("keys-{:06}.sst", sequence);
+  auto remove_files = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(values_file, ignored);
+    std::filesystem::remove(keys_file, ignored);
+  };
+  auto failed = [&](const rocksdb::Status& status, std::string_view doing) -> Status {
+    remove_files();  // a partial or refused file is of no use
+    return std::unexpected(to_error(status, doing));
+  };
+
+  rocksdb::ColumnFamilyHandle* values_cf = db_->DefaultColumnFamily();
+  const rocksdb::Options values_options = db_->GetOptions(values_cf);
+  const rocksdb::Options keys_options = db_->GetOptions(keys_cf_);
+  rocksdb::SstFileWriter values(rocksdb::EnvOptions(values_options), values_options, values_cf);
+  rocksdb::SstFileWriter keys(rocksdb::EnvOptions(keys_options), keys_options, keys_cf_);
+  rocksdb::Status status = values.Open(values_file.string());
+  if (!status.ok()) return failed(status, "cannot create the append file");
+  bool any_key = false;
+  int64_t next = next_append_offset_.value();
+  for (const engine::AppendRequest& request : requests) {
+    const OffsetKey key = encode_offset(Offset{next++});
+    status = values.Put(as_slice(key), request.value);
+    if (!status.ok()) return failed(status, "cannot write the append file");
+    if (request.key.empty()) continue;
+    if (!any_key) {
+      status = keys.Open(keys_file.string());
+      if (!status.ok()) return failed(status, "cannot create the append file of record keys");
+      any_key = true;
+    }
+    status = keys.Put(as_slice(key), request.key);
+    if (!status.ok()) return failed(status, "cannot write the append file of record keys");
   }
-  for (int64_t offset = next_append_offset_.value(); offset < next; ++offset) {
-    results.emplace_back(engine::LogPosition{kOnlyPartition, Offset{offset}});
+  status = values.Finish();
+  if (!status.ok()) return failed(status, "cannot finish the append file");
+  if (any_key) {
+    status = keys.Finish();
+    if (!status.ok()) return failed(status, "cannot finish the append file of record keys");
   }
-  next_append_offset_ = Offset{next};
-  appended_ = true;
-  return results;
+
+  std::vector<rocksdb::IngestExternalFileArg> args(any_key ? 2 : 1);
+  args[0].column_family = values_cf;
+  args[0].external_files = {values_file.string()};
+  if (any_key) {
+    args[1].column_family = keys_cf_;
+    args[1].external_files = {keys_file.string()};
+  }
+  for (rocksdb::IngestExternalFileArg& arg : args) {
+    arg.options.move_files = true;  // a hard link: the file is already in the log's directory
+    // The file's sequence number goes in the manifest, not into the file
+    // (RocksDB's advice for databases that are never opened by old versions).
+    arg.options.write_global_seqno = false;
+  }
+  status = db_->IngestExternalFiles(args);
+  // With move_files RocksDB removes our names once the files are linked in;
+  // after a failure they are ours to remove.
+  remove_files();
+  if (!status.ok()) return std::unexpected(to_error(status, "append failed"));
+  return {};
 }
 
 Status EmbeddedLog::seek(const engine::OffsetMap& next_offsets) {

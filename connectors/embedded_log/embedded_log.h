@@ -3,14 +3,16 @@
 // machine and for trying it out").
 //
 // Keys are offsets (8 bytes big-endian), values the FlatBuffers bytes of one
-// event, exactly as a Kafka record value would be. The WAL is on and each
-// `append` call is one synced WriteBatch: when it returns, the events survive
-// a crash. One process at a time (RocksDB's LOCK; a second gets kBusy). An
-// EmbeddedLog is used by one thread at a time.
+// event, exactly as a Kafka record value would be. Each `append` call is
+// atomic and durable when it returns: a small one is one synced WriteBatch
+// (WAL on), a large one SST files that RocksDB ingests in one manifest edit. One process at a time
+// (RocksDB's LOCK; a second gets kBusy). An EmbeddedLog is used by one thread at a time.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <span>
 
 #include "engine/event_log.h"
 #include "events/error.h"
@@ -33,6 +35,13 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
   // engine::EventLogAppender
   [[nodiscard]] Result<std::vector<Result<engine::LogPosition>>> append(
       std::span<const engine::AppendRequest> requests) override;
+  // Large appends are ingested as files (see append), which costs a few
+  // syncs per call: they pay off from about this many records on.
+  [[nodiscard]] size_t preferred_batch_events() const override { return kPreferredBatchEvents; }
+  static constexpr size_t kPreferredBatchEvents = 100'000;
+  // Appends of at least this many records are written as SST files that
+  // RocksDB ingests; smaller ones as a synced WriteBatch through the WAL.
+  static constexpr size_t kIngestMinRecords = 4'096;
 
   // engine::EventLogReader (partition 0 only)
   [[nodiscard]] Status seek(const engine::OffsetMap& next_offsets) override;
@@ -42,13 +51,19 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
 
  private:
   EmbeddedLog() = default;
+  // The two ways to write one append; both write all of it or nothing.
+  [[nodiscard]] Status write_batch(std::span<const engine::AppendRequest> requests);
+  [[nodiscard]] Status ingest(std::span<const engine::AppendRequest> requests);
+
   std::unique_ptr<rocksdb::DB> db_;
   // Record keys (the case_id for Homeward's own records) live in their own
   // column family under the same offset key, so that the default column
   // family holds exactly the event bytes. Owned here, destroyed before db_.
   rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;
   Offset next_append_offset_;
-  bool appended_ = false;  // since open: the destructor then flushes
+  bool appended_ = false;             // since open: the destructor then flushes
+  std::filesystem::path ingest_dir_;  // files of large appends before ingestion
+  uint64_t ingests_ = 0;              // names those files
   Offset next_read_offset_;
 };
 

@@ -1,8 +1,16 @@
 // The embedded log against a real RocksDB in a temp dir: records come back
 // byte-identical and in order, offsets continue across reopen, appends are
-// durable, and a second open of the same directory is refused.
+// durable and atomic (through the WAL or ingested as files), and a second
+// open of the same directory is refused.
 #include "connectors/embedded_log/embedded_log.h"
 
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -272,6 +280,133 @@ TEST(EmbeddedLogTest, ZeroMaxRecordsReadsNothingAndKeepsThePosition) {
   ASSERT_TRUE(log->read(0, kNoWait, batch).has_value());
   EXPECT_TRUE(batch.records.empty());
   expect_records(read_to_end(*log, 2), requests, 0);
+}
+
+// --- large appends, written as files that RocksDB ingests
+
+constexpr size_t kLarge = EmbeddedLog::kIngestMinRecords;
+
+TEST(EmbeddedLogTest, LargeAndSmallAppendsInterleaveAndReadBackInOrder) {
+  TempDir dir;
+  std::vector<AppendRequest> all;
+  {
+    auto log = open_log(dir.path());
+    ASSERT_NE(log, nullptr);
+    int64_t next = 0;
+    for (const size_t count : {size_t{3}, kLarge, size_t{1}, kLarge + 17, size_t{5}}) {
+      const auto requests = make_requests(static_cast<int>(next), static_cast<int>(count));
+      append_all(*log, requests, next);
+      all.insert(all.end(), requests.begin(), requests.end());
+      next += static_cast<int64_t>(count);
+    }
+    expect_records(read_to_end(*log, 1'000), all, 0);
+  }
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->end_offsets().value(),
+            (OffsetMap{{Partition{0}, Offset{static_cast<int64_t>(all.size())}}}));
+  expect_records(read_to_end(*log, 777), all, 0);
+}
+
+TEST(EmbeddedLogTest, LargeAppendWithoutRecordKeysRoundTrips) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  auto requests = make_requests(0, static_cast<int>(kLarge));
+  for (AppendRequest& request : requests) request.key.clear();
+  requests[10].value.clear();  // an empty value too
+  append_all(*log, requests, 0);
+  expect_records(read_to_end(*log, 1'000), requests, 0);
+}
+
+TEST(EmbeddedLogTest, LargeAppendThatCannotBeWrittenFailsEveryRecordAndAppendsNothing) {
+  TempDir dir;
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  append_all(*log, make_requests(0, 2), 0);
+  // The directory where the files are written before ingestion is gone.
+  std::filesystem::remove_all(dir.path() / "ingest");
+  const auto requests = make_requests(2, static_cast<int>(kLarge));
+  auto results = log->append(requests);
+  ASSERT_TRUE(results.has_value()) << results.error().message;
+  ASSERT_EQ(results->size(), requests.size());
+  for (const auto& result : *results) {
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().code, ErrorCode::kIo) << result.error().message;
+  }
+  EXPECT_EQ(log->end_offsets().value(), (OffsetMap{{Partition{0}, Offset{2}}}));
+  // Small appends do not need that directory, and continue the offsets.
+  append_all(*log, make_requests(2, 3), 2);
+  EXPECT_EQ(read_to_end(*log, 100).size(), 5u);
+}
+
+TEST(EmbeddedLogTest, AFileLeftBeforeIngestionIsNeverPartOfTheLog) {
+  TempDir dir;
+  {
+    auto log = open_log(dir.path());
+    ASSERT_NE(log, nullptr);
+    append_all(*log, make_requests(0, 4), 0);
+  }
+  // What a process that died after writing an append's file, before
+  // RocksDB ingested it, leaves behind: the next offsets, never acknowledged.
+  {
+    rocksdb::Options options;
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options);
+    ASSERT_TRUE(writer.Open((dir.path() / "ingest" / "values-000001.sst").string()).ok());
+    const char key[8] = {0, 0, 0, 0, 0, 0, 0, 4};
+    ASSERT_TRUE(writer.Put(rocksdb::Slice(key, sizeof key), "never acknowledged").ok());
+    ASSERT_TRUE(writer.Finish().ok());
+  }
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->end_offsets().value(), (OffsetMap{{Partition{0}, Offset{4}}}));
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path() / "ingest"));
+  const auto more = make_requests(4, static_cast<int>(kLarge));
+  append_all(*log, more, 4);
+  ASSERT_TRUE(log->seek({{Partition{0}, Offset{4}}}).has_value());
+  expect_records(read_to_end(*log, 1'000), more, 4);
+}
+
+// A child process appends large batches until it is killed (SIGKILL, at no
+// chosen point); every append it saw return is in the log, and the log ends
+// at a batch boundary: an append is in the log whole or not at all.
+TEST(EmbeddedLogTest, KilledWhileAppendingLeavesEveryAcknowledgedAppendAndNoHalfOne) {
+  TempDir dir;
+  constexpr int kBatch = static_cast<int>(kLarge);
+  constexpr int kAcknowledgedBeforeKill = 3;
+  std::array<int, 2> pipe_fds{};
+  ASSERT_EQ(::pipe(pipe_fds.data()), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    auto log = EmbeddedLog::open(dir.path());
+    if (!log) ::_exit(2);
+    for (int batch = 0;; ++batch) {
+      auto results = (*log)->append(make_requests(batch * kBatch, kBatch));
+      if (!results || !(*results)[0]) ::_exit(3);
+      const char acknowledged = 'a';
+      if (::write(pipe_fds[1], &acknowledged, 1) != 1) ::_exit(4);
+    }
+  }
+  ::close(pipe_fds[1]);
+  int acknowledged = 0;
+  char byte = 0;
+  while (acknowledged < kAcknowledgedBeforeKill && ::read(pipe_fds[0], &byte, 1) == 1) {
+    ++acknowledged;
+  }
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(pipe_fds[0]);
+  ASSERT_EQ(acknowledged, kAcknowledgedBeforeKill) << "the child stopped early: " << status;
+
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const int64_t end = log->end_offsets().value().at(Partition{0}).value();
+  EXPECT_GE(end, int64_t{kAcknowledgedBeforeKill} * kBatch);
+  EXPECT_EQ(end % kBatch, 0) << "half an append is in the log";
+  expect_records(read_to_end(*log, 10'000), make_requests(0, static_cast<int>(end)), 0);
 }
 
 }  // namespace
