@@ -40,8 +40,11 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
   [[nodiscard]] size_t preferred_batch_events() const override { return kPreferredBatchEvents; }
   static constexpr size_t kPreferredBatchEvents = 100'000;
   // Appends of at least this many records are written as SST files that
-  // RocksDB ingests; smaller ones as a synced WriteBatch through the WAL.
-  static constexpr size_t kIngestMinRecords = 4'096;
+  // RocksDB ingests; smaller ones as a synced WriteBatch through the WAL. An
+  // ingestion syncs four times (two files, the directory, the manifest)
+  // where the WAL syncs once, and on the development VM it overtakes the WAL
+  // between 10,000 records (slower) and 25,000 (faster; bench/README.md).
+  static constexpr size_t kIngestMinRecords = 16'384;
 
   // engine::EventLogReader (partition 0 only)
   [[nodiscard]] Status seek(const engine::OffsetMap& next_offsets) override;

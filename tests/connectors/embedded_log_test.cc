@@ -36,7 +36,8 @@ constexpr std::chrono::milliseconds kNoWait{0};
 // truncation or text conversion shows.
 std::string binary_value(int index) {
   std::string value;
-  for (int i = 0; i < 300 + index; ++i) value.push_back(static_cast<char>((i * 7 + index) & 0xff));
+  for (int i = 0; i < 300 + index % 257; ++i)
+    value.push_back(static_cast<char>((i * 7 + index) & 0xff));
   value[0] = '\0';
   return value;
 }
