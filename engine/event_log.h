@@ -11,12 +11,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "events/check.h"
 #include "events/error.h"
 #include "events/event.h"
 #include "events/strong_int.h"
@@ -80,6 +82,32 @@ class EventLogAppender {
   // append pays a fixed cost (a sync, or a linger and a round trip), and some
   // logs write large appends another way. A hint; any size works.
   [[nodiscard]] virtual size_t preferred_batch_events() const { return 10'000; }
+
+  // Pipelined appending, for a caller that has its next batch ready before
+  // the log has made the previous one durable (a Kafka producer then sends
+  // one batch while the acknowledgements of the one before are on their way).
+  // `start_append` hands over records that go after every record handed over
+  // before; `finish_append` waits for the oldest started batch that has not
+  // been finished and returns its answers exactly as `append` would have
+  // (an outer error included). Every start is finished once, in order; the
+  // requests must stay valid until their batch is finished. Appending through
+  // `append` while batches are started is a programmer error.
+  //
+  // The default runs the whole append inside `start_append`: correct for any
+  // log, pipelined for none.
+  virtual void start_append(std::span<const AppendRequest> requests) {
+    started_.push_back(append(requests));
+  }
+  [[nodiscard]] virtual Result<std::vector<Result<LogPosition>>> finish_append() {
+    HOMEWARD_CHECK(!started_.empty(), "finish_append without a started append");
+    auto answers = std::move(started_.front());
+    started_.pop_front();
+    return answers;
+  }
+
+ private:
+  // The default pipelining's answers, oldest first.
+  std::deque<Result<std::vector<Result<LogPosition>>>> started_;
 };
 
 }  // namespace homeward::engine

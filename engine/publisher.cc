@@ -1,9 +1,28 @@
 // The publisher (see publisher.h): stage-1 checks, encode, append in batches.
+//
+// publish_ndjson is a pipeline of three steps:
+//   1. read: lines are cut from the input in chunks, in input order, by
+//      whichever parsing thread holds the input (the only serial part);
+//   2. check and encode: each chunk's lines on the thread that read it, since
+//      lines are independent of each other;
+//   3. append: the caller's thread takes the chunks in input order, gives
+//      every line its answer in that order, builds the batches and appends
+//      them, one batch in flight while the next is built.
+// Step 3 sees exactly the sequence of per-line results a single thread would
+// produce, so the report, the batches and the log do not depend on how many
+// threads parse or on how they are scheduled.
 #include "engine/publisher.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fmt/core.h>
@@ -15,52 +34,314 @@
 namespace homeward::engine {
 namespace {
 
+// A chunk ends after this many lines or once it holds this many bytes: small
+// enough that the parsing threads share the work evenly and start early,
+// large enough that handing chunks over costs nothing measurable.
+constexpr size_t kChunkLines = 1'024;
+constexpr size_t kChunkBytes = size_t{256} << 10;
+// The parsing threads stop reading ahead when the chunks not yet taken by
+// the caller's thread hold this many bytes of input (memory stays bounded
+// whatever the line sizes), or once they hold about one batch more than the
+// caller is appending.
+constexpr size_t kWindowBytesMax = size_t{64} << 20;
+// Batches handed to the log and not yet finished: one being made durable
+// while the next is handed over.
+constexpr size_t kAppendsInFlight = 2;
+
 bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t\r\n\v\f") == std::string_view::npos;
 }
+
+// The answer to one non-blank input line, before it is appended.
+struct LineResult {
+  int64_t line = 0;
+  bool refused = false;
+  AppendRequest request;  // when not refused
+  Refusal refusal;        // when refused
+};
+
+// Consecutive input lines and, once checked, their results.
+struct Chunk {
+  int64_t first_line = 0;           // the number of the chunk's first line
+  std::string text;                 // the lines as read, back to back
+  std::vector<size_t> ends;         // where each line ends in `text`
+  std::vector<LineResult> results;  // one per non-blank line, in order
+  // Set on the chunk after which nothing more is read: the input ended, or
+  // reading it failed after line `last_line`.
+  bool last = false;
+  bool input_failed = false;
+  int64_t last_line = 0;
+  bool ready = false;            // results are complete (pipeline only)
+  std::exception_ptr exception;  // thrown while checking (pipeline only)
+
+  void clear() {
+    text.clear();
+    ends.clear();
+    results.clear();  // keeps the capacity: the chunk is reused
+    last = input_failed = ready = false;
+    exception = nullptr;
+  }
+};
+
+// Reads the next lines of `input` into `chunk`, numbering them from
+// `next_line` (which it advances). Lines are std::getline's: a final line
+// without a newline counts, a final newline does not start one more.
+void read_chunk(std::istream& input, int64_t& next_line, Chunk& chunk) {
+  chunk.clear();
+  chunk.first_line = next_line;
+  std::string line;
+  while (chunk.ends.size() < kChunkLines && chunk.text.size() < kChunkBytes) {
+    bool got = false;
+    try {
+      got = static_cast<bool>(std::getline(input, line));
+    } catch (...) {
+      // A stream whose exceptions() mask is set throws what its buffer
+      // threw; on a parsing thread that cannot propagate, and it means the
+      // same as the badbit that a stream without the mask would set.
+      input.setstate(std::ios::badbit);
+    }
+    if (!got || input.bad()) {
+      chunk.last = true;
+      chunk.input_failed = input.bad();
+      break;
+    }
+    chunk.text += line;
+    chunk.ends.push_back(chunk.text.size());
+    ++next_line;
+  }
+  chunk.last_line = next_line - 1;
+}
+
+// Stage 1 and encoding for every line of `chunk`.
+void check_chunk(Chunk& chunk) {
+  size_t begin = 0;
+  for (size_t i = 0; i < chunk.ends.size(); ++i) {
+    std::string_view text(chunk.text.data() + begin, chunk.ends[i] - begin);
+    begin = chunk.ends[i];
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (is_blank(text)) continue;
+    LineResult& result = chunk.results.emplace_back();
+    result.line = chunk.first_line + static_cast<int64_t>(i);
+    auto event = events::parse_event_json(text);
+    if (!event) {
+      result.refused = true;
+      result.refusal =
+          Refusal{result.line, std::move(event.error().field), std::move(event.error().reason)};
+      continue;
+    }
+    result.request.value = events::encode_event(*event);
+    result.request.type = event->type();
+    result.request.key = std::move(event->case_id);
+  }
+}
+
+// Parsing threads that read and check chunks ahead of the caller's thread,
+// which takes them in input order with `next` and gives each back with
+// `release`. Invariants (under mutex_): window_ holds the chunks read and not
+// yet released, in input order; window_bytes_ is the sum of their text
+// sizes; once a chunk marked `last` is in the window, nothing more is read.
+class ChunkPipeline {
+ public:
+  ChunkPipeline(std::istream& input, size_t threads, size_t window_chunks)
+      : input_(input), window_chunks_(window_chunks) {
+    for (size_t i = 0; i < threads; ++i) {
+      try {
+        threads_.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;  // fewer threads than asked for; with none, next() reads itself
+      }
+    }
+  }
+  ~ChunkPipeline() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    room_.notify_all();
+    for (std::thread& thread : threads_) thread.join();
+  }
+  ChunkPipeline(const ChunkPipeline&) = delete;
+  ChunkPipeline& operator=(const ChunkPipeline&) = delete;
+
+  // The next chunk in input order with its results, or nullptr after the
+  // last one. Rethrows what checking it threw.
+  Chunk* next() {
+    std::unique_lock lock(mutex_);
+    if (threads_.empty()) {
+      // No parsing thread could be started: this thread does their work.
+      if (input_done_) return nullptr;
+      std::unique_ptr<Chunk> chunk = take_spare();
+      read_chunk(input_, next_line_, *chunk);
+      input_done_ = chunk->last;
+      check_chunk(*chunk);
+      window_bytes_ += chunk->text.size();
+      window_.push_back(std::move(chunk));
+      return window_.front().get();
+    }
+    ready_.wait(lock, [&] { return (!window_.empty() && window_.front()->ready) || done(); });
+    if (window_.empty()) return nullptr;
+    if (window_.front()->exception) std::rethrow_exception(window_.front()->exception);
+    return window_.front().get();
+  }
+
+  // Gives back the chunk that `next` returned; its results were taken.
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      HOMEWARD_CHECK(!window_.empty(), "release without a chunk taken");
+      window_bytes_ -= window_.front()->text.size();
+      spare_.push_back(std::move(window_.front()));
+      window_.pop_front();
+    }
+    room_.notify_all();
+  }
+
+ private:
+  // True when every chunk has been read and released.
+  [[nodiscard]] bool done() const { return input_done_ && window_.empty(); }
+
+  std::unique_ptr<Chunk> take_spare() {
+    if (spare_.empty()) return std::make_unique<Chunk>();
+    std::unique_ptr<Chunk> chunk = std::move(spare_.back());
+    spare_.pop_back();
+    return chunk;
+  }
+
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      // A window that is empty always has room, so the caller's thread
+      // never waits for a chunk that no thread may read.
+      room_.wait(lock, [&] {
+        return stopping_ || input_done_ ||
+               (window_.size() < window_chunks_ && window_bytes_ < kWindowBytesMax) ||
+               window_.empty();
+      });
+      if (stopping_ || input_done_) return;
+      std::unique_ptr<Chunk> owned = take_spare();
+      Chunk* chunk = owned.get();
+      bool read = true;
+      try {
+        read_chunk(input_, next_line_, *chunk);
+      } catch (...) {
+        // Out of memory, say: the caller's thread rethrows it, in order.
+        chunk->exception = std::current_exception();
+        chunk->last = true;
+        read = false;
+      }
+      input_done_ = chunk->last;
+      window_bytes_ += chunk->text.size();
+      window_.push_back(std::move(owned));
+      if (read) {
+        lock.unlock();
+        try {
+          check_chunk(*chunk);
+        } catch (...) {
+          chunk->exception = std::current_exception();
+        }
+        lock.lock();
+      }
+      chunk->ready = true;
+      // The caller's thread waits for the window's front only; any chunk
+      // may be that one.
+      ready_.notify_all();
+    }
+  }
+
+  std::istream& input_;
+  const size_t window_chunks_;
+  std::mutex mutex_;
+  std::condition_variable room_;   // workers wait for room in the window
+  std::condition_variable ready_;  // the caller waits for the front chunk
+  std::deque<std::unique_ptr<Chunk>> window_;
+  std::vector<std::unique_ptr<Chunk>> spare_;  // released chunks, for reuse
+  size_t window_bytes_ = 0;
+  int64_t next_line_ = 1;
+  bool input_done_ = false;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;  // last: started after everything above
+};
 
 // Records waiting to be appended, with the input line each came from.
 struct PendingBatch {
   std::vector<AppendRequest> requests;
   std::vector<int64_t> lines;
+  size_t bytes = 0;
+  int64_t lines_read = 0;  // non-blank lines read when the batch was complete
 
-  void add(const events::Event& event, int64_t line) {
-    requests.push_back(AppendRequest{event.case_id, events::encode_event(event), event.type()});
+  void add(AppendRequest request, int64_t line) {
+    bytes += request.key.size() + request.value.size();
+    requests.push_back(std::move(request));
     lines.push_back(line);
   }
   [[nodiscard]] size_t size() const { return requests.size(); }
-  void clear() {
-    requests.clear();
-    lines.clear();
-  }
 };
 
-// Appends `pending` (in order) and gives every record its answer in
-// `report`. A failure of the whole call fails each of its records: the
-// caller learns the reason per line and the remaining batches are still
-// tried, since a log that was briefly unreachable may take them.
-void append_batch(EventLogAppender& log, PendingBatch& pending, PublishReport& report) {
-  if (pending.size() == 0) return;
-  auto results = log.append(pending.requests);
+// Gives every record of `batch` its answer in `report`. A failure of the
+// whole call fails each of its records: the caller learns the reason per
+// line and the remaining batches are still tried, since a log that was
+// briefly unreachable may take them.
+void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosition>>> results,
+                    PublishReport& report) {
   if (!results) {
-    for (const int64_t line : pending.lines) {
+    for (const int64_t line : batch.lines) {
       report.failed.push_back(AppendFailure{line, results.error().message});
     }
-    pending.clear();
     return;
   }
-  HOMEWARD_CHECK(results->size() == pending.size(),
+  HOMEWARD_CHECK(results->size() == batch.size(),
                  "the log answered a different number of records than it was given");
   for (size_t i = 0; i < results->size(); ++i) {
     const Result<LogPosition>& result = (*results)[i];
     if (result) {
       ++report.appended;
     } else {
-      report.failed.push_back(AppendFailure{pending.lines[i], result.error().message});
+      report.failed.push_back(AppendFailure{batch.lines[i], result.error().message});
     }
   }
-  pending.clear();
 }
+
+// The batches handed to the log and not yet finished, oldest first. Every
+// started batch is finished, also when publishing stops early.
+class Appending {
+ public:
+  Appending(EventLogAppender& log, PublishReport& report, const PublishProgressCallback& progress)
+      : log_(log), report_(report), progress_(progress) {}
+  ~Appending() {
+    // Only on an early return (a read error, an exception): the log's
+    // answers still have to be taken, though nobody will read them.
+    while (!in_flight_.empty()) {
+      [[maybe_unused]] auto ignored = log_.finish_append();
+      in_flight_.pop_front();
+    }
+  }
+  Appending(const Appending&) = delete;
+  Appending& operator=(const Appending&) = delete;
+
+  void start(PendingBatch batch) {
+    in_flight_.push_back(std::move(batch));
+    // A deque keeps its elements in place: the span stays valid until the
+    // batch is finished.
+    log_.start_append(in_flight_.back().requests);
+    if (in_flight_.size() >= kAppendsInFlight) finish_oldest();
+  }
+
+  void finish_all() {
+    while (!in_flight_.empty()) finish_oldest();
+  }
+
+ private:
+  void finish_oldest() {
+    record_answers(in_flight_.front(), log_.finish_append(), report_);
+    if (progress_) progress_(PublishProgress{in_flight_.front().lines_read, report_.appended});
+    in_flight_.pop_front();
+  }
+
+  EventLogAppender& log_;
+  PublishReport& report_;
+  const PublishProgressCallback& progress_;
+  std::deque<PendingBatch> in_flight_;
+};
 
 // The field a codec error names ("amount: 0 is below ..."), or empty when
 // the message does not start with a field.
@@ -72,66 +353,89 @@ std::string field_of(std::string_view message) {
   return std::string(field);
 }
 
+size_t parse_thread_count(size_t asked) {
+  if (asked > 0) return std::min(asked, PublishOptions::kMaxParseThreads);
+  const size_t cores = std::max<size_t>(std::thread::hardware_concurrency(), 1);
+  return std::min(cores, PublishOptions::kMaxParseThreads);
+}
+
 }  // namespace
 
 Publisher::Publisher(EventLogAppender& log, PublishOptions options) : log_(log), options_(options) {
   HOMEWARD_CHECK(!options_.batch_events_max || *options_.batch_events_max > 0,
                  "batch_events_max must be positive");
+  HOMEWARD_CHECK(options_.batch_bytes_max > 0, "batch_bytes_max must be positive");
 }
 
 size_t Publisher::batch_events_max() const {
-  return std::max<size_t>(options_.batch_events_max.value_or(log_.preferred_batch_events()), 1);
+  const size_t events = options_.batch_events_max.value_or(log_.preferred_batch_events());
+  return std::max<size_t>(events, 1);
 }
 
 Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
                                                 const PublishProgressCallback& progress) {
   PublishReport report;
   const size_t batch_max = batch_events_max();
-  PendingBatch pending;
-  pending.requests.reserve(batch_max);
-  pending.lines.reserve(batch_max);
+  const size_t threads = parse_thread_count(options_.parse_threads);
+  // About one batch of chunks ahead of the one being appended.
+  const size_t window_chunks = std::max<size_t>(batch_max / kChunkLines + 2 * threads, 4);
+  ChunkPipeline chunks(input, threads == 1 ? 0 : threads, window_chunks);
+  Appending appending(log_, report, progress);
+
+  auto new_batch = [batch_max] {
+    PendingBatch batch;
+    // Reserved up to a typical batch only: a batch ends at batch_bytes_max too.
+    batch.requests.reserve(std::min<size_t>(batch_max, 100'000));
+    batch.lines.reserve(std::min<size_t>(batch_max, 100'000));
+    return batch;
+  };
+  PendingBatch pending = new_batch();
   // With all_or_nothing nothing may be appended before the last line is
   // checked, so the good lines wait here (already encoded) until then.
   std::vector<PendingBatch> held;
 
-  auto flush = [&](PendingBatch& batch) {
-    append_batch(log_, batch, report);
-    if (progress) progress(PublishProgress{report.lines_read, report.appended});
-  };
-
-  std::string line;
-  int64_t line_number = 0;
-  while (std::getline(input, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (is_blank(line)) continue;
-    ++report.lines_read;
-    auto event = events::parse_event_json(line);
-    if (!event) {
-      report.refused.push_back(
-          Refusal{line_number, std::move(event.error().field), std::move(event.error().reason)});
-      continue;
-    }
-    pending.add(*event, line_number);
-    if (pending.size() >= batch_max) {
-      if (options_.all_or_nothing) {
-        held.push_back(std::move(pending));
-        pending = PendingBatch{};
-      } else {
-        flush(pending);
+  while (Chunk* chunk = chunks.next()) {
+    for (LineResult& result : chunk->results) {
+      ++report.lines_read;
+      if (result.refused) {
+        report.refused.push_back(std::move(result.refusal));
+        continue;
+      }
+      pending.add(std::move(result.request), result.line);
+      if (pending.size() >= batch_max || pending.bytes >= options_.batch_bytes_max) {
+        pending.lines_read = report.lines_read;
+        if (options_.all_or_nothing) {
+          held.push_back(std::move(pending));
+        } else {
+          appending.start(std::move(pending));
+        }
+        pending = new_batch();
       }
     }
-  }
-  if (input.bad()) {
-    return make_error(ErrorCode::kIo,
-                      fmt::format("publish: reading the input failed after line {}", line_number));
+    const bool input_failed = chunk->input_failed;
+    const int64_t last_line = chunk->last_line;
+    chunks.release();
+    if (input_failed) {
+      // What was started is finished (the log must answer it); the lines of
+      // the batch being built are not appended.
+      appending.finish_all();
+      return make_error(ErrorCode::kIo,
+                        fmt::format("publish: reading the input failed after line {}", last_line));
+    }
   }
 
   if (options_.all_or_nothing) {
     if (!report.refused.empty()) return report;  // nothing appended
-    for (PendingBatch& batch : held) flush(batch);
+    for (PendingBatch& batch : held) {
+      batch.lines_read = report.lines_read;
+      appending.start(std::move(batch));
+    }
   }
-  if (pending.size() > 0) flush(pending);
+  if (pending.size() > 0) {
+    pending.lines_read = report.lines_read;
+    appending.start(std::move(pending));
+  }
+  appending.finish_all();
   return report;
 }
 
@@ -151,13 +455,15 @@ Result<PublishReport> Publisher::publish_events(std::span<const events::Event> e
           Refusal{line, field_of(checked.error().message), checked.error().message});
       continue;
     }
-    if (batches.back().size() >= batch_max) batches.emplace_back();
-    batches.back().requests.push_back(
-        AppendRequest{events[i].case_id, std::move(bytes), events[i].type()});
-    batches.back().lines.push_back(line);
+    if (batches.back().size() >= batch_max || batches.back().bytes >= options_.batch_bytes_max) {
+      batches.emplace_back();
+    }
+    batches.back().add(AppendRequest{events[i].case_id, std::move(bytes), events[i].type()}, line);
   }
   if (options_.all_or_nothing && !report.refused.empty()) return report;
-  for (PendingBatch& batch : batches) append_batch(log_, batch, report);
+  for (PendingBatch& batch : batches) {
+    if (batch.size() > 0) record_answers(batch, log_.append(batch.requests), report);
+  }
   return report;
 }
 

@@ -3,7 +3,16 @@
 // It turns NDJSON lines (or Event values from the C++ API) into FlatBuffers
 // records keyed by case_id and appends them through the EventLogAppender in
 // batches. Every input line gets exactly one answer: appended, refused (line,
-// field, reason), or failed to append (the log's reason). Not thread-safe.
+// field, reason), or failed to append (the log's reason).
+//
+// `publish_ndjson` reads, checks and encodes lines on `parse_threads` threads
+// of its own, a bounded window of chunks ahead of the caller's thread, which
+// takes the results in input order, appends them (pipelined: the next batch
+// is handed to the log before the previous one is durable) and calls the
+// progress callback. The report, the records and their order in the log are
+// exactly those of one thread doing it all, whatever the thread count. A
+// Publisher is used by one thread at a time; the input stream belongs to it
+// until publish_ndjson returns.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +32,15 @@ namespace homeward::engine {
 struct PublishOptions {
   // Records per append; unset: the log's preferred_batch_events().
   std::optional<size_t> batch_events_max = std::nullopt;
+  // An append also ends once its records hold this many bytes, so that large
+  // events keep a batch's memory bounded.
+  size_t batch_bytes_max = size_t{64} << 20;
   // Refuse the whole input when any line is refused (nothing is appended).
   bool all_or_nothing = false;
+  // Threads that read, check and encode lines for publish_ndjson; 0: one per
+  // core, at most kMaxParseThreads. 1 parses on the caller's thread.
+  size_t parse_threads = 0;
+  static constexpr size_t kMaxParseThreads = 4;
 };
 
 struct Refusal {

@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include "bench/generator.h"
 #include "connectors/embedded_log/embedded_log.h"
 #include "events/codec.h"
 #include "events/event.h"
@@ -318,6 +319,162 @@ TEST_F(PublisherTest, PublishEventsAllOrNothingAppendsNothingWhenOneIsInvalid) {
   EXPECT_EQ(report->appended, 0);
   EXPECT_EQ(report->refused.size(), 1u);
   EXPECT_TRUE(logged_ids().empty());
+}
+
+// --- parsing on several threads
+
+// A generated stream of `lines` events, damaged so that it has a bit of
+// everything stage 1 and the line reader must handle: refused lines of
+// several kinds, blank lines, CRLF endings, a refused line longer than a
+// chunk of the parsing pipeline, and no final newline.
+std::string damaged_stream(int64_t lines) {
+  std::ostringstream generated;
+  auto summary = bench::generate({.events = lines, .seed = 3}, generated);
+  EXPECT_TRUE(summary.has_value());
+  std::istringstream in(generated.str());
+  std::string out;
+  std::string line;
+  for (int64_t i = 0; std::getline(in, line); ++i) {
+    if (i % 97 == 5) {
+      out += "not json at all\n";
+    } else if (i % 89 == 7) {
+      out += line.substr(0, line.size() - 1) + R"(,"surplus":1})" + "\n";  // unknown field
+    } else if (i % 83 == 11) {
+      out += "\n  \t\n";  // blank lines instead of the event
+    } else if (i % 79 == 13) {
+      out += line + "\r\n";
+    } else if (i == 3'001) {
+      // Longer than the pipeline's 256 KiB chunks: a chunk of its own.
+      out += R"({"type":"CaseClosed","event_id":"long","reason":")" + std::string(300'000, 'x') +
+             "\"}\n";
+    } else {
+      out += line + "\n";
+    }
+  }
+  out.pop_back();  // no final newline
+  return out;
+}
+
+struct PublishRun {
+  Result<PublishReport> report;
+  std::vector<LogRecord> records;
+  std::vector<std::pair<int64_t, int64_t>> progress;
+};
+
+PublishRun publish_into_new_log(std::istream& input, const PublishOptions& options) {
+  TempDir dir;
+  auto log = EmbeddedLog::open(dir.path());
+  EXPECT_TRUE(log.has_value());
+  if (!log) return {Result<PublishReport>(std::unexpected(log.error())), {}, {}};
+  PublishRun run;
+  Publisher publisher(**log, options);
+  run.report = publisher.publish_ndjson(input, [&](const PublishProgress& progress) {
+    run.progress.emplace_back(progress.lines_read, progress.appended);
+  });
+  RecordBatch batch;
+  for (;;) {
+    EXPECT_TRUE((*log)->read(4'096, std::chrono::milliseconds{0}, batch).has_value());
+    if (batch.records.empty()) break;
+    for (LogRecord& record : batch.records) run.records.push_back(std::move(record));
+  }
+  return run;
+}
+
+PublishRun publish_into_new_log(const std::string& input, const PublishOptions& options) {
+  std::istringstream stream(input);
+  return publish_into_new_log(stream, options);
+}
+
+void expect_same_run(const PublishRun& actual, const PublishRun& expected) {
+  ASSERT_EQ(actual.report.has_value(), expected.report.has_value());
+  if (!expected.report) {
+    EXPECT_EQ(actual.report.error().message, expected.report.error().message);
+  } else {
+    EXPECT_EQ(actual.report->lines_read, expected.report->lines_read);
+    EXPECT_EQ(actual.report->appended, expected.report->appended);
+    ASSERT_EQ(actual.report->refused.size(), expected.report->refused.size());
+    for (size_t i = 0; i < expected.report->refused.size(); ++i) {
+      EXPECT_EQ(actual.report->refused[i].line, expected.report->refused[i].line);
+      EXPECT_EQ(actual.report->refused[i].field, expected.report->refused[i].field);
+      EXPECT_EQ(actual.report->refused[i].reason, expected.report->refused[i].reason);
+    }
+    EXPECT_EQ(actual.report->failed.size(), expected.report->failed.size());
+  }
+  ASSERT_EQ(actual.records.size(), expected.records.size());
+  for (size_t i = 0; i < expected.records.size(); ++i) {
+    ASSERT_EQ(actual.records[i].offset, expected.records[i].offset);
+    ASSERT_EQ(actual.records[i].key, expected.records[i].key) << "record " << i;
+    ASSERT_EQ(actual.records[i].value, expected.records[i].value) << "record " << i;
+  }
+  EXPECT_EQ(actual.progress, expected.progress);
+}
+
+TEST(PublisherThreadsTest, SeveralParsingThreadsGiveTheSameReportLogAndProgressAsOne) {
+  // 20,000 lines: many chunks of the pipeline, and (with the embedded log's
+  // own batch size) one append large enough to be ingested as a file.
+  const std::string input = damaged_stream(20'000);
+  for (const std::optional<size_t> batch :
+       {std::optional<size_t>(1'000), std::optional<size_t>()}) {
+    SCOPED_TRACE(batch.value_or(0));
+    const PublishRun one =
+        publish_into_new_log(input, {.batch_events_max = batch, .parse_threads = 1});
+    ASSERT_TRUE(one.report.has_value()) << one.report.error().message;
+    EXPECT_GT(one.report->refused.size(), 400u);
+    EXPECT_GT(one.report->appended, 19'000);
+    EXPECT_EQ(one.report->refused.front().line, 6);
+    for (const size_t threads : {size_t{2}, size_t{4}}) {
+      SCOPED_TRACE(threads);
+      expect_same_run(
+          publish_into_new_log(input, {.batch_events_max = batch, .parse_threads = threads}), one);
+    }
+  }
+}
+
+TEST(PublisherThreadsTest, AllOrNothingAppendsNothingWhenTheLastLineIsRefused) {
+  std::ostringstream generated;
+  ASSERT_TRUE(bench::generate({.events = 20'000, .seed = 5}, generated).has_value());
+  const std::string input = generated.str() + R"({"type":"CaseClosed"})" + "\n";
+  for (const size_t threads : {size_t{1}, size_t{4}}) {
+    SCOPED_TRACE(threads);
+    const PublishRun run = publish_into_new_log(
+        input, {.batch_events_max = 1'000, .all_or_nothing = true, .parse_threads = threads});
+    ASSERT_TRUE(run.report.has_value()) << run.report.error().message;
+    EXPECT_EQ(run.report->lines_read, 20'001);
+    EXPECT_EQ(run.report->appended, 0);
+    ASSERT_EQ(run.report->refused.size(), 1u);
+    EXPECT_EQ(run.report->refused[0].line, 20'001);
+    EXPECT_TRUE(run.records.empty());
+    EXPECT_TRUE(run.progress.empty());
+  }
+}
+
+TEST(PublisherThreadsTest, AReadFailureAfterSeveralBatchesLeavesWhatOneThreadLeaves) {
+  std::ostringstream generated;
+  ASSERT_TRUE(bench::generate({.events = 5'500, .seed = 9}, generated).has_value());
+  std::vector<PublishRun> runs;
+  for (const size_t threads : {size_t{1}, size_t{2}, size_t{4}}) {
+    FailingBuffer buffer(generated.str());
+    std::istream stream(&buffer);
+    runs.push_back(
+        publish_into_new_log(stream, {.batch_events_max = 1'000, .parse_threads = threads}));
+  }
+  ASSERT_FALSE(runs[0].report.has_value());
+  EXPECT_EQ(runs[0].report.error().code, ErrorCode::kIo);
+  // The full batches before the failure were appended; the rest was not.
+  EXPECT_EQ(runs[0].records.size(), 5'000u);
+  expect_same_run(runs[1], runs[0]);
+  expect_same_run(runs[2], runs[0]);
+}
+
+TEST(PublisherThreadsTest, ABatchAlsoEndsAtItsByteLimit) {
+  std::string input;
+  for (int i = 0; i < 10; ++i) input += donation_line(fmt::format("e{}", i), "case-a") + "\n";
+  // Every record is over one byte: each is a batch of its own.
+  const PublishRun run = publish_into_new_log(input, {.batch_bytes_max = 1});
+  ASSERT_TRUE(run.report.has_value()) << run.report.error().message;
+  EXPECT_EQ(run.report->appended, 10);
+  ASSERT_EQ(run.progress.size(), 10u);
+  EXPECT_EQ(run.progress.back(), (std::pair<int64_t, int64_t>{10, 10}));
 }
 
 }  // namespace
