@@ -7,9 +7,12 @@
 // (events::kSchemaVersion in decimal).
 //
 // KafkaAppender is an idempotent producer (`enable.idempotence=true`,
-// `acks=all`). `append` returns only once every record has its delivery
-// report: a position, or the broker's reason. Memory is bounded: when
-// librdkafka's local queue is full, `append` serves delivery reports and
+// `acks=all`). `append` (and `finish_append` for a pipelined one) returns
+// only once every record has its delivery report: a position, or the
+// broker's reason. With pipelined appends the next batch is queued while the
+// reports of the one before are on their way, so that the producer is not
+// idle for a linger and a round trip per batch. Memory is bounded: when
+// librdkafka's local queue is full, appending serves delivery reports and
 // waits instead of growing it.
 //
 // KafkaReader assigns every partition of the topic to itself (no group
@@ -26,7 +29,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +61,12 @@ class KafkaAppender final : public engine::EventLogAppender {
   // broker's or librdkafka's reason.
   [[nodiscard]] Result<std::vector<Result<engine::LogPosition>>> append(
       std::span<const engine::AppendRequest> requests) override;
+  // Pipelined: start_append queues the records (waiting only when the local
+  // queue is full) and returns; finish_append waits for the oldest started
+  // call's delivery reports, up to flush_timeout() after its last record was
+  // queued. Records of a later call are being sent meanwhile.
+  void start_append(std::span<const engine::AppendRequest> requests) override;
+  [[nodiscard]] Result<std::vector<Result<engine::LogPosition>>> finish_append() override;
 
   // How long `append` waits for delivery reports after the last record was
   // queued: librdkafka's `message.timeout.ms` plus a margin, so that
@@ -63,6 +74,19 @@ class KafkaAppender final : public engine::EventLogAppender {
   [[nodiscard]] std::chrono::milliseconds flush_timeout() const { return flush_timeout_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  // One started append. Its records have the sequence numbers [first, first
+  // + results.size()) as their librdkafka opaque; `unreported` counts the
+  // false entries of `reported`.
+  struct Call {
+    uint64_t first = 0;
+    std::vector<Result<engine::LogPosition>> results;
+    std::vector<bool> reported;
+    size_t unreported = 0;
+    Clock::time_point deadline;  // flush_timeout() after its last record was queued
+    std::optional<Error> outer;  // the producer was unusable: nothing was queued
+  };
+
   KafkaAppender() = default;
   static void on_delivery(rd_kafka_s* producer, const rd_kafka_message_s* message, void* opaque);
   void handle_delivery(const rd_kafka_message_s& message);
@@ -71,13 +95,10 @@ class KafkaAppender final : public engine::EventLogAppender {
   rd_kafka_topic_s* topic_ = nullptr;
   std::string topic_name_;
   std::chrono::milliseconds flush_timeout_{0};
-  // Each record gets a sequence number as its librdkafka opaque. During an
-  // append, records [call_first_, call_first_ + results_->size()) belong to
-  // it; a report for an older number is from an append that already gave up.
   uint64_t next_sequence_ = 0;
-  uint64_t call_first_ = 0;
-  std::vector<Result<engine::LogPosition>>* results_ = nullptr;
-  std::vector<bool>* reported_ = nullptr;
+  // Started and not yet finished, oldest first. A report for a sequence
+  // number outside all of them is from an append that already gave up.
+  std::deque<Call> calls_;
   int64_t reports_seen_ = 0;
 };
 

@@ -417,6 +417,56 @@ TEST(KafkaLog, RetriableProduceErrorsAreRetriedAndNothingIsLost) {
   }
 }
 
+TEST(KafkaLog, PipelinedAppendsAnswerEachBatchInOrderWithItsOwnPositions) {
+  MockKafkaCluster kafka(1, 3);
+  auto appender = open_appender(kafka.options());
+  ASSERT_NE(appender, nullptr);
+  std::vector<std::vector<AppendRequest>> batches(3);
+  for (int i = 0; i < 300; ++i) {
+    batches[static_cast<size_t>(i / 100)].push_back(
+        AppendRequest{fmt::format("case-{}", i % 7), fmt::format("p{}", i),
+                      events::EventType::kDonationReceived});
+  }
+  // As the publisher does: the next batch is started before the previous
+  // one is finished.
+  appender->start_append(batches[0]);
+  appender->start_append(batches[1]);
+  std::vector<std::vector<LogPosition>> positions;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    auto results = appender->finish_append();
+    if (b + 2 < batches.size()) appender->start_append(batches[b + 2]);
+    ASSERT_TRUE(results.has_value()) << results.error().message;
+    ASSERT_EQ(results->size(), batches[b].size()) << "batch " << b;
+    positions.emplace_back();
+    for (const auto& result : *results) {
+      ASSERT_TRUE(result.has_value()) << result.error().message;
+      positions.back().push_back(*result);
+    }
+  }
+  // Within a partition, offsets follow the order the records were handed over.
+  std::map<int32_t, int64_t> last_offset;
+  for (const auto& batch : positions) {
+    for (const LogPosition& position : batch) {
+      auto [it, fresh] = last_offset.emplace(position.partition.value(), position.offset.value());
+      if (!fresh) {
+        EXPECT_GT(position.offset.value(), it->second);
+        it->second = position.offset.value();
+      }
+    }
+  }
+  auto reader = open_reader(kafka.options());
+  ASSERT_NE(reader, nullptr);
+  const std::vector<LogRecord> records = read_records(*reader, 300, kReadDeadline);
+  ASSERT_EQ(records.size(), 300U);
+  std::map<std::string, std::vector<std::string>> by_key;
+  for (const LogRecord& record : records) by_key[record.key].push_back(record.value);
+  for (const auto& [key, values] : by_key) {
+    for (size_t i = 1; i < values.size(); ++i) {
+      EXPECT_LT(std::stoi(values[i - 1].substr(1)), std::stoi(values[i].substr(1))) << key;
+    }
+  }
+}
+
 TEST(KafkaLog, FullLocalQueueWaitsInsteadOfFailing) {
   MockKafkaCluster kafka(1, 1);
   KafkaOptions options = kafka.options();
