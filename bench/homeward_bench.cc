@@ -3,8 +3,22 @@
 //   homeward-bench gen --events N [--cases C] [--donors D] [--seed S] [--out FILE|-]
 //
 // writes N NDJSON events (bench/generator.h) to FILE or standard output and a
-// summary to standard error. Exit codes: 0 done, 1 error (bad option value,
-// output not writable), 2 command-line syntax (from CLI11).
+// summary to standard error.
+//
+//   homeward-bench kcat-input --in NDJSON --out FILE
+//
+// writes, for `kcat -P -l`, the records that `homeward publish` would send to
+// Kafka for those lines: key (the case_id), a key delimiter, the FlatBuffers
+// bytes of the event, a message delimiter. FlatBuffers bytes may hold any
+// byte, so the delimiters are 8-byte strings, and the tool checks that
+// splitting its output as kcat does (at the first delimiter found, with
+// memmem) gives back exactly the records. It prints kcat's -K and -D
+// arguments on standard output, one per line. Lines that stage 1 refuses
+// are left out (homeward would not send them either).
+//
+// Exit codes: 0 done, 1 error (bad option value, unreadable input, output
+// not writable, a delimiter found inside a record), 2 command-line syntax
+// (from CLI11).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -15,9 +29,14 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "bench/generator.h"
+#include "events/codec.h"
 #include "events/event.h"
+#include "events/ndjson.h"
 
 namespace {
 
@@ -87,6 +106,75 @@ int run_gen(const GeneratorOptions& requested, const std::string& out_path) {
   return 0;
 }
 
+// Two byte strings that no NUL-terminated argument parser truncates and that
+// FlatBuffers of Homeward events are unlikely to hold (checked anyway).
+constexpr std::string_view kKeyDelimiter = "\x1e\xfe\x1f\xfd\x1c\xfc\x1d\xfb";
+constexpr std::string_view kMessageDelimiter = "\x1f\xfb\x1e\xfc\x1d\xfd\x1c\xfe";
+
+// kcat's spelling of a delimiter: \xNN for every byte.
+std::string kcat_spelling(std::string_view delimiter) {
+  std::string out;
+  for (const char c : delimiter) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+  return out;
+}
+
+int run_kcat_input(const std::string& in_path, const std::string& out_path) {
+  std::ifstream in(in_path, std::ios::binary);
+  if (!in) {
+    fmt::print(stderr, "homeward-bench kcat-input: cannot read {}\n", in_path);
+    return 1;
+  }
+  std::vector<std::pair<std::string, std::string>> records;
+  std::string line;
+  int64_t refused = 0;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t\r\n\v\f") == std::string::npos) continue;
+    auto event = homeward::events::parse_event_json(line);
+    if (!event) {
+      ++refused;
+      continue;
+    }
+    records.emplace_back(event->case_id, homeward::events::encode_event(*event));
+  }
+  if (in.bad()) {
+    fmt::print(stderr, "homeward-bench kcat-input: reading {} failed\n", in_path);
+    return 1;
+  }
+  std::string out;
+  for (const auto& [key, value] : records) {
+    out += key;
+    out += kKeyDelimiter;
+    out += value;
+    out += kMessageDelimiter;
+  }
+  // Split as kcat does: each message ends at the first message delimiter,
+  // its key at the first key delimiter inside it.
+  size_t at = 0;
+  for (const auto& [key, value] : records) {
+    const size_t end = out.find(kMessageDelimiter, at);
+    const std::string_view message(out.data() + at, end == std::string::npos ? 0 : end - at);
+    const size_t split = message.find(kKeyDelimiter);
+    if (end == std::string::npos || split == std::string_view::npos ||
+        message.substr(0, split) != key || message.substr(split + kKeyDelimiter.size()) != value) {
+      fmt::print(stderr, "homeward-bench kcat-input: a record holds a delimiter (key {})\n", key);
+      return 1;
+    }
+    at = end + kMessageDelimiter.size();
+  }
+  std::ofstream file(out_path, std::ios::binary | std::ios::trunc);
+  file.write(out.data(), static_cast<std::streamsize>(out.size()));
+  file.close();
+  if (!file) {
+    fmt::print(stderr, "homeward-bench kcat-input: cannot write {}\n", out_path);
+    return 1;
+  }
+  fmt::print("{}\n{}\n", kcat_spelling(kKeyDelimiter), kcat_spelling(kMessageDelimiter));
+  fmt::print(stderr, "homeward-bench kcat-input: {} records ({} bytes), {} lines refused\n",
+             records.size(), out.size(), refused);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -102,11 +190,19 @@ int main(int argc, char** argv) {
   gen->add_option("--seed", options.seed, "Random seed; the same seed gives the same bytes");
   gen->add_option("--out", out_path, "Output file, or - for standard output");
 
+  std::string kcat_in;
+  std::string kcat_out;
+  CLI::App* kcat = app.add_subcommand(
+      "kcat-input", "Write the Kafka records homeward would publish, as input for kcat -P -l");
+  kcat->add_option("--in", kcat_in, "NDJSON file")->required();
+  kcat->add_option("--out", kcat_out, "Output file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (gen->parsed()) return run_gen(options, out_path);
+  if (kcat->parsed()) return run_kcat_input(kcat_in, kcat_out);
   return 2;
 }
