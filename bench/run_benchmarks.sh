@@ -258,11 +258,14 @@ if ((PEERS)); then
     KPROJ_SECONDS=$SECONDS_TAKEN
     KPROJ_CPU=$CPU_SECONDS
     KPROJ_RATE=$(per_second "$KAFKA_EVENTS" "$KPROJ_SECONDS")
-    # kcat sends the same events, keyed by case_id like Homeward's records, as its input
-    # allows: one NDJSON line per message (FlatBuffers bytes may hold the delimiter).
-    awk '{ i = index($0, "\"case_id\":\""); k = substr($0, i + 11); print substr(k, 1, index(k, "\"") - 1) "\t" $0 }' \
-      "$WORK/kafka.ndjson" >"$WORK/kcat.in"
-    run_timed kcat kcat -P -b "$BROKER" -t "$TOPIC" -K $'\t' -l "$WORK/kcat.in"
+    # kcat sends exactly the records Homeward sent: the same keys (case_id) and the same
+    # FlatBuffers values, written by `homeward-bench kcat-input` with delimiters that no record
+    # holds (it checks). Only Homeward's two per-record headers are not sent: kcat -l cannot
+    # give each message its own headers.
+    mapfile -t KCAT_DELIMITERS < <("$GENERATOR" kcat-input --in "$WORK/kafka.ndjson" --out "$WORK/kcat.in")
+    ((${#KCAT_DELIMITERS[@]} == 2)) || die "homeward-bench kcat-input printed no delimiters"
+    run_timed kcat kcat -P -b "$BROKER" -t "$TOPIC" -K "${KCAT_DELIMITERS[0]}" \
+      -D "${KCAT_DELIMITERS[1]}" -l "$WORK/kcat.in"
     KCAT_SECONDS=$SECONDS_TAKEN
     KCAT_CPU=$CPU_SECONDS
     KCAT_RATE=$(per_second "$KAFKA_EVENTS" "$KCAT_SECONDS")
@@ -373,7 +376,7 @@ The stream's first $(thousands "$KAFKA_EVENTS") events: the mock cluster keeps a
 | --- | ---: | ---: | ---: |
 | \`homeward --kafka B publish FILE\` | $KPUB_SECONDS | $KPUB_CPU | $(thousands "$KPUB_RATE") |
 | \`homeward --kafka B project\` | $KPROJ_SECONDS | $KPROJ_CPU | $(thousands "$KPROJ_RATE") |
-| \`kcat -P\` of the same events (NDJSON lines keyed by case_id) | $KCAT_SECONDS | $KCAT_CPU | $(thousands "$KCAT_RATE") |
+| \`kcat -P\` of the same records (case_id keys, FlatBuffers values) | $KCAT_SECONDS | $KCAT_CPU | $(thousands "$KCAT_RATE") |
 EOF
 else
   printf '\n## Kafka\n\n%s\n' "$KAFKA_NOTE" >>"$REPORT"
