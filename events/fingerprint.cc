@@ -1,7 +1,7 @@
 #include "events/fingerprint.h"
 
-#include <cstring>
 #include <array>
+#include <cstring>
 #include <string>
 #include <string_view>
 

@@ -5,8 +5,9 @@
 // Keys are offsets (8 bytes big-endian), values the FlatBuffers bytes of one
 // event, exactly as a Kafka record value would be. Each `append` call is
 // atomic and durable when it returns: a small one is one synced WriteBatch
-// (WAL on), a large one SST files that RocksDB ingests in one manifest edit. One process at a time
-// (RocksDB's LOCK; a second gets kBusy). An EmbeddedLog is used by one thread at a time.
+// (WAL on), a large one SST files that RocksDB ingests in one manifest edit.
+// One process at a time (RocksDB's LOCK; a second gets kBusy). An
+// EmbeddedLog is used by one thread at a time.
 #pragma once
 
 #include <cstdint>

@@ -314,8 +314,7 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
       break;
     }
     // Serve delivery reports as they come so the queue keeps draining; every
-    // so many records, since a poll per record cost about a tenth of
-    // publishing's CPU (docs/kafka.md).
+    // so many records, since a poll per record showed in profiles.
     if (i % kPollEveryRecords == kPollEveryRecords - 1) rd_kafka_poll(producer_, 0);
   }
   rd_kafka_poll(producer_, 0);
