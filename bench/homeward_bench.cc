@@ -13,8 +13,11 @@
 // byte, so the delimiters are 8-byte strings, and the tool checks that
 // splitting its output as kcat does (at the first delimiter found, with
 // memmem) gives back exactly the records. It prints kcat's -K and -D
-// arguments on standard output, one per line. Lines that stage 1 refuses
-// are left out (homeward would not send them either).
+// arguments on standard output, one per line, then Homeward's producer
+// settings as `key=value` lines for kcat's -X, so that kcat does the same
+// Kafka work (idempotence, acks=all, the same batching and compression).
+// Lines that stage 1 refuses are left out (homeward would not send them
+// either).
 //
 // Exit codes: 0 done, 1 error (bad option value, unreadable input, output
 // not writable, a delimiter found inside a record), 2 command-line syntax
@@ -34,6 +37,7 @@
 #include <vector>
 
 #include "bench/generator.h"
+#include "connectors/kafka/kafka_log.h"
 #include "events/codec.h"
 #include "events/event.h"
 #include "events/ndjson.h"
@@ -170,6 +174,9 @@ int run_kcat_input(const std::string& in_path, const std::string& out_path) {
     return 1;
   }
   fmt::print("{}\n{}\n", kcat_spelling(kKeyDelimiter), kcat_spelling(kMessageDelimiter));
+  for (const auto& [name, value] : homeward::connectors::KafkaAppender::default_settings()) {
+    fmt::print("{}={}\n", name, value);
+  }
   fmt::print(stderr, "homeward-bench kcat-input: {} records ({} bytes), {} lines refused\n",
              records.size(), out.size(), refused);
   return 0;

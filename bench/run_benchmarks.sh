@@ -261,12 +261,21 @@ if ((PEERS)); then
     # kcat sends exactly the records Homeward sent: the same keys (case_id) and the same
     # FlatBuffers values, written by `homeward-bench kcat-input` with delimiters that no record
     # holds (it checks), with Homeward's two headers: kcat -H gives every message the same
-    # ones, so the type header is the most common type's (donation_received).
-    mapfile -t KCAT_DELIMITERS < <("$GENERATOR" kcat-input --in "$WORK/kafka.ndjson" --out "$WORK/kcat.in")
-    ((${#KCAT_DELIMITERS[@]} == 2)) || die "homeward-bench kcat-input printed no delimiters"
-    run_timed kcat kcat -P -b "$BROKER" -t "$TOPIC" -K "${KCAT_DELIMITERS[0]}" \
-      -D "${KCAT_DELIMITERS[1]}" \
-      -H homeward.type=donation_received -H homeward.schema_version=1 -l "$WORK/kcat.in"
+    # ones, so the type header is the most common type's (donation_received). It runs twice:
+    # with librdkafka's defaults, and with Homeward's producer settings (printed by kcat-input
+    # after the delimiters: idempotence, acks=all, the same batching and lz4), which is the
+    # same Kafka work and the baseline of the target.
+    mapfile -t KCAT_ARGS < <("$GENERATOR" kcat-input --in "$WORK/kafka.ndjson" --out "$WORK/kcat.in")
+    ((${#KCAT_ARGS[@]} > 2)) || die "homeward-bench kcat-input printed no delimiters and settings"
+    KCAT_COMMON=(kcat -P -b "$BROKER" -t "$TOPIC" -K "${KCAT_ARGS[0]}" -D "${KCAT_ARGS[1]}"
+      -H homeward.type=donation_received -H homeward.schema_version=1)
+    KCAT_SETTINGS=()
+    for setting in "${KCAT_ARGS[@]:2}"; do KCAT_SETTINGS+=(-X "$setting"); done
+    run_timed kcat_defaults "${KCAT_COMMON[@]}" -l "$WORK/kcat.in"
+    KCATD_SECONDS=$SECONDS_TAKEN
+    KCATD_CPU=$CPU_SECONDS
+    KCATD_RATE=$(per_second "$KAFKA_EVENTS" "$KCATD_SECONDS")
+    run_timed kcat "${KCAT_COMMON[@]}" "${KCAT_SETTINGS[@]}" -l "$WORK/kcat.in"
     KCAT_SECONDS=$SECONDS_TAKEN
     KCAT_CPU=$CPU_SECONDS
     KCAT_RATE=$(per_second "$KAFKA_EVENTS" "$KCAT_SECONDS")
@@ -377,7 +386,8 @@ The stream's first $(thousands "$KAFKA_EVENTS") events: the mock cluster keeps a
 | --- | ---: | ---: | ---: |
 | \`homeward --kafka B publish FILE\` | $KPUB_SECONDS | $KPUB_CPU | $(thousands "$KPUB_RATE") |
 | \`homeward --kafka B project\` | $KPROJ_SECONDS | $KPROJ_CPU | $(thousands "$KPROJ_RATE") |
-| \`kcat -P\` of the same records (case_id keys, FlatBuffers values, the two headers) | $KCAT_SECONDS | $KCAT_CPU | $(thousands "$KCAT_RATE") |
+| \`kcat -P\` of the same records (case_id keys, FlatBuffers values, the two headers), librdkafka's defaults | $KCATD_SECONDS | $KCATD_CPU | $(thousands "$KCATD_RATE") |
+| the same, with Homeward's producer settings (idempotence, acks=all, its batching, lz4): the baseline | $KCAT_SECONDS | $KCAT_CPU | $(thousands "$KCAT_RATE") |
 EOF
 else
   printf '\n## Kafka\n\n%s\n' "$KAFKA_NOTE" >>"$REPORT"
@@ -410,7 +420,7 @@ fi
   echo "| replay peak memory < 2 GiB | $REPLAY_RSS MiB | | $(verdict "$(lt "$REPLAY_RSS" 2048)") |"
   echo "| durable publish ≥ 300,000 events/s | $(thousands "$PUBLISH_RATE") events/s | db_bench WAL on + sync $(thousands "$SYNC_RATE") records/s | $(verdict "$(ge "$PUBLISH_RATE" 300000)") |"
   if ((KAFKA_MEASURED)); then
-    echo "| Kafka publish ≥ 0.9 × kcat | $(ratio "$KPUB_RATE" "$KCAT_RATE") × | kcat $(thousands "$KCAT_RATE") events/s | $(verdict "$(ge "$(ratio "$KPUB_RATE" "$KCAT_RATE")" 0.9)") |"
+    echo "| Kafka publish ≥ 0.9 × kcat | $(ratio "$KPUB_RATE" "$KCAT_RATE") × ($(ratio "$KPUB_RATE" "$KCATD_RATE") × kcat with librdkafka's defaults) | kcat $(thousands "$KCAT_RATE") events/s | $(verdict "$(ge "$(ratio "$KPUB_RATE" "$KCAT_RATE")" 0.9)") |"
   else
     echo "| Kafka publish ≥ 0.9 × kcat | $KAFKA_NOTE | | |"
   fi

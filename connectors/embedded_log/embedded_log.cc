@@ -13,6 +13,7 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/status.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -36,6 +37,7 @@ constexpr size_t kOffsetKeySize = 8;
 // batches of thousands of records, so a big readahead turns them into few
 // large file reads.
 constexpr size_t kReadaheadBytes = 4 * 1024 * 1024;
+constexpr size_t kBlockBytes = 16 * 1024;
 constexpr Partition kOnlyPartition{0};
 // Where those files are written before RocksDB links them in; inside the
 // log's directory, so that the link stays on one file system.
@@ -160,6 +162,16 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // The log is written once and read front to back: LZ4 in 16 KiB blocks
+  // instead of RocksDB's snappy in 4 KiB ones made a 1M-event log 53 MB
+  // instead of 64 and its publish about a tenth cheaper in CPU, and the
+  // replay no slower (bench/README.md, fourth round). Files written before
+  // keep their snappy blocks and read as before: a block names its
+  // compression.
+  options.compression = rocksdb::kLZ4Compression;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = kBlockBytes;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kKeysColumnFamily, rocksdb::ColumnFamilyOptions(options)},

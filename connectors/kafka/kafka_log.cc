@@ -231,6 +231,14 @@ void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
   call->results[index] = engine::LogPosition{Partition{message.partition}, Offset{message.offset}};
 }
 
+KafkaProperties KafkaAppender::default_settings() {
+  KafkaProperties settings = producer_defaults();
+  for (const FixedProperty& fixed : kProducerFixed) {
+    settings.emplace_back(std::string(fixed.key), std::string(fixed.value));
+  }
+  return settings;
+}
+
 Result<std::vector<Result<engine::LogPosition>>> KafkaAppender::append(
     std::span<const engine::AppendRequest> requests) {
   HOMEWARD_CHECK(calls_.empty(), "append while pipelined appends are unfinished");

@@ -68,6 +68,12 @@ class KafkaAppender final : public engine::EventLogAppender {
   void start_append(std::span<const engine::AppendRequest> requests) override;
   [[nodiscard]] Result<std::vector<Result<engine::LogPosition>>> finish_append() override;
 
+  // The producer properties Homeward sets when the user's properties do not
+  // override them, its fixed ones included, in librdkafka's names: what
+  // another producer needs to do exactly Homeward's job (the benchmark's
+  // kcat baseline).
+  [[nodiscard]] static KafkaProperties default_settings();
+
   // How long `append` waits for delivery reports after the last record was
   // queued: librdkafka's `message.timeout.ms` plus a margin, so that
   // librdkafka itself fails a record before Homeward gives up on it.
