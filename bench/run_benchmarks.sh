@@ -8,7 +8,7 @@
 # the embedded log, (b) a full replay `project --rebuild`, (c) `stats --json` over the result,
 # (d) one case's figures in-process (homeward-read-latency: p50/p99 of find_case); Kafka over
 # the dev broker (librdkafka's mock cluster): `publish --kafka` and `project --kafka`, against
-# kcat producing the same events to the same cluster; and, in the same run, RocksDB's own
+# kcat producing the same records to the same cluster; and, in the same run, RocksDB's own
 # db_bench (`fillseq` with the same number and size of records, WAL off and WAL on with a sync
 # per batch, then `readrandom`) as the baseline, and the PostgreSQL 15 peer
 # (bench/postgres_peer.sh: the same donation, refund and pledge events, the same figures by
