@@ -75,6 +75,10 @@ struct Chunk {
   std::exception_ptr exception;  // thrown while checking (pipeline only)
 
   void clear() {
+    // A chunk is reused, and a long line would otherwise keep its buffer
+    // for the whole publish in every chunk it passed through: the window's
+    // memory bound counts sizes, not capacities.
+    if (text.capacity() > 2 * kChunkBytes) std::string().swap(text);
     text.clear();
     ends.clear();
     results.clear();  // keeps the capacity: the chunk is reused
@@ -91,15 +95,10 @@ void read_chunk(std::istream& input, int64_t& next_line, Chunk& chunk) {
   chunk.first_line = next_line;
   std::string line;
   while (chunk.ends.size() < kChunkLines && chunk.text.size() < kChunkBytes) {
-    bool got = false;
-    try {
-      got = static_cast<bool>(std::getline(input, line));
-    } catch (...) {
-      // A stream whose exceptions() mask is set throws what its buffer
-      // threw; on a parsing thread that cannot propagate, and it means the
-      // same as the badbit that a stream without the mask would set.
-      input.setstate(std::ios::badbit);
-    }
+    // A stream whose exceptions() mask is set throws from here; the
+    // exception reaches the caller of publish_ndjson after the lines before
+    // it (ChunkPipeline::work), as it did when one thread did everything.
+    const bool got = static_cast<bool>(std::getline(input, line));
     if (!got || input.bad()) {
       chunk.last = true;
       chunk.input_failed = input.bad();
@@ -144,6 +143,9 @@ class ChunkPipeline {
  public:
   ChunkPipeline(std::istream& input, size_t threads, size_t window_chunks)
       : input_(input), window_chunks_(window_chunks) {
+    // Reserved first: growing the vector after a thread started could
+    // throw and leave a joinable thread behind.
+    threads_.reserve(threads);
     for (size_t i = 0; i < threads; ++i) {
       try {
         threads_.emplace_back([this] { work(); });
@@ -308,10 +310,15 @@ class Appending {
   Appending(EventLogAppender& log, PublishReport& report, const PublishProgressCallback& progress)
       : log_(log), report_(report), progress_(progress) {}
   ~Appending() {
-    // Only on an early return (a read error, an exception): the log's
-    // answers still have to be taken, though nobody will read them.
+    // Only while an exception unwinds (every other return finishes all
+    // batches first): the log's answers still have to be taken, though
+    // nobody will read them. The exception being unwound is what the caller
+    // learns; a second one from finishing could only end the process.
     while (!in_flight_.empty()) {
-      [[maybe_unused]] auto ignored = log_.finish_append();
+      try {
+        [[maybe_unused]] auto ignored = log_.finish_append();
+      } catch (...) {  // see above
+      }
       in_flight_.pop_front();
     }
   }
@@ -322,7 +329,12 @@ class Appending {
     in_flight_.push_back(std::move(batch));
     // A deque keeps its elements in place: the span stays valid until the
     // batch is finished.
-    log_.start_append(in_flight_.back().requests);
+    try {
+      log_.start_append(in_flight_.back().requests);
+    } catch (...) {
+      in_flight_.pop_back();  // never started: nothing to finish
+      throw;
+    }
     if (in_flight_.size() >= kAppendsInFlight) finish_oldest();
   }
 
@@ -332,9 +344,14 @@ class Appending {
 
  private:
   void finish_oldest() {
-    record_answers(in_flight_.front(), log_.finish_append(), report_);
-    if (progress_) progress_(PublishProgress{in_flight_.front().lines_read, report_.appended});
+    // Out of the queue before the log or the callback is called: once
+    // finish_append is called the log counts the batch as finished, whether
+    // it returns or throws. Moving the batch keeps its requests' buffer, so
+    // the span the log holds stays valid until `batch` goes.
+    PendingBatch batch = std::move(in_flight_.front());
     in_flight_.pop_front();
+    record_answers(batch, log_.finish_append(), report_);
+    if (progress_) progress_(PublishProgress{batch.lines_read, report_.appended});
   }
 
   EventLogAppender& log_;

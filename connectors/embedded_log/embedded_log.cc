@@ -192,6 +192,14 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
 
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
   log->db_.reset(raw_db);
+  HOMEWARD_CHECK(handles.size() == 2, "RocksDB opened a different number of column families");
+  // The default family is used through DefaultColumnFamily(); the handle that
+  // Open returned for it is not needed.
+  const rocksdb::Status destroyed = log->db_->DestroyColumnFamilyHandle(handles[0]);
+  HOMEWARD_CHECK(destroyed.ok(), "cannot release the default column family handle");
+  log->keys_cf_ = handles[1];
+  // Prepared once the handles belong to the log, so that an error here
+  // releases them with it.
   // Files left here by a process that died before RocksDB ingested them were
   // never part of the log (their append never returned), and ingested ones
   // were linked into the database: either way they are only leftovers.
@@ -202,12 +210,6 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
     return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot prepare {}: {}",
                                                   log->ingest_dir_.string(), ec.message()));
   }
-  HOMEWARD_CHECK(handles.size() == 2, "RocksDB opened a different number of column families");
-  // The default family is used through DefaultColumnFamily(); the handle that
-  // Open returned for it is not needed.
-  const rocksdb::Status destroyed = log->db_->DestroyColumnFamilyHandle(handles[0]);
-  HOMEWARD_CHECK(destroyed.ok(), "cannot release the default column family handle");
-  log->keys_cf_ = handles[1];
 
   // The next offset is one past the last key; an empty log starts at 0.
   std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator(rocksdb::ReadOptions()));

@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <memory>
+#include <new>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 #include <vector>
@@ -478,4 +481,67 @@ TEST(PublisherThreadsTest, ABatchAlsoEndsAtItsByteLimit) {
 }
 
 }  // namespace
+// An exception from the progress callback or from the log reaches the caller
+// as it is: batches already handed to the log are finished first, none is
+// finished twice, and the process goes on.
+TEST(PublisherThreadsTest, AnExceptionFromTheProgressCallbackReachesTheCaller) {
+  std::ostringstream generated;
+  ASSERT_TRUE(bench::generate({.events = 5'000, .seed = 4}, generated).has_value());
+  for (const size_t threads : {size_t{1}, size_t{2}}) {
+    SCOPED_TRACE(threads);
+    TempDir dir;
+    auto log = EmbeddedLog::open(dir.path());
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    Publisher publisher(**log, {.batch_events_max = 1'000, .parse_threads = threads});
+    std::istringstream input(generated.str());
+    int calls = 0;
+    EXPECT_THROW(
+        {
+          auto ignored = publisher.publish_ndjson(input, [&](const PublishProgress&) {
+            if (++calls == 2) throw std::runtime_error("the terminal went away");
+          });
+        },
+        std::runtime_error);
+    EXPECT_EQ(calls, 2);
+    // Batches 1 and 2 were answered; batch 3 was in flight when the callback
+    // threw, and was finished (durable) before the exception left.
+    RecordBatch batch;
+    ASSERT_TRUE((*log)->read(10'000, std::chrono::milliseconds{0}, batch).has_value());
+    EXPECT_EQ(batch.records.size(), 3'000u);
+  }
+}
+
+// A log whose second append throws (as an allocation failure would).
+class ThrowingOnSecondAppend final : public EventLogAppender {
+ public:
+  explicit ThrowingOnSecondAppend(EventLogAppender& log) : log_(log) {}
+  Result<std::vector<Result<LogPosition>>> append(
+      std::span<const AppendRequest> requests) override {
+    if (++appends_ == 2) throw std::bad_alloc();
+    return log_.append(requests);
+  }
+
+ private:
+  EventLogAppender& log_;
+  int appends_ = 0;
+};
+
+TEST(PublisherThreadsTest, AnExceptionFromTheLogReachesTheCallerAfterTheStartedBatches) {
+  std::ostringstream generated;
+  ASSERT_TRUE(bench::generate({.events = 5'000, .seed = 6}, generated).has_value());
+  for (const size_t threads : {size_t{1}, size_t{2}}) {
+    SCOPED_TRACE(threads);
+    TempDir dir;
+    auto log = EmbeddedLog::open(dir.path());
+    ASSERT_TRUE(log.has_value()) << log.error().message;
+    ThrowingOnSecondAppend throwing(**log);
+    Publisher publisher(throwing, {.batch_events_max = 1'000, .parse_threads = threads});
+    std::istringstream input(generated.str());
+    EXPECT_THROW({ auto ignored = publisher.publish_ndjson(input); }, std::bad_alloc);
+    RecordBatch batch;
+    ASSERT_TRUE((*log)->read(10'000, std::chrono::milliseconds{0}, batch).has_value());
+    EXPECT_EQ(batch.records.size(), 1'000u);  // the first batch only
+  }
+}
+
 }  // namespace homeward::engine
