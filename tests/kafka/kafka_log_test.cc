@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 #include <random>
 #include <set>
 #include <string>
@@ -463,6 +464,21 @@ TEST(KafkaLog, PipelinedAppendsAnswerEachBatchInOrderWithItsOwnPositions) {
   for (const auto& [key, values] : by_key) {
     for (size_t i = 1; i < values.size(); ++i) {
       EXPECT_LT(std::stoi(values[i - 1].substr(1)), std::stoi(values[i].substr(1))) << key;
+    }
+  }
+  // Each answer is the position of its own record: what is read there is
+  // the request the position was returned for.
+  std::map<std::pair<int32_t, int64_t>, const LogRecord*> at_position;
+  for (const LogRecord& record : records) {
+    at_position[{record.partition.value(), record.offset.value()}] = &record;
+  }
+  for (size_t b = 0; b < batches.size(); ++b) {
+    for (size_t i = 0; i < batches[b].size(); ++i) {
+      const LogPosition& position = positions[b][i];
+      const auto found = at_position.find({position.partition.value(), position.offset.value()});
+      ASSERT_NE(found, at_position.end()) << "batch " << b << " record " << i;
+      EXPECT_EQ(found->second->key, batches[b][i].key);
+      EXPECT_EQ(found->second->value, batches[b][i].value);
     }
   }
 }
