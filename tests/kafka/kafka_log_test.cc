@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <map>
-#include <utility>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/core.h>
