@@ -98,18 +98,12 @@ Result<engine::ImpactReport> RocksProjectionStore::impact_report() const {
   // The number of `g` keys, one per distinct donor_ref of any applied
   // donation, kept with every commit (exact, and independent of the order
   // cases were projected in; the audit counts the keys against it).
-  int64_t distinct_donors = 0;
-  auto stored = snapshot.get(kDonorCountKey);
-  if (!stored) return std::unexpected(stored.error());
-  if (stored->has_value()) {
-    auto count = decode_donor_count(**stored);
-    if (!count) return std::unexpected(count.error());
-    distinct_donors = *count;
-  }
+  auto distinct_donors = snapshot.donor_count();
+  if (!distinct_donors) return std::unexpected(distinct_donors.error());
 
   auto totals = snapshot.totals();
   if (!totals) return std::unexpected(totals.error());
-  return std::move(builder).finish(distinct_donors, *totals);
+  return std::move(builder).finish(*distinct_donors, *totals);
 }
 
 Status RocksProjectionStore::for_each_record(

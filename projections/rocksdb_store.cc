@@ -60,18 +60,19 @@ class GlobalDonors {
 
   // For a donor whose first applied donation in some case is in the commit
   // being encoded: true when it is the first in any case (the commit then
-  // puts its key, and the count grows).
-  Result<bool> note_giver(const StoreDb& db, std::string_view donor_ref) {
+  // puts its key, and the count grows). `store` is read only for donors the
+  // set does not know.
+  Result<bool> note_giver(const ReadSnapshot& store, std::string_view donor_ref) {
     if (known_.find(donor_ref)) return false;
     if (!store_was_empty_) {
-      auto stored = ReadSnapshot(db).get(global_donor_key(donor_ref));
+      auto stored = store.get(global_donor_key(donor_ref));
       if (!stored) return std::unexpected(stored.error());
       if (stored->has_value()) {
         known_.insert(donor_ref);
         return false;
       }
     }
-    auto count = this->count(db);
+    auto count = this->count(store);
     if (!count) return std::unexpected(count.error());
     known_.insert(donor_ref);
     count_ = *count + 1;
@@ -79,17 +80,11 @@ class GlobalDonors {
   }
 
   // The count as of the commits handed to the writer.
-  Result<int64_t> count(const StoreDb& db) {
+  Result<int64_t> count(const ReadSnapshot& store) {
     if (!count_) {
-      auto stored = ReadSnapshot(db).get(kDonorCountKey);
+      auto stored = store.donor_count();
       if (!stored) return std::unexpected(stored.error());
-      if (!stored->has_value()) {
-        count_ = 0;
-      } else {
-        auto decoded = decode_donor_count(**stored);
-        if (!decoded) return std::unexpected(decoded.error());
-        count_ = *decoded;
-      }
+      count_ = *stored;
     }
     return *count_;
   }
@@ -284,6 +279,13 @@ Result<engine::ProjectionTotals> ReadSnapshot::totals() const {
   if (!value) return std::unexpected(value.error());
   if (!*value) return engine::ProjectionTotals{};
   return decode_totals(**value);
+}
+
+Result<int64_t> ReadSnapshot::donor_count() const {
+  auto value = get(kDonorCountKey);
+  if (!value) return std::unexpected(value.error());
+  if (!*value) return int64_t{0};
+  return decode_donor_count(**value);
 }
 
 RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db,
@@ -661,11 +663,14 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
   // A case's new givers are mostly donors of other cases already: their `g`
   // key is put only for the first. The set of known donors is large (a
   // million at 10M events), so its slots are asked into the cache a few
-  // lookups ahead.
+  // lookups ahead. One snapshot serves the commit's store lookups: a donor
+  // the set does not know is in no pending commit, so any view of the
+  // written store answers for it.
+  const ReadSnapshot written(*handles_);
   constexpr size_t kPrefetchDistance = 16;
   for (size_t i = 0; i < givers.size(); ++i) {
     if (i + kPrefetchDistance < givers.size()) donors_->prefetch(givers[i + kPrefetchDistance]);
-    auto first_anywhere = donors_->note_giver(*handles_, givers[i]);
+    auto first_anywhere = donors_->note_giver(written, givers[i]);
     if (!first_anywhere) {
       // The set already counts this commit's earlier givers, which no
       // write will put: read it again from the store.
@@ -679,7 +684,7 @@ Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) 
               encode_rejection(rejection));
   }
   write.put(kTotalsKey, encode_totals(batch.totals));
-  auto donor_count = donors_->count(*handles_);
+  auto donor_count = donors_->count(written);
   if (!donor_count) {
     donors_->forget();
     return std::unexpected(donor_count.error());

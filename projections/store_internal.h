@@ -113,6 +113,9 @@ class ReadSnapshot {
 
   // The totals record, zeros when none was written yet.
   [[nodiscard]] Result<engine::ProjectionTotals> totals() const;
+  // The count of distinct donors kept with every commit (m/donors), zero
+  // when none was written yet.
+  [[nodiscard]] Result<int64_t> donor_count() const;
 
  private:
   const StoreDb& db_;
