@@ -8,8 +8,9 @@
 //   homeward-bench kcat-input --in NDJSON --out FILE
 //
 // writes, for `kcat -P -l`, the records that `homeward publish` would send to
-// Kafka for those lines: key (the case_id), a key delimiter, the FlatBuffers
-// bytes of the event, a message delimiter. FlatBuffers bytes may hold any
+// Kafka for those lines (made by the same engine::Publisher, which hands them
+// to a log that only keeps them): key (the case_id), a key delimiter, the
+// FlatBuffers bytes of the event, a message delimiter. FlatBuffers bytes may hold any
 // byte, so the delimiters are 8-byte strings, and the tool checks that
 // splitting its output as kcat does (at the first delimiter found, with
 // memmem) gives back exactly the records. It prints kcat's -K and -D
@@ -31,6 +32,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,9 +40,9 @@
 
 #include "bench/generator.h"
 #include "connectors/kafka/kafka_log.h"
-#include "events/codec.h"
-#include "events/event.h"
-#include "events/ndjson.h"
+#include "engine/event_log.h"
+#include "engine/publisher.h"
+#include "events/error.h"
 
 namespace {
 
@@ -122,29 +124,40 @@ std::string kcat_spelling(std::string_view delimiter) {
   return out;
 }
 
+// The records a publish hands to its log, kept instead of sent: the
+// publisher itself decides which lines become which records, so that
+// kcat-input cannot drift from `homeward publish`.
+class RecordingLog final : public homeward::engine::EventLogAppender {
+ public:
+  homeward::Result<std::vector<homeward::Result<homeward::engine::LogPosition>>> append(
+      std::span<const homeward::engine::AppendRequest> requests) override {
+    std::vector<homeward::Result<homeward::engine::LogPosition>> positions;
+    for (const homeward::engine::AppendRequest& request : requests) {
+      positions.emplace_back(homeward::engine::LogPosition{
+          homeward::Partition{0}, homeward::Offset{static_cast<int64_t>(records.size())}});
+      records.emplace_back(request.key, request.value);
+    }
+    return positions;
+  }
+
+  std::vector<std::pair<std::string, std::string>> records;  // key, value
+};
+
 int run_kcat_input(const std::string& in_path, const std::string& out_path) {
   std::ifstream in(in_path, std::ios::binary);
   if (!in) {
     fmt::print(stderr, "homeward-bench kcat-input: cannot read {}\n", in_path);
     return 1;
   }
-  std::vector<std::pair<std::string, std::string>> records;
-  std::string line;
-  int64_t refused = 0;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t\r\n\v\f") == std::string::npos) continue;
-    auto event = homeward::events::parse_event_json(line);
-    if (!event) {
-      ++refused;
-      continue;
-    }
-    records.emplace_back(event->case_id, homeward::events::encode_event(*event));
-  }
-  if (in.bad()) {
-    fmt::print(stderr, "homeward-bench kcat-input: reading {} failed\n", in_path);
+  RecordingLog log;
+  homeward::engine::Publisher publisher(log);
+  auto report = publisher.publish_ndjson(in);
+  if (!report) {
+    fmt::print(stderr, "homeward-bench kcat-input: {}: {}\n", in_path, report.error().message);
     return 1;
   }
+  const std::vector<std::pair<std::string, std::string>>& records = log.records;
+  const size_t refused = report->refused.size();
   std::string out;
   for (const auto& [key, value] : records) {
     out += key;
