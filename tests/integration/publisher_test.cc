@@ -326,15 +326,32 @@ TEST_F(PublisherTest, PublishEventsAllOrNothingAppendsNothingWhenOneIsInvalid) {
 
 // --- parsing on several threads
 
+// `events` generated NDJSON lines (bench/generator.h).
+std::string generated_stream(int64_t events, uint64_t seed) {
+  std::ostringstream generated;
+  auto summary = bench::generate({.events = events, .seed = seed}, generated);
+  EXPECT_TRUE(summary.has_value());
+  return generated.str();
+}
+
+// Every record of `log`, front to back.
+std::vector<LogRecord> all_records(EmbeddedLog& log) {
+  std::vector<LogRecord> records;
+  RecordBatch batch;
+  for (;;) {
+    EXPECT_TRUE(log.read(4'096, std::chrono::milliseconds{0}, batch).has_value());
+    if (batch.records.empty()) break;
+    for (LogRecord& record : batch.records) records.push_back(std::move(record));
+  }
+  return records;
+}
+
 // A generated stream of `lines` events, damaged so that it has a bit of
 // everything stage 1 and the line reader must handle: refused lines of
 // several kinds, blank lines, CRLF endings, a refused line longer than a
 // chunk of the parsing pipeline, and no final newline.
 std::string damaged_stream(int64_t lines) {
-  std::ostringstream generated;
-  auto summary = bench::generate({.events = lines, .seed = 3}, generated);
-  EXPECT_TRUE(summary.has_value());
-  std::istringstream in(generated.str());
+  std::istringstream in(generated_stream(lines, 3));
   std::string out;
   std::string line;
   for (int64_t i = 0; std::getline(in, line); ++i) {
@@ -374,12 +391,7 @@ PublishRun publish_into_new_log(std::istream& input, const PublishOptions& optio
   run.report = publisher.publish_ndjson(input, [&](const PublishProgress& progress) {
     run.progress.emplace_back(progress.lines_read, progress.appended);
   });
-  RecordBatch batch;
-  for (;;) {
-    EXPECT_TRUE((*log)->read(4'096, std::chrono::milliseconds{0}, batch).has_value());
-    if (batch.records.empty()) break;
-    for (LogRecord& record : batch.records) run.records.push_back(std::move(record));
-  }
+  run.records = all_records(**log);
   return run;
 }
 
@@ -434,9 +446,7 @@ TEST(PublisherThreadsTest, SeveralParsingThreadsGiveTheSameReportLogAndProgressA
 }
 
 TEST(PublisherThreadsTest, AllOrNothingAppendsNothingWhenTheLastLineIsRefused) {
-  std::ostringstream generated;
-  ASSERT_TRUE(bench::generate({.events = 20'000, .seed = 5}, generated).has_value());
-  const std::string input = generated.str() + R"({"type":"CaseClosed"})" + "\n";
+  const std::string input = generated_stream(20'000, 5) + R"({"type":"CaseClosed"})" + "\n";
   for (const size_t threads : {size_t{1}, size_t{4}}) {
     SCOPED_TRACE(threads);
     const PublishRun run = publish_into_new_log(
@@ -452,11 +462,10 @@ TEST(PublisherThreadsTest, AllOrNothingAppendsNothingWhenTheLastLineIsRefused) {
 }
 
 TEST(PublisherThreadsTest, AReadFailureAfterSeveralBatchesLeavesWhatOneThreadLeaves) {
-  std::ostringstream generated;
-  ASSERT_TRUE(bench::generate({.events = 5'500, .seed = 9}, generated).has_value());
+  const std::string generated = generated_stream(5'500, 9);
   std::vector<PublishRun> runs;
   for (const size_t threads : {size_t{1}, size_t{2}, size_t{4}}) {
-    FailingBuffer buffer(generated.str());
+    FailingBuffer buffer(generated);
     std::istream stream(&buffer);
     runs.push_back(
         publish_into_new_log(stream, {.batch_events_max = 1'000, .parse_threads = threads}));
@@ -480,20 +489,18 @@ TEST(PublisherThreadsTest, ABatchAlsoEndsAtItsByteLimit) {
   EXPECT_EQ(run.progress.back(), (std::pair<int64_t, int64_t>{10, 10}));
 }
 
-}  // namespace
 // An exception from the progress callback or from the log reaches the caller
 // as it is: batches already handed to the log are finished first, none is
 // finished twice, and the process goes on.
 TEST(PublisherThreadsTest, AnExceptionFromTheProgressCallbackReachesTheCaller) {
-  std::ostringstream generated;
-  ASSERT_TRUE(bench::generate({.events = 5'000, .seed = 4}, generated).has_value());
+  const std::string generated = generated_stream(5'000, 4);
   for (const size_t threads : {size_t{1}, size_t{2}}) {
     SCOPED_TRACE(threads);
     TempDir dir;
     auto log = EmbeddedLog::open(dir.path());
     ASSERT_TRUE(log.has_value()) << log.error().message;
     Publisher publisher(**log, {.batch_events_max = 1'000, .parse_threads = threads});
-    std::istringstream input(generated.str());
+    std::istringstream input(generated);
     int calls = 0;
     EXPECT_THROW(
         {
@@ -505,9 +512,7 @@ TEST(PublisherThreadsTest, AnExceptionFromTheProgressCallbackReachesTheCaller) {
     EXPECT_EQ(calls, 2);
     // Batches 1 and 2 were answered; batch 3 was in flight when the callback
     // threw, and was finished (durable) before the exception left.
-    RecordBatch batch;
-    ASSERT_TRUE((*log)->read(10'000, std::chrono::milliseconds{0}, batch).has_value());
-    EXPECT_EQ(batch.records.size(), 3'000u);
+    EXPECT_EQ(all_records(**log).size(), 3'000u);
   }
 }
 
@@ -527,8 +532,7 @@ class ThrowingOnSecondAppend final : public EventLogAppender {
 };
 
 TEST(PublisherThreadsTest, AnExceptionFromTheLogReachesTheCallerAfterTheStartedBatches) {
-  std::ostringstream generated;
-  ASSERT_TRUE(bench::generate({.events = 5'000, .seed = 6}, generated).has_value());
+  const std::string generated = generated_stream(5'000, 6);
   for (const size_t threads : {size_t{1}, size_t{2}}) {
     SCOPED_TRACE(threads);
     TempDir dir;
@@ -536,12 +540,11 @@ TEST(PublisherThreadsTest, AnExceptionFromTheLogReachesTheCallerAfterTheStartedB
     ASSERT_TRUE(log.has_value()) << log.error().message;
     ThrowingOnSecondAppend throwing(**log);
     Publisher publisher(throwing, {.batch_events_max = 1'000, .parse_threads = threads});
-    std::istringstream input(generated.str());
+    std::istringstream input(generated);
     EXPECT_THROW({ auto ignored = publisher.publish_ndjson(input); }, std::bad_alloc);
-    RecordBatch batch;
-    ASSERT_TRUE((*log)->read(10'000, std::chrono::milliseconds{0}, batch).has_value());
-    EXPECT_EQ(batch.records.size(), 1'000u);  // the first batch only
+    EXPECT_EQ(all_records(**log).size(), 1'000u);  // the first batch only
   }
 }
 
+}  // namespace
 }  // namespace homeward::engine
