@@ -217,7 +217,7 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
   if (it->Valid()) {
     auto last = decode_offset(it->key());
     if (!last) return std::unexpected(std::move(last.error()));
-    log->next_append_offset_ = Offset{last->value() + 1};
+    log->end_offset_.store(last->value() + 1, std::memory_order_relaxed);
   } else if (!it->status().ok()) {
     return std::unexpected(to_error(it->status(), "cannot find the end of the log"));
   }
@@ -263,19 +263,21 @@ Result<std::vector<Result<engine::LogPosition>>> EmbeddedLog::append(
       results.emplace_back(std::unexpected(written.error()));
     return results;
   }
-  const int64_t first = next_append_offset_.value();
+  const int64_t first = end_offset_.load(std::memory_order_relaxed);
   const auto count = static_cast<int64_t>(requests.size());
   for (int64_t offset = first; offset < first + count; ++offset) {
     results.emplace_back(engine::LogPosition{kOnlyPartition, Offset{offset}});
   }
-  next_append_offset_ = Offset{first + count};
+  // Published once RocksDB made the records durable and visible: a reader
+  // that sees the new end finds every record below it.
+  end_offset_.store(first + count, std::memory_order_release);
   appended_ = true;
   return results;
 }
 
 Status EmbeddedLog::write_batch(std::span<const engine::AppendRequest> requests) {
   rocksdb::WriteBatch batch;
-  int64_t next = next_append_offset_.value();
+  int64_t next = end_offset_.load(std::memory_order_relaxed);
   for (const engine::AppendRequest& request : requests) {
     const OffsetKey key = encode_offset(Offset{next++});
     rocksdb::Status status = batch.Put(as_slice(key), request.value);
@@ -322,7 +324,7 @@ Status EmbeddedLog::ingest(std::span<const engine::AppendRequest> requests) {
   rocksdb::Status status = values.Open(values_file.string());
   if (!status.ok()) return failed(status, "cannot create the append file");
   bool any_key = false;
-  int64_t next = next_append_offset_.value();
+  int64_t next = end_offset_.load(std::memory_order_relaxed);
   for (const engine::AppendRequest& request : requests) {
     const OffsetKey key = encode_offset(Offset{next++});
     status = values.Put(as_slice(key), request.value);
@@ -375,12 +377,12 @@ Status EmbeddedLog::seek(const engine::OffsetMap& next_offsets) {
     }
     target = offset;
   }
-  if (target.value() < 0 || target > next_append_offset_) {
-    return make_error(
-        ErrorCode::kInvalidArgument,
-        fmt::format("embedded log: cannot seek to offset {}: the log holds "
-                    "offsets 0 to {} (next append at {})",
-                    target.value(), next_append_offset_.value() - 1, next_append_offset_.value()));
+  const int64_t end = end_offset_.load(std::memory_order_acquire);
+  if (target.value() < 0 || target.value() > end) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("embedded log: cannot seek to offset {}: the log holds "
+                                  "offsets 0 to {} (next append at {})",
+                                  target.value(), end - 1, end));
   }
   next_read_offset_ = target;
   return {};
@@ -388,9 +390,10 @@ Status EmbeddedLog::seek(const engine::OffsetMap& next_offsets) {
 
 Status EmbeddedLog::read(size_t max_records, std::chrono::milliseconds /*wait*/,
                          engine::RecordBatch& batch) {
-  // The embedded log has one writer, this object: nothing can arrive while
-  // waiting, so `wait` is not needed and an empty batch means "at the end".
-  const int64_t available = next_append_offset_.value() - next_read_offset_.value();
+  // An empty batch means "at the end" at once: a process that reads while
+  // another thread appends (serve) is woken by that thread, not by waiting
+  // here, so `wait` is not needed.
+  const int64_t available = end_offset_.load(std::memory_order_acquire) - next_read_offset_.value();
   if (max_records == 0 || available <= 0) {
     batch.records.clear();
     return {};
@@ -405,7 +408,7 @@ Status EmbeddedLog::read(size_t max_records, std::chrono::milliseconds /*wait*/,
 }
 
 Result<engine::OffsetMap> EmbeddedLog::end_offsets() {
-  return engine::OffsetMap{{kOnlyPartition, next_append_offset_}};
+  return engine::OffsetMap{{kOnlyPartition, Offset{end_offset_.load(std::memory_order_acquire)}}};
 }
 
 }  // namespace homeward::connectors

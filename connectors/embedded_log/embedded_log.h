@@ -6,10 +6,17 @@
 // event, exactly as a Kafka record value would be. Each `append` call is
 // atomic and durable when it returns: a small one is one synced WriteBatch
 // (WAL on), a large one SST files that RocksDB ingests in one manifest edit.
-// One process at a time (RocksDB's LOCK; a second gets kBusy). An
-// EmbeddedLog is used by one thread at a time.
+// One process at a time (RocksDB's LOCK; a second gets kBusy).
+//
+// Threads: the appender side (append, start_append/finish_append) and the
+// reader side (seek, read, end_offsets) have separate state, so one thread
+// may append while another reads (`homeward serve`: HTTP publishes beside
+// the projector). Each side is used by one thread at a time. The end of the
+// log is published by the appender after RocksDB has made an append durable
+// and visible, so a reader sees every record below end_offsets() whole.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -59,15 +66,21 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
   [[nodiscard]] Status write_batch(std::span<const engine::AppendRequest> requests);
   [[nodiscard]] Status ingest(std::span<const engine::AppendRequest> requests);
 
+  // RocksDB's DB is thread-safe; every other member belongs to one side.
   std::unique_ptr<rocksdb::DB> db_;
   // Record keys (the case_id for Homeward's own records) live in their own
   // column family under the same offset key, so that the default column
   // family holds exactly the event bytes. Owned here, destroyed before db_.
   rocksdb::ColumnFamilyHandle* keys_cf_ = nullptr;
-  Offset next_append_offset_;
+  // One past the last durable record: stored (release) by the appender
+  // after each append, loaded (acquire) by the reader, so that what a reader
+  // sees below it is written.
+  std::atomic<int64_t> end_offset_{0};
+  // Appender side.
   bool appended_ = false;             // since open: the destructor then flushes
   std::filesystem::path ingest_dir_;  // files of large appends before ingestion
   uint64_t ingests_ = 0;              // names those files
+  // Reader side.
   Offset next_read_offset_;
 };
 
