@@ -220,7 +220,7 @@ void Projector::prepare_batch(PreparedBatch& prepared, Checkpoints& read_positio
     position.chain_head = next_chain_head(position.chain_head, record.offset, record.value);
     position.next_offset = Offset{record.offset.value() + 1};
     out.chain_head = position.chain_head;
-    out.event = events::decode_event(record.value);
+    out.event = events::decode_record(record.key, record.value);
     if (*out.event) out.fingerprint = events::fingerprint(**out.event);
   }
 }

@@ -160,9 +160,27 @@ Result<MinorUnits> decode_amount(int64_t value, const Currency& currency, std::s
   return MinorUnits(value);
 }
 
+// A scalar the schema declares `= null` because it is required: FlatBuffers
+// reads an absent scalar as its default (0, `completed`, `shelter`), so only
+// an optional scalar lets the reader tell "missing" from "zero".
+template <typename T>
+Result<T> required(const flatbuffers::Optional<T>& value, std::string_view field) {
+  if (!value.has_value()) return corrupt(field, "is missing");
+  return *value;
+}
+
+Result<MinorUnits> decode_required_amount(const flatbuffers::Optional<int64_t>& value,
+                                          const Currency& currency, std::string_view field) {
+  auto present = required(value, field);
+  if (!present) return std::unexpected(present.error());
+  return decode_amount(*present, currency, field);
+}
+
 template <typename Enum, size_t N, typename WireEnum>
-Result<Enum> decode_enum(WireEnum value, std::string_view field, std::string_view what) {
-  const auto raw = static_cast<uint8_t>(value);
+Result<Enum> decode_enum(const flatbuffers::Optional<WireEnum>& value, std::string_view field,
+                         std::string_view what) {
+  if (!value.has_value()) return corrupt(field, "is missing");
+  const auto raw = static_cast<uint8_t>(*value);
   if (raw >= N) {
     return corrupt(field, fmt::format("{} is not a {} value (0 to {})", raw, what, N - 1));
   }
@@ -175,7 +193,10 @@ Result<FundingPlan> decode_plan(const WireTable& table, EventType type) {
   auto currency = decode_currency(table.currency());
   if (!currency) return std::unexpected(currency.error());
   std::optional<std::vector<BudgetLine>> budget;
-  std::optional<int64_t> goal = table.goal();
+  // An absent goal beside a budget is the budget's sum, as in NDJSON; a goal
+  // of 0 is a goal of 0 (refused by the amount rule), as `"goal":"0"` is.
+  std::optional<int64_t> goal;
+  if (const auto wire_goal = table.goal(); wire_goal.has_value()) goal = *wire_goal;
   if (const auto* lines = table.budget()) {
     budget.emplace();
     for (flatbuffers::uoffset_t i = 0; i < lines->size(); ++i) {
@@ -183,10 +204,10 @@ Result<FundingPlan> decode_plan(const WireTable& table, EventType type) {
       auto category = decode_enum<Category, kCategoryCount>(
           line->category(), fmt::format("budget[{}].category", i), "Category");
       if (!category) return std::unexpected(category.error());
-      budget->push_back(BudgetLine{*category, MinorUnits(line->amount())});
+      auto amount = required(line->amount(), fmt::format("budget[{}].amount", i));
+      if (!amount) return std::unexpected(amount.error());
+      budget->push_back(BudgetLine{*category, MinorUnits(*amount)});
     }
-    // Producers may leave the goal out beside a budget: it is then its sum.
-    if (*goal == 0) goal.reset();
   }
   auto plan = make_funding_plan(to_string(type), *currency, goal, std::move(budget));
   if (!plan) return corrupt(plan.error());
@@ -226,7 +247,7 @@ Result<EventBody> decode_body(const wire::Event& root) {
       // through their own types so that the code stays right if they diverge.
       const flatbuffers::String* donor_ref_text = nullptr;
       const flatbuffers::String* currency_text = nullptr;
-      int64_t amount_value = 0;
+      flatbuffers::Optional<int64_t> amount_value;
       if (type == EventType::kDonationReceived) {
         const auto& b = *root.body_as_DonationReceived();
         donor_ref_text = b.donor_ref();
@@ -242,7 +263,7 @@ Result<EventBody> decode_body(const wire::Event& root) {
       if (!donor_ref) return std::unexpected(donor_ref.error());
       auto currency = decode_currency(currency_text);
       if (!currency) return std::unexpected(currency.error());
-      auto amount = decode_amount(amount_value, *currency, "amount");
+      auto amount = decode_required_amount(amount_value, *currency, "amount");
       if (!amount) return std::unexpected(amount.error());
       if (type == EventType::kDonationReceived) {
         return DonationReceived{std::move(*donor_ref), *amount, *currency};
@@ -268,7 +289,7 @@ Result<EventBody> decode_body(const wire::Event& root) {
       if (!donation_id) return std::unexpected(donation_id.error());
       auto currency = decode_currency(b.currency());
       if (!currency) return std::unexpected(currency.error());
-      auto amount = decode_amount(b.amount(), *currency, "amount");
+      auto amount = decode_required_amount(b.amount(), *currency, "amount");
       if (!amount) return std::unexpected(amount.error());
       auto reason =
           decode_enum<RefundReason, kRefundReasonCount>(b.reason(), "reason", "RefundReason");
@@ -281,7 +302,7 @@ Result<EventBody> decode_body(const wire::Event& root) {
       if (!category) return std::unexpected(category.error());
       auto currency = decode_currency(b.currency());
       if (!currency) return std::unexpected(currency.error());
-      auto amount = decode_amount(b.amount(), *currency, "amount");
+      auto amount = decode_required_amount(b.amount(), *currency, "amount");
       if (!amount) return std::unexpected(amount.error());
       auto reference = decode_optional_identifier(b.reference(), "reference");
       if (!reference) return std::unexpected(reference.error());
@@ -296,8 +317,9 @@ Result<EventBody> decode_body(const wire::Event& root) {
 std::string encode_event(const Event& event) {
   FlatBufferBuilder fbb(256);
   // Every scalar is written, even when it equals the schema default: the
-  // bytes then say explicitly what was meant (schema_version 1, goal), and
-  // the output depends only on the Event, never on default values.
+  // bytes then say explicitly what was meant (schema_version 1), and the
+  // output depends only on the Event, never on default values. The required
+  // scalars are optional scalars (`= null`) and are written whenever set.
   fbb.ForceDefaults(true);
   // Children are created before their parents, always in the same order, so
   // the same Event always gives the same bytes.
@@ -327,10 +349,12 @@ Result<Event> decode_event(std::string_view bytes) {
   auto event_id = decode_identifier(e.event_id(), "event_id");
   if (!event_id) return std::unexpected(event_id.error());
   event.event_id = std::move(*event_id);
-  if (auto problem = timestamp_range_problem(e.occurred_at_us())) {
+  auto occurred_at = required(e.occurred_at_us(), "occurred_at_us");
+  if (!occurred_at) return std::unexpected(occurred_at.error());
+  if (auto problem = timestamp_range_problem(*occurred_at)) {
     return corrupt("occurred_at_us", *problem);
   }
-  event.occurred_at = TimestampMicros(e.occurred_at_us());
+  event.occurred_at = TimestampMicros(*occurred_at);
   auto case_id = decode_identifier(e.case_id(), "case_id");
   if (!case_id) return std::unexpected(case_id.error());
   event.case_id = std::move(*case_id);
@@ -341,6 +365,23 @@ Result<Event> decode_event(std::string_view bytes) {
   if (!body) return std::unexpected(body.error());
   event.body = std::move(*body);
   return event;
+}
+
+Result<Event> decode_record(std::string_view key, std::string_view value) {
+  auto event = decode_event(value);
+  if (!event || key == event->case_id) return event;
+  if (key.empty()) {
+    return corrupt("key", fmt::format("is missing; a record's key must be its case_id \"{}\"",
+                                      event->case_id));
+  }
+  // Keys come from any producer: only an identifier is short and printable.
+  if (identifier_problem(key)) {
+    return corrupt("key", fmt::format("is not the record's case_id \"{}\" ({} bytes that are not "
+                                      "an identifier)",
+                                      event->case_id, key.size()));
+  }
+  return corrupt("key",
+                 fmt::format("\"{}\" is not the record's case_id \"{}\"", key, event->case_id));
 }
 
 PartialIdentity peek_identity(std::string_view bytes) {

@@ -30,6 +30,16 @@ inline constexpr std::string_view kFileIdentifier = "HWEV";
 // failing field, e.g. "amount: 0 is below the minimum of 1 minor unit".
 [[nodiscard]] Result<Event> decode_event(std::string_view bytes);
 
+// Decodes a record of the log: its value as `decode_event` does, and then its
+// key, which must be the event's case_id. SPEC principle 2 rests on each
+// case living in one partition, and Kafka places a record by its key: a
+// record keyed otherwise (or not at all) may sit in another partition than
+// its case's other events, where its order among them is lost. A record
+// without a key is refused on the embedded log too (one partition, so no
+// order is at stake there), so that one rule holds for every log and a log
+// copied from one to the other cannot change its figures (docs/design.md).
+[[nodiscard]] Result<Event> decode_record(std::string_view key, std::string_view value);
+
 // What could be read of a malformed record, for the rejection list: the ids
 // are filled when the buffer verified and they are valid identifiers.
 struct PartialIdentity {

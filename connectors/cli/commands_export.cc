@@ -72,7 +72,7 @@ Result<ExportCounts> export_log(LogHandle& log, std::ostream& output,
       // Records appended after the export started are not part of it.
       const auto end_it = end->find(record.partition);
       if (end_it == end->end() || record.offset >= end_it->second) continue;
-      auto event = events::decode_event(record.value);
+      auto event = events::decode_record(record.key, record.value);
       if (!event) {
         context.err << fmt::format("offset {}: malformed: {}\n", record.offset.value(),
                                    event.error().message);

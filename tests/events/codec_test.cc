@@ -179,7 +179,8 @@ std::string donation(int64_t amount, const char* currency, const char* event_id 
                                           body.Union()));
 }
 
-std::string opened(int64_t goal, const std::vector<std::pair<uint8_t, int64_t>>* budget) {
+std::string opened(std::optional<int64_t> goal,
+                   const std::vector<std::pair<uint8_t, int64_t>>* budget) {
   Built b;
   std::vector<flatbuffers::Offset<wire::BudgetLine>> lines;
   if (budget) {
@@ -187,7 +188,9 @@ std::string opened(int64_t goal, const std::vector<std::pair<uint8_t, int64_t>>*
       lines.push_back(wire::CreateBudgetLine(b.fbb, static_cast<wire::Category>(category), amount));
     }
   }
-  auto body = wire::CreateCaseOpenedDirect(b.fbb, "USD", goal, budget ? &lines : nullptr);
+  auto body = wire::CreateCaseOpenedDirect(
+      b.fbb, "USD", goal ? flatbuffers::Optional<int64_t>(*goal) : flatbuffers::nullopt,
+      budget ? &lines : nullptr);
   return b.finish(wire::CreateEventDirect(b.fbb, 1, "e1", 0, "case-1", nullptr,
                                           wire::EventBody::CaseOpened, body.Union()));
 }
@@ -259,14 +262,16 @@ TEST(CodecRefuses, BudgetProblems) {
   auto ok = decode_event(opened(150000, &budget));
   ASSERT_TRUE(ok.has_value());
   EXPECT_EQ(std::get<CaseOpened>(ok->body).plan.goal, MinorUnits(150000));
-  // A producer may leave the goal out (0) beside a budget: it is the sum.
-  auto no_goal = decode_event(opened(0, &budget));
+  // A producer may leave the goal out beside a budget: it is the sum.
+  auto no_goal = decode_event(opened(std::nullopt, &budget));
   ASSERT_TRUE(no_goal.has_value());
   EXPECT_EQ(*no_goal, *ok);
   EXPECT_EQ(error_of(opened(150001, &budget)),
             "goal: is 1500.01 USD but the budget sums to 1500.00 USD; they must be equal");
   EXPECT_EQ(error_of(opened(0, nullptr)),
             "goal: 0 is below the minimum of 1 minor unit (0.01 USD)");
+  EXPECT_EQ(error_of(opened(std::nullopt, nullptr)),
+            "goal: is missing; CaseOpened needs a goal, a budget, or both");
   const std::vector<std::pair<uint8_t, int64_t>> empty;
   EXPECT_NE(error_of(opened(5, &empty)).find("budget: is empty"), std::string::npos);
   const std::vector<std::pair<uint8_t, int64_t>> repeated = {{3, 1}, {5, 1}, {3, 1}};
@@ -283,6 +288,143 @@ TEST(CodecRefuses, BudgetProblems) {
   auto sorted = decode_event(opened(150000, &unsorted));
   ASSERT_TRUE(sorted.has_value());
   EXPECT_EQ(*sorted, *ok);
+}
+
+// SPEC: `goal` is an amount (1 to 10^15 minor units). A goal of 0 beside a
+// budget is refused on the wire exactly as `"goal":"0"` is in NDJSON; it is
+// not read as "no goal" (today's FlatBuffers default).
+TEST(CodecRefuses, GoalZeroMeansTheSameOnTheWireAndInNdjson) {
+  const std::vector<std::pair<uint8_t, int64_t>> budget = {{3, 40000}, {5, 110000}};
+  EXPECT_EQ(error_of(opened(0, &budget)),
+            "goal: 0 is below the minimum of 1 minor unit (0.01 USD)");
+  auto line = parse_event_json(
+      R"({"type":"CaseOpened","event_id":"e1","occurred_at":"2015-06-01T08:00:00Z",)"
+      R"("case_id":"case-1","currency":"USD","goal":"0","budget":[)"
+      R"({"category":"repatriation","amount":"400.00"},{"category":"livelihood","amount":"1100.00"}]})");
+  ASSERT_FALSE(line.has_value());
+  EXPECT_EQ(line.error().field, "goal");
+  // And the budget alone means the same in both forms: the goal is its sum.
+  auto from_line = parse_event_json(
+      R"({"type":"CaseOpened","event_id":"e1","occurred_at":"1970-01-01T00:00:00Z",)"
+      R"("case_id":"case-1","currency":"USD","budget":[)"
+      R"({"category":"repatriation","amount":"400.00"},{"category":"livelihood","amount":"1100.00"}]})");
+  ASSERT_TRUE(from_line.has_value());
+  auto from_wire = decode_event(opened(std::nullopt, &budget));
+  ASSERT_TRUE(from_wire.has_value()) << from_wire.error().message;
+  EXPECT_EQ(*from_wire, *from_line);
+}
+
+// FlatBuffers reads an absent scalar as its default: without presence checks a
+// record lacking `occurred_at_us` is an event of 1970-01-01, a CaseClosed
+// without reason is `completed`, a refund without reason `donor_request`, a
+// disbursement without category `shelter`. Each must be refused, naming the
+// missing field. Buffers are built without ForceDefaults, as another
+// producer's generated code builds them.
+TEST(CodecRefuses, RecordsLackingARequiredFieldNameIt) {
+  auto event = [](wire::EventBody type, auto make_body,
+                  flatbuffers::Optional<int64_t> occurred_at = 1'433'145'600'000'000) {
+    Built b;
+    const auto body = make_body(b.fbb);
+    return b.finish(wire::CreateEventDirect(b.fbb, 1, "e1", occurred_at, "case-1", nullptr, type,
+                                            body.Union()));
+  };
+  using FBB = flatbuffers::FlatBufferBuilder;
+  const auto no_time = event(
+      wire::EventBody::CaseClosed,
+      [](FBB& fbb) { return wire::CreateCaseClosed(fbb, wire::CloseReason::cancelled); },
+      flatbuffers::nullopt);
+  EXPECT_EQ(error_of(no_time), "occurred_at_us: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::CaseClosed,
+                           [](FBB& fbb) { return wire::CreateCaseClosed(fbb); })),
+            "reason: is missing");
+  EXPECT_EQ(
+      error_of(event(wire::EventBody::RefundIssued,
+                     [](FBB& fbb) { return wire::CreateRefundIssuedDirect(fbb, "d", 5, "USD"); })),
+      "reason: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::RefundIssued,
+                           [](FBB& fbb) {
+                             return wire::CreateRefundIssuedDirect(fbb, "d", flatbuffers::nullopt,
+                                                                   "USD",
+                                                                   wire::RefundReason::chargeback);
+                           })),
+            "amount: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::FundsDisbursed,
+                           [](FBB& fbb) {
+                             return wire::CreateFundsDisbursedDirect(fbb, flatbuffers::nullopt, 5,
+                                                                     "USD");
+                           })),
+            "category: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::FundsDisbursed,
+                           [](FBB& fbb) {
+                             return wire::CreateFundsDisbursedDirect(fbb, wire::Category::medical,
+                                                                     flatbuffers::nullopt, "USD");
+                           })),
+            "amount: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::DonationReceived,
+                           [](FBB& fbb) {
+                             return wire::CreateDonationReceivedDirect(fbb, "d-1",
+                                                                       flatbuffers::nullopt, "USD");
+                           })),
+            "amount: is missing");
+  EXPECT_EQ(error_of(event(wire::EventBody::PledgeMade,
+                           [](FBB& fbb) {
+                             return wire::CreatePledgeMadeDirect(fbb, "d-1", flatbuffers::nullopt,
+                                                                 "USD");
+                           })),
+            "amount: is missing");
+  auto budget_event = [&](flatbuffers::Optional<wire::Category> category,
+                          flatbuffers::Optional<int64_t> amount) {
+    return event(wire::EventBody::CaseGoalChanged, [&](FBB& fbb) {
+      std::vector<flatbuffers::Offset<wire::BudgetLine>> lines = {
+          wire::CreateBudgetLine(fbb, wire::Category::legal, 100),
+          wire::CreateBudgetLine(fbb, category, amount)};
+      return wire::CreateCaseGoalChangedDirect(fbb, "USD", flatbuffers::nullopt, &lines);
+    });
+  };
+  EXPECT_EQ(error_of(budget_event(flatbuffers::nullopt, 5)), "budget[1].category: is missing");
+  EXPECT_EQ(error_of(budget_event(wire::Category::shelter, flatbuffers::nullopt)),
+            "budget[1].amount: is missing");
+  ASSERT_TRUE(decode_event(budget_event(wire::Category::shelter, 5)).has_value());
+}
+
+// The values that are FlatBuffers defaults (0) are written by a builder
+// generated from the schema whenever they are set, so they arrive intact.
+TEST(Codec, RequiredFieldsWhoseValueIsZeroArePresent) {
+  Built closed;
+  auto closed_body = wire::CreateCaseClosed(closed.fbb, wire::CloseReason::completed);
+  auto decoded = decode_event(
+      closed.finish(wire::CreateEventDirect(closed.fbb, 1, "e1", 0, "case-1", nullptr,
+                                            wire::EventBody::CaseClosed, closed_body.Union())));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(std::get<CaseClosed>(decoded->body).reason, CloseReason::kCompleted);
+  EXPECT_EQ(decoded->occurred_at, TimestampMicros(0));
+
+  Built spent;
+  auto spent_body =
+      wire::CreateFundsDisbursedDirect(spent.fbb, wire::Category::shelter, 5, "USD", nullptr);
+  decoded = decode_event(
+      spent.finish(wire::CreateEventDirect(spent.fbb, 1, "e1", 0, "case-1", nullptr,
+                                           wire::EventBody::FundsDisbursed, spent_body.Union())));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(std::get<FundsDisbursed>(decoded->body).category, Category::kShelter);
+}
+
+TEST(DecodeRecord, TheKeyMustBeTheCaseId) {
+  const std::string bytes = encode_event(full_events()[3]);  // case-xf
+  auto decoded = decode_record("case-xf", bytes);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, full_events()[3]);
+  auto error = [&](std::string_view key) {
+    auto result = decode_record(key, bytes);
+    EXPECT_FALSE(result.has_value()) << key;
+    return result ? std::string() : result.error().message;
+  };
+  EXPECT_EQ(error("case-x"), "key: \"case-x\" is not the record's case_id \"case-xf\"");
+  EXPECT_EQ(error(""), "key: is missing; a record's key must be its case_id \"case-xf\"");
+  EXPECT_EQ(error(std::string(300, 'k')),
+            "key: is not the record's case_id \"case-xf\" (300 bytes that are not an identifier)");
+  // The value's own problem comes first.
+  EXPECT_NE(decode_record("case-xf", "garbage").error().message.find("too few"), std::string::npos);
 }
 
 TEST(CodecRefuses, InvalidFreeTextAndIdentifiers) {
@@ -338,14 +480,32 @@ TEST(PeekIdentity, ReadsIdsOfValidAndOfMalformedEvents) {
   EXPECT_FALSE(garbage.type.has_value());
 }
 
-// Another producer can write events from the schema alone: flatc turns a JSON
-// description into bytes that decode_event accepts.
-TEST(Codec, AcceptsBytesWrittenByFlatcFromTheSchema) {
+// The bytes flatc writes from a JSON description of an event and the schema
+// alone, as another producer would.
+std::string flatc_bytes(const std::string& json_text) {
   homeward::testing::TempDir dir;
-  const std::filesystem::path json = dir.path() / "donation.json";
+  const std::filesystem::path json = dir.path() / "event.json";
   {
     std::ofstream out(json);
-    out << R"({
+    out << json_text;
+  }
+  const std::string command = std::string("'") + HOMEWARD_FLATC +
+                              "' -b --root-type homeward.wire.Event -o '" + dir.path().string() +
+                              "' '" + HOMEWARD_SCHEMA_PATH + "' '" + json.string() + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  std::filesystem::path bin;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path() != json) bin = entry.path();
+  }
+  EXPECT_FALSE(bin.empty()) << "flatc wrote no binary";
+  std::ifstream in(bin, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+TEST(Codec, AcceptsBytesWrittenByFlatcFromTheSchema) {
+  auto decoded = decode_event(flatc_bytes(R"({
       "schema_version": 1,
       "event_id": "ext-1",
       "occurred_at_us": 1435053600250000,
@@ -353,21 +513,7 @@ TEST(Codec, AcceptsBytesWrittenByFlatcFromTheSchema) {
       "source": "other-producer",
       "body_type": "DonationReceived",
       "body": { "donor_ref": "d-42", "amount": 1050, "currency": "THB" }
-    })";
-  }
-  const std::string command = std::string("'") + HOMEWARD_FLATC +
-                              "' -b --root-type homeward.wire.Event -o '" + dir.path().string() +
-                              "' '" + HOMEWARD_SCHEMA_PATH + "' '" + json.string() + "'";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  std::filesystem::path bin;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
-    if (entry.path() != json) bin = entry.path();
-  }
-  ASSERT_FALSE(bin.empty()) << "flatc wrote no binary";
-  std::ifstream in(bin, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  auto decoded = decode_event(bytes.str());
+    })"));
   ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
   EXPECT_EQ(decoded->event_id, "ext-1");
   EXPECT_EQ(decoded->case_id, "case-xf");
@@ -375,6 +521,22 @@ TEST(Codec, AcceptsBytesWrittenByFlatcFromTheSchema) {
   EXPECT_EQ(format_timestamp(decoded->occurred_at), "2015-06-23T10:00:00.250000Z");
   EXPECT_EQ(std::get<DonationReceived>(decoded->body),
             (DonationReceived{"d-42", MinorUnits(1050), testing::currency("THB")}));
+}
+
+// flatc leaves out a scalar equal to its default unless the schema makes it
+// optional: the required ones are, so a stated `completed` arrives and a
+// forgotten reason or time is refused instead of read as the default.
+TEST(Codec, FlatcWritesRequiredDefaultValuesAndOmissionsAreRefused) {
+  auto closed = decode_event(flatc_bytes(R"({"event_id": "x-1", "occurred_at_us": 0,
+      "case_id": "c", "body_type": "CaseClosed", "body": {"reason": "completed"}})"));
+  ASSERT_TRUE(closed.has_value()) << closed.error().message;
+  EXPECT_EQ(std::get<CaseClosed>(closed->body).reason, CloseReason::kCompleted);
+  EXPECT_EQ(error_of(flatc_bytes(R"({"event_id": "x-1", "occurred_at_us": 0,
+      "case_id": "c", "body_type": "CaseClosed", "body": {}})")),
+            "reason: is missing");
+  EXPECT_EQ(error_of(flatc_bytes(R"({"event_id": "x-1", "case_id": "c",
+      "body_type": "CaseClosed", "body": {"reason": "other"}})")),
+            "occurred_at_us: is missing");
 }
 
 }  // namespace

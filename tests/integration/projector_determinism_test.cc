@@ -215,6 +215,59 @@ TEST(ProjectorDeterminismTest, MalformedRecordsAreListedAndNeverEnterACase) {
   EXPECT_FALSE(unopened->has_value());
 }
 
+// SPEC principle 2: a case lives in one partition because every record's key
+// is its case_id. A record keyed otherwise (or not at all) is malformed: it is
+// listed under the case its bytes name, and never counts in that case.
+TEST(ProjectorDeterminismTest, RecordWhoseKeyIsNotItsCaseIdIsMalformed) {
+  const Event opened_a = in_case(opened("e-1", 1000), "case-a");
+  const Event misplaced = in_case(donation("e-2", "d-1", 300), "case-a");
+  const Event keyless = in_case(donation("e-3", "d-2", 400), "case-a");
+  const Event odd_key = in_case(donation("e-4", "d-3", 500), "case-a");
+  std::vector<AppendRequest> records = {
+      request_for(opened_a),
+      {"case-b", events::encode_event(misplaced), misplaced.type()},
+      {"", events::encode_event(keyless), keyless.type()},
+      {std::string("\0\xff key", 6), events::encode_event(odd_key), odd_key.type()},
+      request_for(in_case(donation("e-5", "d-1", 250), "case-a")),
+  };
+  TempDir log_dir;
+  TempDir store_dir;
+  auto log = open_log(log_dir.path());
+  auto store = open_store(store_dir.path());
+  ASSERT_NE(log, nullptr);
+  ASSERT_NE(store, nullptr);
+  append_records(*log, records);
+  ASSERT_TRUE(project(*log, *store, 2).has_value());
+
+  auto found = store->find_case("case-a");
+  ASSERT_TRUE(found.has_value());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->received, MinorUnits(250));
+  EXPECT_EQ((*found)->donations, 1);
+  EXPECT_EQ((*found)->events_applied, 2);
+  EXPECT_EQ((*found)->events_rejected, 0);
+
+  auto rejections = store->list_rejections();
+  ASSERT_TRUE(rejections.has_value());
+  ASSERT_EQ(rejections->size(), 3u);
+  const std::vector<std::string> details = {
+      "key: \"case-b\" is not the record's case_id \"case-a\"",
+      "key: is missing; a record's key must be its case_id \"case-a\"",
+      "key: is not the record's case_id \"case-a\" (6 bytes that are not an identifier)",
+  };
+  for (size_t i = 0; i < rejections->size(); ++i) {
+    const engine::RejectionRecord& rejection = (*rejections)[i];
+    EXPECT_EQ(rejection.case_id, "case-a");
+    EXPECT_EQ(rejection.event_id, "e-" + std::to_string(i + 2));
+    EXPECT_EQ(rejection.offset, Offset{static_cast<int64_t>(i + 1)});
+    EXPECT_EQ(rejection.reason, engine::RejectReason::kMalformed);
+    EXPECT_EQ(rejection.detail, details[i]);
+  }
+  auto unopened = store->find_case("case-b");
+  ASSERT_TRUE(unopened.has_value());
+  EXPECT_FALSE(unopened->has_value());
+}
+
 TEST(ProjectorDeterminismTest, ProgressReportsEventsReadAndLagAfterEachCommit) {
   std::vector<AppendRequest> records;
   for (int i = 0; i < 35; ++i) {
