@@ -631,6 +631,21 @@ Result<engine::OffsetMap> KafkaReader::end_offsets() {
   return ends;
 }
 
+Result<std::string> KafkaReader::cluster_id() {
+  char* id = rd_kafka_clusterid(consumer_, timeout_ms(options_.request_timeout));
+  if (id == nullptr) {
+    return make_error(
+        ErrorCode::kUnavailable,
+        fmt::format("cannot read the Kafka cluster id from {} within {} ms (the "
+                    "brokers cannot be reached, or are older than Kafka 0.10)",
+                    options_.brokers.empty() ? "the bootstrap servers" : options_.brokers,
+                    options_.request_timeout.count()));
+  }
+  std::string result(id);
+  rd_kafka_mem_free(consumer_, id);
+  return result;
+}
+
 void KafkaReader::commit_projected(const engine::OffsetMap& next_offsets) {
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
   for (const auto& [partition, offset] : next_offsets) {

@@ -137,6 +137,12 @@ class KafkaReader final : public engine::EventLogReader {
   // Failures are logged, never fatal: the group's offsets are not the truth.
   void commit_projected(const engine::OffsetMap& next_offsets);
 
+  // The id of the Kafka cluster the brokers belong to (Metadata v2+, Kafka
+  // 0.10 and later), e.g. to bind a projection store to the cluster and topic
+  // it was built from. Waits up to `request_timeout` for the brokers;
+  // kUnavailable when they cannot be reached or do not say.
+  [[nodiscard]] Result<std::string> cluster_id();
+
  private:
   explicit KafkaReader(KafkaOptions options) : options_(std::move(options)) {}
   // Reads the topic's metadata; partitions not yet assigned are assigned

@@ -548,5 +548,38 @@ TEST(KafkaLog, GroupOffsetsAreCommittedAsInformation) {
   rd_kafka_destroy(monitor);
 }
 
+TEST(KafkaLog, ClusterIdNamesTheClusterTheBrokersBelongTo) {
+  MockKafkaCluster kafka(3, 1);
+  MockKafkaCluster other(1, 1);
+  auto reader = open_reader(kafka.options());
+  auto second = open_reader(kafka.options());
+  auto elsewhere = open_reader(other.options());
+  ASSERT_NE(reader, nullptr);
+  ASSERT_NE(second, nullptr);
+  ASSERT_NE(elsewhere, nullptr);
+  auto id = reader->cluster_id();
+  auto again = second->cluster_id();
+  auto other_id = elsewhere->cluster_id();
+  ASSERT_TRUE(id.has_value()) << id.error().message;
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  ASSERT_TRUE(other_id.has_value()) << other_id.error().message;
+  EXPECT_FALSE(id->empty());
+  EXPECT_EQ(*id, *again);
+  EXPECT_NE(*id, *other_id);
+}
+
+TEST(KafkaLog, ClusterIdOfUnreachableBrokersIsUnavailable) {
+  KafkaOptions options;
+  // Port 1 on loopback: nothing listens there (tcpmux is long gone).
+  options.brokers = "127.0.0.1:1";
+  options.request_timeout = milliseconds(500);
+  auto reader = open_reader(options);
+  ASSERT_NE(reader, nullptr);
+  auto id = reader->cluster_id();
+  ASSERT_FALSE(id.has_value());
+  EXPECT_EQ(id.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(id.error().message.find("127.0.0.1:1"), std::string::npos) << id.error().message;
+}
+
 }  // namespace
 }  // namespace homeward::connectors
