@@ -29,6 +29,7 @@
 
 #include "events/check.h"
 #include "events/codec.h"
+#include "events/line_reader.h"
 #include "events/ndjson.h"
 
 namespace homeward::engine {
@@ -62,9 +63,14 @@ struct LineResult {
 
 // Consecutive input lines and, once checked, their results.
 struct Chunk {
-  int64_t first_line = 0;           // the number of the chunk's first line
-  std::string text;                 // the lines as read, back to back
-  std::vector<size_t> ends;         // where each line ends in `text`
+  int64_t first_line = 0;    // the number of the chunk's first line
+  std::string text;          // the lines as read, back to back
+  std::vector<size_t> ends;  // where each line ends in `text`
+  // The lines (indexes into `ends`) that were longer than the line limit:
+  // they are empty in `text` and refused. `no_end` marks the last one when
+  // it had no newline within the skip limit (the chunk is then `last`).
+  std::vector<size_t> too_long;
+  bool no_end = false;
   std::vector<LineResult> results;  // one per non-blank line, in order
   // Set on the chunk after which nothing more is read: the input ended, or
   // reading it failed after line `last_line`.
@@ -81,42 +87,78 @@ struct Chunk {
     if (text.capacity() > 2 * kChunkBytes) std::string().swap(text);
     text.clear();
     ends.clear();
+    too_long.clear();
     results.clear();  // keeps the capacity: the chunk is reused
-    last = input_failed = ready = false;
+    last = input_failed = ready = no_end = false;
     exception = nullptr;
   }
 };
 
 // Reads the next lines of `input` into `chunk`, numbering them from
-// `next_line` (which it advances). Lines are std::getline's: a final line
-// without a newline counts, a final newline does not start one more.
-void read_chunk(std::istream& input, int64_t& next_line, Chunk& chunk) {
+// `next_line` (which it advances). Lines are std::getline's (a final line
+// without a newline counts, a final newline does not start one more), each
+// at most the line limit (events/line_reader.h).
+void read_chunk(events::LineReader& input, int64_t& next_line, Chunk& chunk) {
   chunk.clear();
   chunk.first_line = next_line;
-  std::string line;
   while (chunk.ends.size() < kChunkLines && chunk.text.size() < kChunkBytes) {
     // A stream whose exceptions() mask is set throws from here; the
     // exception reaches the caller of publish_ndjson after the lines before
     // it (ChunkPipeline::work), as it did when one thread did everything.
-    const bool got = static_cast<bool>(std::getline(input, line));
-    if (!got || input.bad()) {
+    const events::LineReader::Next next = input.next(chunk.text);
+    if (next == events::LineReader::Next::kEnd || next == events::LineReader::Next::kFailed) {
       chunk.last = true;
-      chunk.input_failed = input.bad();
+      chunk.input_failed = next == events::LineReader::Next::kFailed;
       break;
     }
-    chunk.text += line;
+    if (next != events::LineReader::Next::kLine) chunk.too_long.push_back(chunk.ends.size());
     chunk.ends.push_back(chunk.text.size());
     ++next_line;
+    if (next == events::LineReader::Next::kNoEnd) {
+      chunk.no_end = chunk.last = true;
+      break;
+    }
   }
   chunk.last_line = next_line - 1;
 }
 
+// "1048576 bytes (1 MiB)": the exact limit, and its size for people.
+std::string byte_size(size_t bytes) {
+  if (bytes >= (size_t{1} << 20) && bytes % (size_t{1} << 20) == 0) {
+    return fmt::format("{} bytes ({} MiB)", bytes, bytes >> 20);
+  }
+  return fmt::format("{} bytes", bytes);
+}
+
+// The refusal of a line longer than the limit.
+std::string too_long_reason(const events::LineReader& input, bool no_end) {
+  std::string reason = fmt::format("is longer than {}, the most one line may hold; not read",
+                                   byte_size(input.max_line_bytes()));
+  if (no_end) {
+    reason += fmt::format(
+        ", and no newline came in the {} after it: the input is not NDJSON, so nothing after "
+        "this line was read",
+        byte_size(input.max_skip_bytes()));
+  }
+  return reason;
+}
+
 // Stage 1 and encoding for every line of `chunk`.
-void check_chunk(Chunk& chunk) {
+void check_chunk(const events::LineReader& input, Chunk& chunk) {
   size_t begin = 0;
+  size_t next_too_long = 0;
   for (size_t i = 0; i < chunk.ends.size(); ++i) {
     std::string_view text(chunk.text.data() + begin, chunk.ends[i] - begin);
     begin = chunk.ends[i];
+    if (next_too_long < chunk.too_long.size() && chunk.too_long[next_too_long] == i) {
+      ++next_too_long;
+      LineResult& result = chunk.results.emplace_back();
+      result.line = chunk.first_line + static_cast<int64_t>(i);
+      result.refused = true;
+      const bool no_end = chunk.no_end && i + 1 == chunk.ends.size();
+      result.refusal = Refusal{result.line, "", too_long_reason(input, no_end)};
+      continue;
+    }
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (is_blank(text)) continue;
     LineResult& result = chunk.results.emplace_back();
@@ -141,8 +183,8 @@ void check_chunk(Chunk& chunk) {
 // sizes; once a chunk marked `last` is in the window, nothing more is read.
 class ChunkPipeline {
  public:
-  ChunkPipeline(std::istream& input, size_t threads, size_t window_chunks)
-      : input_(input), window_chunks_(window_chunks) {
+  ChunkPipeline(std::istream& input, size_t max_line_bytes, size_t threads, size_t window_chunks)
+      : input_(input, max_line_bytes), window_chunks_(window_chunks) {
     // Reserved first: growing the vector after a thread started could
     // throw and leave a joinable thread behind.
     threads_.reserve(threads);
@@ -175,7 +217,7 @@ class ChunkPipeline {
       std::unique_ptr<Chunk> chunk = take_spare();
       read_chunk(input_, next_line_, *chunk);
       input_done_ = chunk->last;
-      check_chunk(*chunk);
+      check_chunk(input_, *chunk);
       window_bytes_ += chunk->text.size();
       window_.push_back(std::move(chunk));
       return window_.front().get();
@@ -237,7 +279,7 @@ class ChunkPipeline {
       if (read) {
         lock.unlock();
         try {
-          check_chunk(*chunk);
+          check_chunk(input_, *chunk);
         } catch (...) {
           chunk->exception = std::current_exception();
         }
@@ -250,7 +292,7 @@ class ChunkPipeline {
     }
   }
 
-  std::istream& input_;
+  events::LineReader input_;  // read under mutex_ (one thread at a time)
   const size_t window_chunks_;
   std::mutex mutex_;
   std::condition_variable room_;   // workers wait for room in the window
@@ -396,7 +438,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
   const size_t threads = parse_thread_count(options_.parse_threads);
   // About one batch of chunks ahead of the one being appended.
   const size_t window_chunks = std::max<size_t>(batch_max / kChunkLines + 2 * threads, 4);
-  ChunkPipeline chunks(input, threads == 1 ? 0 : threads, window_chunks);
+  ChunkPipeline chunks(input, options_.max_line_bytes, threads == 1 ? 0 : threads, window_chunks);
   Appending appending(log_, report, progress);
 
   auto new_batch = [batch_max] {

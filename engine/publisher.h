@@ -26,6 +26,7 @@
 #include "engine/event_log.h"
 #include "events/error.h"
 #include "events/event.h"
+#include "events/line_reader.h"
 
 namespace homeward::engine {
 
@@ -41,6 +42,11 @@ struct PublishOptions {
   // core, at most kMaxParseThreads. 1 parses on the caller's thread.
   size_t parse_threads = 0;
   static constexpr size_t kMaxParseThreads = 4;
+  // The most bytes one input line may hold (events/line_reader.h): a longer
+  // line is refused with its number and read past without being held; input
+  // with no newline within a further events::kMaxLineSkipBytes is not NDJSON,
+  // and reading stops there (that line's refusal says so).
+  size_t max_line_bytes = events::kMaxLineBytes;
 };
 
 struct Refusal {
@@ -72,7 +78,8 @@ class Publisher {
   explicit Publisher(EventLogAppender& log, PublishOptions options = {});
 
   // Reads NDJSON from `input` to its end. Blank lines are skipped (they are
-  // not events); a trailing '\r' is ignored. The outer error is for a failure
+  // not events); a trailing '\r' is ignored; a line longer than
+  // `max_line_bytes` is refused. The outer error is for a failure
   // to read the input; per-line results are in the report.
   [[nodiscard]] Result<PublishReport> publish_ndjson(std::istream& input,
                                                      const PublishProgressCallback& progress = {});

@@ -200,6 +200,79 @@ TEST_F(PublisherTest, ProgressIsReportedAfterEachAppendedBatch) {
   EXPECT_EQ(calls, expected);
 }
 
+// SPEC stage 1 refuses a line with its number; a line longer than the limit
+// (1 MiB, docs/design.md) is refused so, and the lines after it are read.
+TEST_F(PublisherTest, ALineLongerThanTheLimitIsRefusedWithItsNumber) {
+  const std::string padded_to_limit =
+      opened_line("e2", "case-b") +
+      std::string(events::kMaxLineBytes - opened_line("e2", "case-b").size(), ' ');
+  ASSERT_EQ(padded_to_limit.size(), events::kMaxLineBytes);
+  const std::string input = opened_line("e1", "case-a") + "\n" +           // 1
+                            padded_to_limit + "\n" +                       // 2: at the limit
+                            padded_to_limit + " \n" +                      // 3: one byte over
+                            std::string(3 * events::kMaxLineBytes, 'x') +  // 4: far over
+                            "\n" + donation_line("e5", "case-a") + "\n" +  // 5
+                            padded_to_limit + "\t";                        // 6: over, at the end
+  auto report = publish(input);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 6);
+  EXPECT_EQ(report->appended, 3);
+  ASSERT_EQ(report->refused.size(), 3u);
+  const std::vector<int64_t> lines = {3, 4, 6};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(report->refused[i].line, lines[i]);
+    EXPECT_EQ(report->refused[i].field, "");
+    EXPECT_EQ(report->refused[i].reason,
+              "is longer than 1048576 bytes (1 MiB), the most one line may hold; not read");
+  }
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e2", "e5"}));
+}
+
+// Endless bytes without a newline, as /dev/zero gives, after a prefix.
+class EndlessZeros : public std::streambuf {
+ public:
+  explicit EndlessZeros(std::string prefix) : prefix_(std::move(prefix)) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+  size_t given = 0;
+
+ protected:
+  int_type underflow() override {
+    setg(block_, block_, block_ + sizeof block_);
+    given += sizeof block_;
+    return traits_type::to_int_type(block_[0]);
+  }
+
+ private:
+  std::string prefix_;
+  char block_[4096] = {};
+};
+
+// Input with no newline is not read forever (nor held): its line is refused
+// at the line limit once the skip limit passed without a newline, and the
+// lines before it are appended.
+TEST_F(PublisherTest, InputWithoutANewlineIsRefusedAtTheLineLimit) {
+  for (const size_t threads : {size_t{1}, size_t{2}}) {
+    SCOPED_TRACE(threads);
+    TempDir dir;
+    auto log = EmbeddedLog::open(dir.path());
+    ASSERT_TRUE(log.has_value());
+    EndlessZeros zeros(opened_line("e1", "case-a") + "\n\n");
+    std::istream stream(&zeros);
+    Publisher publisher(**log, {.parse_threads = threads});
+    auto report = publisher.publish_ndjson(stream);
+    ASSERT_TRUE(report.has_value()) << report.error().message;
+    EXPECT_EQ(report->appended, 1);
+    ASSERT_EQ(report->refused.size(), 1u);
+    EXPECT_EQ(report->refused[0].line, 3);
+    EXPECT_EQ(report->refused[0].reason,
+              "is longer than 1048576 bytes (1 MiB), the most one line may hold; not read, and "
+              "no newline came in the 67108864 bytes (64 MiB) after it: the input is not NDJSON, "
+              "so nothing after this line was read");
+    EXPECT_LE(zeros.given, 2 * events::kMaxLineBytes + events::kMaxLineSkipBytes + 8192);
+  }
+}
+
 // A stream whose reads fail with an I/O error after some bytes.
 class FailingBuffer : public std::streambuf {
  public:
@@ -367,6 +440,9 @@ std::string damaged_stream(int64_t lines) {
       // Longer than the pipeline's 256 KiB chunks: a chunk of its own.
       out += R"({"type":"CaseClosed","event_id":"long","reason":")" + std::string(300'000, 'x') +
              "\"}\n";
+    } else if (i == 7'001) {
+      // Longer than the line limit: refused without being read whole.
+      out += line + std::string(events::kMaxLineBytes, ' ') + "\n";
     } else {
       out += line + "\n";
     }
