@@ -98,6 +98,9 @@ Offset<void> encode_body(FlatBufferBuilder& fbb, const EventBody& body) {
 
 // --- decoding ---
 
+// The verifier asserts (ends the process) on a buffer of 2 GiB or more.
+static_assert(kMaxRecordBytes < FLATBUFFERS_MAX_BUFFER_SIZE);
+
 // The verified root table, or why the bytes are not one. `storage` receives an
 // aligned copy when the caller's bytes are not 8-byte aligned (a RocksDB or
 // Kafka buffer may start anywhere), because FlatBuffers reads scalars in place.
@@ -106,8 +109,9 @@ Result<const wire::Event*> verified_root(std::string_view bytes, std::vector<uin
   if (bytes.size() < 8) {
     return corrupt("", fmt::format("{} bytes are too few for an event buffer", bytes.size()));
   }
-  if (bytes.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
-    return corrupt("", fmt::format("{} bytes exceed the FlatBuffers size limit", bytes.size()));
+  if (bytes.size() > kMaxRecordBytes) {
+    return corrupt("", fmt::format("{} bytes exceed the {} bytes (1 MiB) an event record may hold",
+                                   bytes.size(), kMaxRecordBytes));
   }
   if (std::memcmp(bytes.data() + 4, kFileIdentifier.data(), kFileIdentifier.size()) != 0) {
     return corrupt("", "file identifier is not \"HWEV\"; not a Homeward event buffer");
@@ -118,9 +122,15 @@ Result<const wire::Event*> verified_root(std::string_view bytes, std::vector<uin
     std::memcpy(storage.data(), bytes.data(), bytes.size());
     data = reinterpret_cast<const uint8_t*>(storage.data());
   }
-  flatbuffers::Verifier verifier(data, bytes.size());
+  flatbuffers::Verifier::Options limits;
+  limits.max_depth = kVerifierMaxDepth;
+  limits.max_tables = kVerifierMaxTables;
+  flatbuffers::Verifier verifier(data, bytes.size(), limits);
   if (!wire::VerifyEventBuffer(verifier)) {
-    return corrupt("", "bytes do not verify as a homeward.wire.Event (FlatBuffers verifier)");
+    return corrupt("", fmt::format("bytes do not verify as a homeward.wire.Event (FlatBuffers "
+                                   "verifier, at most {} tables {} deep: a budget has at most {} "
+                                   "lines)",
+                                   kVerifierMaxTables, kVerifierMaxDepth, kCategoryCount));
   }
   return wire::GetEvent(data);
 }

@@ -8,6 +8,7 @@
 // shared state).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,6 +23,18 @@ namespace homeward::events {
 inline constexpr uint16_t kSchemaVersion = 1;
 // The FlatBuffers file identifier of an event buffer.
 inline constexpr std::string_view kFileIdentifier = "HWEV";
+
+// Limits of the verifier, fitted to the schema, so that bytes from anyone cost
+// a bounded amount of work (docs/design.md, "Limits"):
+// - an event record is at most 1 MiB (a valid event encodes to a few KiB; an
+//   NDJSON line, its other form, is at most 1 MiB too);
+// - tables nest 3 deep (Event, its body, a budget line) and there are at most
+//   2 + 8 of them (Event, body, at most one budget line per category): the
+//   schema has no recursion, and a budget with more lines than categories
+//   repeats one.
+inline constexpr size_t kMaxRecordBytes = size_t{1} << 20;
+inline constexpr unsigned kVerifierMaxDepth = 3;
+inline constexpr unsigned kVerifierMaxTables = 2 + kCategoryCount;
 
 // Appends the encoded bytes of `event` to nothing else: returns a fresh buffer.
 [[nodiscard]] std::string encode_event(const Event& event);

@@ -427,6 +427,32 @@ TEST(DecodeRecord, TheKeyMustBeTheCaseId) {
   EXPECT_NE(decode_record("case-xf", "garbage").error().message.find("too few"), std::string::npos);
 }
 
+// The verifier's limits are fitted to the schema (docs/design.md): the largest
+// valid event, a budget line per category, passes; one table more does not.
+TEST(CodecLimits, TheVerifierTakesEveryCategoryOnceAndNoMoreTables) {
+  std::vector<std::pair<uint8_t, int64_t>> budget;
+  for (uint8_t c = 0; c < kCategoryCount; ++c) budget.emplace_back(c, 100);
+  auto full = decode_event(opened(std::nullopt, &budget));
+  ASSERT_TRUE(full.has_value()) << full.error().message;
+  EXPECT_EQ(std::get<CaseOpened>(full->body).plan.budget->size(), kCategoryCount);
+  EXPECT_EQ(std::get<CaseOpened>(full->body).plan.goal, MinorUnits(800));
+  budget.emplace_back(0, 100);
+  EXPECT_EQ(error_of(opened(std::nullopt, &budget)),
+            "bytes do not verify as a homeward.wire.Event (FlatBuffers verifier, at most 10 "
+            "tables 3 deep: a budget has at most 8 lines)");
+}
+
+TEST(CodecLimits, ARecordIsAtMostOneMebibyte) {
+  std::string bytes = encode_event(full_events()[3]);
+  // FlatBuffers ignores bytes after the data it references: padded to the
+  // limit the record still decodes, one byte more and it is refused.
+  bytes.resize(kMaxRecordBytes, '\0');
+  ASSERT_TRUE(decode_event(bytes).has_value());
+  bytes.push_back('\0');
+  EXPECT_EQ(error_of(bytes),
+            "1048577 bytes exceed the 1048576 bytes (1 MiB) an event record may hold");
+}
+
 TEST(CodecRefuses, InvalidFreeTextAndIdentifiers) {
   {
     Built b;
