@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <fmt/core.h>
+
 #include "events/check.h"
 #include "events/money.h"
 
@@ -108,9 +110,33 @@ bool CaseLedger::has_giver(std::string_view donor_ref) const {
   return donor.has_value() && donor_gave_[*donor];
 }
 
+Status CaseLedger::room_for(const events::Event& event) const {
+  auto full = [&](std::string_view table, const IdTable& ids) -> Status {
+    return make_error(
+        ErrorCode::kResourceExhausted,
+        fmt::format("case {}: its table of {} is full ({} ids in {} bytes; at most {} ids in {} "
+                    "bytes fit), so event {} cannot be handled; the case cannot take more events",
+                    case_id, table, ids.size(), ids.id_bytes(), ids.limits().max_ids,
+                    ids.limits().max_bytes, event.event_id));
+  };
+  // Conservative: an id already there would fit, but a table this full
+  // stops the case a few events early at worst, and the check stays O(1).
+  if (!event_ids_.has_room(event.event_id.size())) return full("event ids", event_ids_);
+  const std::string* donor_ref = nullptr;
+  if (const auto* gift = std::get_if<events::DonationReceived>(&event.body)) {
+    donor_ref = &gift->donor_ref;
+  } else if (const auto* pledge = std::get_if<events::PledgeMade>(&event.body)) {
+    donor_ref = &pledge->donor_ref;
+  }
+  if (donor_ref != nullptr && !donors_.has_room(donor_ref->size())) return full("donors", donors_);
+  return {};
+}
+
 CaseLedger::Remembered CaseLedger::remember_event(std::string_view event_id,
                                                   const events::Fingerprint& print) {
-  const IdTable::Insertion added = event_ids_.insert(event_id);
+  auto inserted = event_ids_.insert(event_id);
+  HOMEWARD_CHECK(inserted.has_value(), "room_for was not asked before the fold");
+  const IdTable::Insertion added = *inserted;
   if (!added.inserted) {
     last_event_ = kNoRecord;
     return {false, event_entries_[added.index].fingerprint};
@@ -122,7 +148,9 @@ CaseLedger::Remembered CaseLedger::remember_event(std::string_view event_id,
 }
 
 uint32_t CaseLedger::note_donor(std::string_view donor_ref) {
-  const IdTable::Insertion added = donors_.insert(donor_ref);
+  auto inserted = donors_.insert(donor_ref);
+  HOMEWARD_CHECK(inserted.has_value(), "room_for was not asked before the fold");
+  const IdTable::Insertion added = *inserted;
   if (added.inserted) {
     donor_gave_.push_back(false);
     dirty.new_donors.push_back(added.index);

@@ -142,6 +142,10 @@ class CaseLedger {
   // A recorded donation or pledge, as a number into its table.
   using RecordIndex = uint32_t;
 
+  CaseLedger() = default;
+  // Id tables with smaller limits than their format's, for tests.
+  explicit CaseLedger(IdTable::Limits id_limits) : event_ids_(id_limits), donors_(id_limits) {}
+
   std::string case_id;
   CaseSummary summary;
   // Every event folded into this case (handled, whatever the outcome): the
@@ -198,6 +202,12 @@ class CaseLedger {
       if (donor_gave_[i]) visit(donors_.at(i));
     }
   }
+
+  // Whether the case's id tables can take the ids `event` may add (its
+  // event_id, its donor_ref): kResourceExhausted naming the case and the
+  // table when one is full. The rules ask before they change anything, so a
+  // full table stops the fold between two events, never inside one.
+  [[nodiscard]] Status room_for(const events::Event& event) const;
 
   // The rules' mutators (rules.cc). Each keeps the invariants its comment
   // names; calling them in another order than the rules do is a programmer

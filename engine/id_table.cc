@@ -5,6 +5,8 @@
 #include <bit>
 #include <limits>
 
+#include <fmt/core.h>
+
 #include "events/check.h"
 
 namespace homeward::engine {
@@ -26,6 +28,11 @@ uint32_t tag_of(uint64_t hash) {
 }
 
 }  // namespace
+
+IdTable::IdTable(Limits limits) : limits_(limits) {
+  HOMEWARD_CHECK(limits.max_ids <= kMaxIds && limits.max_bytes <= kMaxBytes,
+                 "IdTable limits beyond its 32-bit format");
+}
 
 uint64_t IdTable::hash(std::string_view id) { return absl::HashOf(id); }
 
@@ -62,23 +69,34 @@ std::optional<uint32_t> IdTable::find(std::string_view id) const {
   return static_cast<uint32_t>((slot & kIndexMask) - 1);
 }
 
-IdTable::Insertion IdTable::insert(std::string_view id) {
+Result<IdTable::Insertion> IdTable::insert(std::string_view id) {
   HOMEWARD_CHECK(!id.empty() && id.size() <= 255, "an IdTable id must be 1 to 255 bytes");
-  if ((ends_.size() + 1) * 4 > slots_.size() * 3) grow();
   const uint64_t h = hash(id);
-  const size_t at = probe(id, h);
-  if (slots_[at] != 0) return {static_cast<uint32_t>((slots_[at] & kIndexMask) - 1), false};
+  size_t at = 0;
+  if (!slots_.empty()) {
+    at = probe(id, h);
+    if (slots_[at] != 0) {
+      return Insertion{static_cast<uint32_t>((slots_[at] & kIndexMask) - 1), false};
+    }
+  }
   // Numbers fit in 32 bits with one value left for "empty"; the arena's
-  // offsets fit in 32 bits too. A case with billions of events would need a
-  // wider table, not a silent wrap.
-  HOMEWARD_CHECK(ends_.size() < std::numeric_limits<uint32_t>::max() - 1 &&
-                     arena_.size() + id.size() <= std::numeric_limits<uint32_t>::max(),
-                 "IdTable is full");
+  // offsets fit in 32 bits too. A case with billions of events needs a wider
+  // table, not a silent wrap: the caller learns it cannot go on.
+  if (!has_room(id.size())) {
+    return make_error(ErrorCode::kResourceExhausted,
+                      fmt::format("the id table is full: it holds {} ids in {} bytes, and at most "
+                                  "{} ids in {} bytes fit",
+                                  ends_.size(), arena_.size(), limits_.max_ids, limits_.max_bytes));
+  }
+  if ((ends_.size() + 1) * 4 > slots_.size() * 3) {
+    grow();
+    at = probe(id, h);
+  }
   const auto index = static_cast<uint32_t>(ends_.size());
   arena_.append(id);
   ends_.push_back(static_cast<uint32_t>(arena_.size()));
   slots_[at] = (static_cast<uint64_t>(tag_of(h)) << 32) | (uint64_t{index} + 1);
-  return {index, true};
+  return Insertion{index, true};
 }
 
 void IdTable::grow() {

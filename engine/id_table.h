@@ -13,13 +13,20 @@
 // ever removed. The hash is Abseil's, which may differ between processes:
 // only lookups depend on it, never the numbering or any output. A plain
 // value; not thread-safe.
+//
+// Numbers and arena offsets are 32-bit: a table holds at most kMaxIds ids
+// and kMaxBytes bytes of them (4 GiB). Inserting past either is an error the
+// caller gets (kResourceExhausted), never a wrapped number.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "events/error.h"
 
 namespace homeward::engine {
 
@@ -30,9 +37,28 @@ class IdTable {
     bool inserted;   // false: it was already there
   };
 
+  // One number is left for "empty slot"; offsets into the arena are 32-bit.
+  static constexpr uint32_t kMaxIds = std::numeric_limits<uint32_t>::max() - 1;
+  static constexpr uint32_t kMaxBytes = std::numeric_limits<uint32_t>::max();
+  struct Limits {
+    uint32_t max_ids = kMaxIds;
+    uint32_t max_bytes = kMaxBytes;
+  };
+
+  IdTable() = default;
+  // Smaller limits than the format's, so that tests can fill a table.
+  explicit IdTable(Limits limits);
+
   // Adds `id` (1 to 255 bytes; SPEC identifiers have at most 128) unless it
-  // is there already.
-  Insertion insert(std::string_view id);
+  // is there already. kResourceExhausted when a new id would pass a limit;
+  // the table is then unchanged.
+  [[nodiscard]] Result<Insertion> insert(std::string_view id);
+  // Whether a new id of `bytes` bytes fits (an id already there always
+  // does): lets a caller check before it changes anything else.
+  [[nodiscard]] bool has_room(size_t bytes) const {
+    return ends_.size() < limits_.max_ids && arena_.size() + bytes <= limits_.max_bytes;
+  }
+  [[nodiscard]] const Limits& limits() const { return limits_; }
   [[nodiscard]] std::optional<uint32_t> find(std::string_view id) const;
   // Asks the CPU to bring the slot where `id` would be looked up into its
   // cache, so that a lookup a few events later does not wait for memory
@@ -42,6 +68,8 @@ class IdTable {
   [[nodiscard]] std::string_view at(uint32_t index) const;
   [[nodiscard]] uint32_t size() const { return static_cast<uint32_t>(ends_.size()); }
   [[nodiscard]] bool empty() const { return ends_.empty(); }
+  // The bytes of all ids together (what kMaxBytes bounds).
+  [[nodiscard]] size_t id_bytes() const { return arena_.size(); }
   // Heap bytes held (arena, ends, slots), for memory accounting.
   [[nodiscard]] size_t memory_bytes() const;
 
@@ -63,6 +91,7 @@ class IdTable {
   // at most three quarters full.
   std::vector<uint64_t> slots_;
   unsigned shift_ = 64;  // 64 - log2(slots_.size()), for position_of
+  Limits limits_;
 };
 
 }  // namespace homeward::engine

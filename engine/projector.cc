@@ -292,7 +292,9 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
     // dirty records are cleared after each commit: a case with nothing dirty
     // is touched for the first time in this batch.
     if (the_case.dirty.empty()) touched.push_back(&the_case);
-    const Outcome outcome = handle_event(the_case, *event, ready.fingerprint);
+    auto handled = handle_event(the_case, *event, ready.fingerprint);
+    if (!handled) return std::unexpected(std::move(handled.error()));
+    const Outcome outcome = *handled;
     totals_.count(outcome);
     if (outcome.disposition == Disposition::kRejected) {
       RejectionRecord& rejection = rejections.emplace_back();

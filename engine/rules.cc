@@ -270,13 +270,14 @@ std::optional<RejectReason> parse_reject_reason(std::string_view text) {
   return std::nullopt;
 }
 
-Outcome handle_event(CaseLedger& ledger, const events::Event& event) {
+Result<Outcome> handle_event(CaseLedger& ledger, const events::Event& event) {
   return handle_event(ledger, event, events::fingerprint(event));
 }
 
-Outcome handle_event(CaseLedger& ledger, const events::Event& event,
-                     const events::Fingerprint& print) {
+Result<Outcome> handle_event(CaseLedger& ledger, const events::Event& event,
+                             const events::Fingerprint& print) {
   HOMEWARD_CHECK(event.case_id == ledger.case_id, "event folded into another case's ledger");
+  if (auto room = ledger.room_for(event); !room) return std::unexpected(std::move(room.error()));
 
   // Duplicate rule (SPEC section 4, step 1). Every event id handled in this
   // case is remembered, whatever its outcome, and that includes events

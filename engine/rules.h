@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "engine/case_ledger.h"
+#include "events/error.h"
 #include "events/event.h"
 #include "events/fingerprint.h"
 
@@ -53,11 +54,13 @@ struct Outcome {
 // Handles one event whose case_id is ledger.case_id (checked): the duplicate
 // rule first, then the checks of the event's type in SPEC order; applies the
 // event when none fails. Updates the case's counters and marks what changed in
-// ledger.dirty.
-[[nodiscard]] Outcome handle_event(CaseLedger& ledger, const events::Event& event);
+// ledger.dirty. kResourceExhausted, with the ledger unchanged, when the
+// case's id tables cannot take the event's ids (CaseLedger::room_for): no
+// outcome of SPEC fits, so the fold cannot go on past it.
+[[nodiscard]] Result<Outcome> handle_event(CaseLedger& ledger, const events::Event& event);
 // The same, with the event's fingerprint (events::fingerprint(event))
 // computed by the caller: the projector computes it on its reading thread.
-[[nodiscard]] Outcome handle_event(CaseLedger& ledger, const events::Event& event,
-                                   const events::Fingerprint& print);
+[[nodiscard]] Result<Outcome> handle_event(CaseLedger& ledger, const events::Event& event,
+                                           const events::Fingerprint& print);
 
 }  // namespace homeward::engine

@@ -15,13 +15,14 @@
 namespace homeward {
 
 enum class ErrorCode {
-  kInvalidArgument,  // the caller's input breaks a rule (stage 1, CLI arguments)
-  kNotFound,         // a case, file or record that was asked for does not exist
-  kCorruption,       // stored bytes do not decode as they must
-  kIo,               // the file system, RocksDB or the network failed
-  kBusy,             // another process holds the store
-  kUnavailable,      // a broker or other peer cannot be reached now
-  kInternal,         // a library reported something Homeward cannot classify
+  kInvalidArgument,    // the caller's input breaks a rule (stage 1, CLI arguments)
+  kNotFound,           // a case, file or record that was asked for does not exist
+  kCorruption,         // stored bytes do not decode as they must
+  kIo,                 // the file system, RocksDB or the network failed
+  kBusy,               // another process holds the store
+  kUnavailable,        // a broker or other peer cannot be reached now
+  kInternal,           // a library reported something Homeward cannot classify
+  kResourceExhausted,  // a documented limit was reached (docs/design.md, "Limits")
 };
 
 std::string_view to_string(ErrorCode code);

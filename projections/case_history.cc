@@ -78,7 +78,9 @@ Status fold_histories(const RocksProjectionStore& store, const HistoryFilter& fi
 
     took_any = true;
     const HistoryEvent history_event{key->partition, key->offset, std::move(*event)};
-    const engine::Outcome outcome = engine::handle_event(*ledger, history_event.event);
+    auto handled = engine::handle_event(*ledger, history_event.event);
+    if (!handled) return std::unexpected(std::move(handled.error()));
+    const engine::Outcome outcome = *handled;
     if (visitor.on_event) visitor.on_event(*ledger, history_event, outcome);
     if (ledger->dirty.new_donors.size() > kDirtyNamesMax) ledger->dirty.clear();
   }

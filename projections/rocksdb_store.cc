@@ -68,13 +68,13 @@ class GlobalDonors {
       auto stored = store.get(global_donor_key(donor_ref));
       if (!stored) return std::unexpected(stored.error());
       if (stored->has_value()) {
-        known_.insert(donor_ref);
+        if (auto added = known_.insert(donor_ref); !added) return full(added.error());
         return false;
       }
     }
     auto count = this->count(store);
     if (!count) return std::unexpected(count.error());
-    known_.insert(donor_ref);
+    if (auto added = known_.insert(donor_ref); !added) return full(added.error());
     count_ = *count + 1;
     return true;
   }
@@ -92,6 +92,11 @@ class GlobalDonors {
   // A hint, a commit ahead of note_giver: the set holds a million donors at
   // 10M events, and most of a replay's lookups in it missed the cache.
   void prefetch(std::string_view donor_ref) const { known_.prefetch(donor_ref); }
+
+  static std::unexpected<Error> full(const Error& error) {
+    return std::unexpected(Error{
+        error.code, fmt::format("the set of donors across cases cannot grow: {}", error.message)});
+  }
 
   void forget() {
     store_was_empty_ = false;

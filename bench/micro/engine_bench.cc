@@ -31,6 +31,7 @@
 #include "engine/projection_store.h"
 #include "engine/projector.h"
 #include "engine/rules.h"
+#include "events/check.h"
 
 namespace homeward::bench::micro {
 namespace {
@@ -49,7 +50,9 @@ void BM_HandleEvent(benchmark::State& state) {
       engine::CaseLedger& ledger = it->second;
       if (created) ledger.case_id = event.case_id;
       if (ledger.dirty.empty()) touched.push_back(&ledger);
-      const engine::Outcome outcome = engine::handle_event(ledger, event);
+      auto handled = engine::handle_event(ledger, event);
+      HOMEWARD_CHECK(handled.has_value(), "the benchmark's ids fit the id tables");
+      const engine::Outcome outcome = *handled;
       applied += outcome.disposition == engine::Disposition::kApplied ? 1 : 0;
       if (++in_batch == kCommitEvery) {
         for (engine::CaseLedger* dirty : touched) dirty->dirty.clear();

@@ -27,6 +27,7 @@
 #include "engine/projection_store.h"
 #include "engine/projector.h"
 #include "engine/rules.h"
+#include "events/check.h"
 #include "events/codec.h"
 #include "projections/rocksdb_store.h"
 #include "tests/support/temp_dir.h"
@@ -68,7 +69,9 @@ void BM_StoreCommit(benchmark::State& state) {
         engine::CaseLedger& ledger = it->second;
         if (created) ledger.case_id = event.case_id;
         if (ledger.dirty.empty()) touched.push_back(&ledger);
-        const engine::Outcome outcome = engine::handle_event(ledger, event);
+        auto handled = engine::handle_event(ledger, event);
+        HOMEWARD_CHECK(handled.has_value(), "the benchmark's ids fit the id tables");
+        const engine::Outcome outcome = *handled;
         // Every event goes to its case's history, as the projector does.
         ledger.dirty.history.push_back(engine::HistoryEvent{
             Partition{0}, Offset{static_cast<int64_t>(next)}, events::encode_event(event)});

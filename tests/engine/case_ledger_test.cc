@@ -91,7 +91,7 @@ TEST(CaseLedgerTest, SameContentIgnoresDirtyButSeesEveryRecord) {
   CaseLedger a = empty_ledger();
   for (const events::Event& e :
        {opened("e1", 1000), donation("e2", "d-1", 500), pledge("p1", "d-2", 200)}) {
-    ASSERT_EQ(handle_event(a, e), Outcome::applied());
+    ASSERT_EQ(handle_event(a, e).value(), Outcome::applied());
   }
   CaseLedger b = a;
   b.dirty.clear();

@@ -200,7 +200,7 @@ TEST(ImpactBuilderTest, ReportOverFoldedCasesMatchesTheirFigures) {
       in_case(refund("e4", "e2", 100), "case-b"),  // USD refund in a JPY case
   };
   for (const events::Event& e : log) {
-    totals.count(handle_event(e.case_id == "case-a" ? a : b, e));
+    totals.count(handle_event(e.case_id == "case-a" ? a : b, e).value());
   }
   ImpactBuilder builder;
   builder.add_case(a.summary);

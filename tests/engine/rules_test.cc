@@ -43,7 +43,7 @@ Outcome rejected(RejectReason reason) { return Outcome::rejected(reason); }
 
 class RulesTest : public ::testing::Test {
  protected:
-  Outcome handle(const events::Event& event) { return handle_event(ledger_, event); }
+  Outcome handle(const events::Event& event) { return handle_event(ledger_, event).value(); }
 
   // For the arrangement part of a test: every one of these must be applied.
   void apply_all(const std::vector<events::Event>& events) {
@@ -794,11 +794,43 @@ TEST_F(RulesTest, RepeatedCaseOpenedIsADuplicateNotCaseExists) {
 TEST_F(RulesTest, SameEventIdInAnotherCaseIsNotADuplicate) {
   CaseLedger other = empty_ledger("case-yz");
   apply_all({opened("e1", 1000), donation("e2", "d-1", 500)});
-  EXPECT_EQ(handle_event(other, in_case(opened("e1", 1000), "case-yz")), kApplied);
-  EXPECT_EQ(handle_event(other, in_case(donation("e2", "d-1", 500), "case-yz")), kApplied);
+  EXPECT_EQ(handle_event(other, in_case(opened("e1", 1000), "case-yz")).value(), kApplied);
+  EXPECT_EQ(handle_event(other, in_case(donation("e2", "d-1", 500), "case-yz")).value(), kApplied);
   EXPECT_EQ(other.summary.received, MinorUnits(500));
   EXPECT_EQ(other.summary.duplicates, 0);
   EXPECT_EQ(s().received, MinorUnits(500));
+}
+
+// A case whose id tables are full cannot take an event that adds an id: the
+// fold says so (no SPEC outcome fits) and leaves the ledger as it was, so the
+// projector stops between two events with a clear error instead of aborting.
+TEST(RulesLimitsTest, AFullIdTableIsAnErrorAndTheLedgerIsUnchanged) {
+  CaseLedger ledger(IdTable::Limits{.max_ids = 2});
+  ledger.case_id = kCase;
+  const events::Event first = opened("e1", 1000);
+  ASSERT_EQ(handle_event(ledger, first).value(), kApplied);
+  ASSERT_EQ(handle_event(ledger, donation("e2", "d-1", 300)).value(), kApplied);
+  const CaseLedger before = ledger;
+  auto full = handle_event(ledger, donation("e3", "d-1", 200));
+  ASSERT_FALSE(full.has_value());
+  EXPECT_EQ(full.error().code, ErrorCode::kResourceExhausted);
+  EXPECT_EQ(full.error().message,
+            "case " + ledger.case_id +
+                ": its table of event ids is full (2 ids in 4 bytes; at most 2 ids in 4294967295 "
+                "bytes fit), so event e3 cannot be handled; the case cannot take more events");
+  EXPECT_TRUE(ledger.same_content(before));
+  EXPECT_EQ(ledger.summary.received, MinorUnits(300));
+
+  // The donors' table is checked too, before the event's id is remembered.
+  CaseLedger donors(IdTable::Limits{.max_bytes = 4});
+  donors.case_id = ledger.case_id;
+  ASSERT_EQ(handle_event(donors, opened("e1", 1000)).value(), kApplied);
+  const CaseLedger opened_only = donors;
+  auto no_room = handle_event(donors, donation("e2", "donor-5", 300));
+  ASSERT_FALSE(no_room.has_value());
+  EXPECT_NE(no_room.error().message.find("its table of donors is full"), std::string::npos)
+      << no_room.error().message;
+  EXPECT_TRUE(donors.same_content(opened_only));
 }
 
 // ------------------------------------------------------------- dirty records

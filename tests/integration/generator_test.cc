@@ -168,7 +168,7 @@ TEST(GeneratorTest, StageTwoOutcomesMatchWhatTheGeneratorIntended) {
     ASSERT_TRUE(event.has_value());
     engine::CaseLedger& ledger = ledgers[event->case_id];
     ledger.case_id = event->case_id;
-    const engine::Outcome outcome = engine::handle_event(ledger, *event);
+    const engine::Outcome outcome = engine::handle_event(ledger, *event).value();
     switch (outcome.disposition) {
       case engine::Disposition::kApplied:
         ++applied;

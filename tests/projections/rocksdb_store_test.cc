@@ -35,7 +35,7 @@ struct FoldedCase {
 
   void fold(const events::Event& event) {
     const events::Event in_case = builders::in_case(event, ledger.case_id);
-    (void)engine::handle_event(ledger, in_case);
+    ASSERT_TRUE(engine::handle_event(ledger, in_case).has_value());
     ledger.dirty.history.push_back(
         engine::HistoryEvent{Partition(0), Offset(next_offset++), events::encode_event(in_case)});
   }
