@@ -426,6 +426,15 @@ Publisher::Publisher(EventLogAppender& log, PublishOptions options) : log_(log),
   HOMEWARD_CHECK(options_.batch_bytes_max > 0, "batch_bytes_max must be positive");
 }
 
+void Publisher::refuse(Refusal refusal, PublishReport& report) const {
+  ++report.refused_count;
+  if (options_.on_refusal) {
+    options_.on_refusal(refusal);
+  } else {
+    report.refused.push_back(std::move(refusal));
+  }
+}
+
 size_t Publisher::batch_events_max() const {
   const size_t events = options_.batch_events_max.value_or(log_.preferred_batch_events());
   return std::max<size_t>(events, 1);
@@ -457,7 +466,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
     for (LineResult& result : chunk->results) {
       ++report.lines_read;
       if (result.refused) {
-        report.refused.push_back(std::move(result.refusal));
+        refuse(std::move(result.refusal), report);
         continue;
       }
       pending.add(std::move(result.request), result.line);
@@ -484,7 +493,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
   }
 
   if (options_.all_or_nothing) {
-    if (!report.refused.empty()) return report;  // nothing appended
+    if (report.refused_count > 0) return report;  // nothing appended
     for (PendingBatch& batch : held) {
       batch.lines_read = report.lines_read;
       appending.start(std::move(batch));
@@ -510,8 +519,7 @@ Result<PublishReport> Publisher::publish_events(std::span<const events::Event> e
     // put any value in its fields); the decoder runs every stage-1 check on
     // exactly the bytes that would be appended.
     if (auto checked = events::decode_event(bytes); !checked) {
-      report.refused.push_back(
-          Refusal{line, field_of(checked.error().message), checked.error().message});
+      refuse(Refusal{line, field_of(checked.error().message), checked.error().message}, report);
       continue;
     }
     if (batches.back().size() >= batch_max || batches.back().bytes >= options_.batch_bytes_max) {
@@ -519,7 +527,7 @@ Result<PublishReport> Publisher::publish_events(std::span<const events::Event> e
     }
     batches.back().add(AppendRequest{events[i].case_id, std::move(bytes), events[i].type()}, line);
   }
-  if (options_.all_or_nothing && !report.refused.empty()) return report;
+  if (options_.all_or_nothing && report.refused_count > 0) return report;
   for (PendingBatch& batch : batches) {
     if (batch.size() > 0) record_answers(batch, log_.append(batch.requests), report);
   }

@@ -30,6 +30,8 @@
 
 namespace homeward::engine {
 
+struct Refusal;  // below: its line, field and reason
+
 struct PublishOptions {
   // Records per append; unset: the log's preferred_batch_events().
   std::optional<size_t> batch_events_max = std::nullopt;
@@ -47,6 +49,15 @@ struct PublishOptions {
   // with no newline within a further events::kMaxLineSkipBytes is not NDJSON,
   // and reading stops there (that line's refusal says so).
   size_t max_line_bytes = events::kMaxLineBytes;
+  // Called with every refusal, in input order, on the caller's thread, as
+  // soon as the line's turn comes (about a chunk of 1,024 lines after it was
+  // read), so that a caller can pass it on while the publish goes on. When
+  // set, refusals are counted in PublishReport::refused_count but not kept
+  // in PublishReport::refused: memory then stays bounded however many lines
+  // are refused (1M refused lines held took 162 MB). An exception from it
+  // reaches the caller of publish_ndjson / publish_events after the batches
+  // already started are finished.
+  std::function<void(const Refusal&)> on_refusal = {};
 };
 
 struct Refusal {
@@ -63,7 +74,8 @@ struct AppendFailure {
 struct PublishReport {
   int64_t lines_read = 0;  // non-blank lines
   int64_t appended = 0;
-  std::vector<Refusal> refused;
+  int64_t refused_count = 0;     // every refused line
+  std::vector<Refusal> refused;  // each one, in input order, unless on_refusal took them
   std::vector<AppendFailure> failed;
 };
 
@@ -90,6 +102,8 @@ class Publisher {
 
  private:
   [[nodiscard]] size_t batch_events_max() const;
+  // Counts `refusal` and hands it to on_refusal, or keeps it in the report.
+  void refuse(Refusal refusal, PublishReport& report) const;
 
   EventLogAppender& log_;
   PublishOptions options_;

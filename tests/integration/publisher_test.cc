@@ -521,6 +521,54 @@ TEST(PublisherThreadsTest, SeveralParsingThreadsGiveTheSameReportLogAndProgressA
   }
 }
 
+// Refusals handed to on_refusal as the publish goes, in input order, are the
+// refusals the report would have held; the report then only counts them.
+TEST(PublisherThreadsTest, RefusalsAreStreamedInInputOrderAndNotHeld) {
+  const std::string input = damaged_stream(20'000);
+  const PublishRun held = publish_into_new_log(input, {.parse_threads = 1});
+  ASSERT_TRUE(held.report.has_value());
+  ASSERT_GT(held.report->refused.size(), 400u);
+  EXPECT_EQ(held.report->refused_count, static_cast<int64_t>(held.report->refused.size()));
+  for (const size_t threads : {size_t{1}, size_t{2}, size_t{4}}) {
+    SCOPED_TRACE(threads);
+    std::vector<Refusal> streamed;
+    PublishRun run = publish_into_new_log(
+        input, {.parse_threads = threads,
+                .on_refusal = [&](const Refusal& refusal) { streamed.push_back(refusal); }});
+    ASSERT_TRUE(run.report.has_value());
+    EXPECT_TRUE(run.report->refused.empty());
+    EXPECT_EQ(run.report->refused_count, held.report->refused_count);
+    ASSERT_EQ(streamed.size(), held.report->refused.size());
+    for (size_t i = 0; i < streamed.size(); ++i) {
+      EXPECT_EQ(streamed[i].line, held.report->refused[i].line);
+      EXPECT_EQ(streamed[i].field, held.report->refused[i].field);
+      EXPECT_EQ(streamed[i].reason, held.report->refused[i].reason);
+    }
+    // The same log and progress as when the refusals were held.
+    run.report->refused = held.report->refused;
+    expect_same_run(run, held);
+  }
+}
+
+// "As they happen": the first refusal reaches the caller before the input
+// has been read to its end, not with the report.
+TEST(PublisherThreadsTest, ARefusalReachesTheCallerBeforeTheInputEnds) {
+  std::string input = "not json\n" + generated_stream(50'000, 5);
+  std::istringstream stream(input);
+  std::streampos read_at_first_refusal = -1;
+  TempDir dir;
+  auto log = EmbeddedLog::open(dir.path());
+  ASSERT_TRUE(log.has_value());
+  Publisher publisher(**log, {.parse_threads = 1, .on_refusal = [&](const Refusal& refusal) {
+                                if (refusal.line == 1) read_at_first_refusal = stream.tellg();
+                              }});
+  auto report = publisher.publish_ndjson(stream);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->refused_count, 1);
+  ASSERT_NE(read_at_first_refusal, std::streampos(-1));
+  EXPECT_LT(static_cast<size_t>(read_at_first_refusal), input.size() / 10);
+}
+
 TEST(PublisherThreadsTest, AllOrNothingAppendsNothingWhenTheLastLineIsRefused) {
   const std::string input = generated_stream(20'000, 5) + R"({"type":"CaseClosed"})" + "\n";
   for (const size_t threads : {size_t{1}, size_t{4}}) {
