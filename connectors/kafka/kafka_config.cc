@@ -1,7 +1,7 @@
 #include "connectors/kafka/kafka_config.h"
 
 #include <fstream>
-#include <sstream>
+#include <string>
 #include <system_error>
 
 #include <fmt/core.h>
@@ -31,9 +31,15 @@ Result<KafkaProperties> parse_kafka_properties(std::string_view text, std::strin
     if (line.empty() || line.front() == '#') continue;
     const size_t equals = line.find('=');
     if (equals == std::string_view::npos) {
+      // Quoted in part only: the line may be anything up to the file's limit.
+      constexpr size_t kQuotedMax = 80;
+      const std::string quoted =
+          line.size() <= kQuotedMax
+              ? std::string(line)
+              : fmt::format("{}... ({} bytes)", line.substr(0, kQuotedMax), line.size());
       return make_error(
           ErrorCode::kInvalidArgument,
-          fmt::format("{}:{}: expected key=value, got '{}'", origin, line_number, line));
+          fmt::format("{}:{}: expected key=value, got '{}'", origin, line_number, quoted));
     }
     const std::string_view key = trim(line.substr(0, equals));
     const std::string_view value = trim(line.substr(equals + 1));
@@ -58,13 +64,21 @@ Result<KafkaProperties> load_kafka_properties(const std::filesystem::path& file)
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot open Kafka properties file {}", file.string()));
   }
-  std::ostringstream contents;
-  contents << input.rdbuf();
+  // One byte more than the limit tells a file at the limit from a longer one.
+  std::string contents(kMaxKafkaPropertiesBytes + 1, '\0');
+  input.read(contents.data(), static_cast<std::streamsize>(contents.size()));
   if (input.bad()) {
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot read Kafka properties file {}", file.string()));
   }
-  return parse_kafka_properties(contents.str(), file.string());
+  contents.resize(static_cast<size_t>(input.gcount()));
+  if (contents.size() > kMaxKafkaPropertiesBytes) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("Kafka properties file {} holds more than {} bytes (1 MiB), the "
+                                  "most a properties file may hold; it was not read further",
+                                  file.string(), kMaxKafkaPropertiesBytes));
+  }
+  return parse_kafka_properties(contents, file.string());
 }
 
 }  // namespace homeward::connectors

@@ -49,7 +49,15 @@ struct KafkaOptions {
 [[nodiscard]] Result<KafkaProperties> parse_kafka_properties(std::string_view text,
                                                              std::string_view origin);
 
-// Reads and parses a properties file (kNotFound / kIo when it cannot be read).
+// The most bytes a properties file may hold: 1 MiB. librdkafka's whole
+// configuration is a few KiB; the bound keeps `--kafka-config /dev/zero` (or
+// a FIFO that never ends, or a file given by mistake) from being read into
+// memory without end.
+inline constexpr size_t kMaxKafkaPropertiesBytes = size_t{1} << 20;
+
+// Reads and parses a properties file (kNotFound / kIo when it cannot be read,
+// kInvalidArgument when it holds more than kMaxKafkaPropertiesBytes: it is
+// read no further than that).
 [[nodiscard]] Result<KafkaProperties> load_kafka_properties(const std::filesystem::path& file);
 
 }  // namespace homeward::connectors

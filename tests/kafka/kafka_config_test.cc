@@ -60,6 +60,35 @@ TEST(KafkaConfig, FileIsReadFromDisk) {
   EXPECT_EQ(*properties, (KafkaProperties{{"client.id", "homeward-test"}}));
 }
 
+// `--kafka-config /dev/zero` (or any endless input) is refused at the size
+// limit instead of being read into memory without end.
+TEST(KafkaConfig, AFileLargerThanTheLimitIsRefusedUnreadPastIt) {
+  auto zeros = load_kafka_properties("/dev/zero");
+  ASSERT_FALSE(zeros.has_value());
+  EXPECT_EQ(zeros.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(zeros.error().message,
+            "Kafka properties file /dev/zero holds more than 1048576 bytes (1 MiB), the most a "
+            "properties file may hold; it was not read further");
+
+  testing::TempDir dir;
+  const auto file = dir.path() / "big.properties";
+  const std::string setting = "client.id=homeward-test\n";
+  const std::string padding(kMaxKafkaPropertiesBytes - setting.size() - 2, 'x');
+  std::ofstream(file) << setting << "#" << padding << "\n";
+  auto at_limit = load_kafka_properties(file);
+  ASSERT_TRUE(at_limit.has_value()) << at_limit.error().message;
+  EXPECT_EQ(*at_limit, (KafkaProperties{{"client.id", "homeward-test"}}));
+  std::ofstream(file, std::ios::app) << "#";
+  EXPECT_EQ(load_kafka_properties(file).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(KafkaConfig, ALongBadLineIsQuotedInPart) {
+  auto properties = parse_kafka_properties(std::string(1000, 'k') + "\n", "f");
+  ASSERT_FALSE(properties.has_value());
+  EXPECT_EQ(properties.error().message,
+            "f:1: expected key=value, got '" + std::string(80, 'k') + "... (1000 bytes)'");
+}
+
 TEST(KafkaConfig, TurningIdempotenceOffIsRefused) {
   KafkaOptions options;
   options.brokers = "127.0.0.1:1";
