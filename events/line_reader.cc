@@ -1,6 +1,7 @@
 #include "events/line_reader.h"
 
 #include <limits>
+#include <string_view>
 
 #include "events/check.h"
 
@@ -23,6 +24,19 @@ LineReader::LineReader(std::istream& input, size_t max_line_bytes, size_t max_sk
 // newline followed them; otherwise the newline was read.
 LineReader::Next LineReader::next(std::string& out) {
   if (done_) return Next::kEnd;
+  const size_t start = out.size();
+  const Next next = read_line(out);
+  if (first_line_ && next != Next::kEnd) {
+    first_line_ = false;
+    constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+    if (next == Next::kLine && std::string_view(out).substr(start, 3) == kByteOrderMark) {
+      out.erase(start, kByteOrderMark.size());
+    }
+  }
+  return next;
+}
+
+LineReader::Next LineReader::read_line(std::string& out) {
   const auto room = static_cast<std::streamsize>(max_line_bytes_ + 2);
   input_.getline(buffer_.get(), room);
   const auto got = static_cast<size_t>(input_.gcount());

@@ -8,8 +8,10 @@
 // newline at all (/dev/zero, a binary file, an endless pipe) is not NDJSON:
 // once kMaxLineSkipBytes more bytes have passed without a newline, the reader
 // stops and reads nothing more. Memory stays at one line's limit whatever
-// the input. Not thread-safe; the stream belongs to the reader while it
-// reads.
+// the input. A UTF-8 byte order mark (EF BB BF) at the very start of the
+// input is not part of the first line (editors on Windows write one); one
+// anywhere else is left in its line, where it is not JSON. Not thread-safe; the stream belongs to
+// the reader while it reads.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +55,8 @@ class LineReader {
   [[nodiscard]] size_t max_skip_bytes() const { return max_skip_bytes_; }
 
  private:
+  // next() without the byte order mark.
+  [[nodiscard]] Next read_line(std::string& out);
   // Reads the rest of an over-long line, to its newline.
   [[nodiscard]] Next skip_rest();
 
@@ -63,6 +67,7 @@ class LineReader {
   // terminating NUL that istream::getline writes.
   std::unique_ptr<char[]> buffer_;
   bool done_ = false;
+  bool first_line_ = true;  // a byte order mark may start it
 };
 
 }  // namespace homeward::events

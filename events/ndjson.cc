@@ -9,6 +9,7 @@
 
 #include "events/check.h"
 #include "events/identifier.h"
+#include "events/suggest.h"
 #include "events/timestamp.h"
 #include "events/validation.h"
 
@@ -245,8 +246,12 @@ std::expected<std::optional<std::vector<BudgetLine>>, FieldError> read_budget(
     if (!entry) return std::unexpected(entry.error());
     for (const auto& member : entry->items()) {
       if (member.key != "category" && member.key != "amount") {
-        return fail(fmt::format("{}.{}", entry_name, member.key),
-                    "is not a field of a budget entry (only category and amount)");
+        constexpr std::array<std::string_view, 2> kEntryFields = {"category", "amount"};
+        std::string reason = "is not a field of a budget entry (only category and amount)";
+        if (const auto nearest = nearest_word(member.key, kEntryFields)) {
+          reason += fmt::format("; did you mean \"{}\"?", *nearest);
+        }
+        return fail(fmt::format("{}.{}", entry_name, member.key), std::move(reason));
       }
     }
     FieldReader reader(*entry, entry_name + ".");
@@ -482,9 +487,17 @@ std::expected<Event, FieldError> parse_event_json(std::string_view line) {
     for (size_t t = 0; t < kEventTypeCount; ++t) {
       of_another_type = of_another_type || is_field_of(static_cast<EventType>(t), member.key);
     }
-    return fail(std::string(member.key),
-                of_another_type ? fmt::format("is not a field of {}", to_string(*type))
-                                : std::string("is not a known field (check its spelling)"));
+    if (of_another_type) {
+      return fail(std::string(member.key), fmt::format("is not a field of {}", to_string(*type)));
+    }
+    std::vector<std::string_view> known(kCommonFields.begin(), kCommonFields.end());
+    const auto& own = type_fields()[static_cast<size_t>(*type)];
+    known.insert(known.end(), own.begin(), own.end());
+    if (const auto nearest = nearest_word(member.key, known)) {
+      return fail(std::string(member.key),
+                  fmt::format("is not a known field; did you mean \"{}\"?", *nearest));
+    }
+    return fail(std::string(member.key), "is not a known field (check its spelling)");
   }
 
   Event event;

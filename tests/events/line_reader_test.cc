@@ -70,6 +70,17 @@ TEST(LineReader, ALongLineIsSkippedToItsEndAndTheNextLineIsRead) {
   EXPECT_EQ(read.lines, (std::vector<std::string>{"first", "after"}));
 }
 
+// Issue 11: an editor's UTF-8 byte order mark before the first line is
+// skipped; one elsewhere stays in its line (and is refused there as not JSON).
+TEST(LineReader, AByteOrderMarkAtTheStartOfTheInputIsSkipped) {
+  EXPECT_EQ(read_all("\xEF\xBB\xBF{\"a\":1}\n\xEF\xBB\xBFx\n", 16).lines,
+            (std::vector<std::string>{"{\"a\":1}", "\xEF\xBB\xBFx"}));
+  EXPECT_EQ(read_all("\xEF\xBB\xBF", 16).lines, std::vector<std::string>{""});
+  EXPECT_EQ(read_all("\xEF\xBBx\n", 16).lines, std::vector<std::string>{"\xEF\xBBx"});
+  // Only the start of the input: not after an empty first line.
+  EXPECT_EQ(read_all("\n\xEF\xBB\xBFy", 16).lines, (std::vector<std::string>{"", "\xEF\xBB\xBFy"}));
+}
+
 // Endless bytes without a newline, as /dev/zero gives; counts what it gave.
 class EndlessZeros : public std::streambuf {
  public:

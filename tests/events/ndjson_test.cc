@@ -253,6 +253,47 @@ TEST(ParseEventJsonRefuses, UnknownFieldsAndFieldsOfAnotherType) {
   expect_refused(j.dump(), "Amount", "is not a known field");
 }
 
+// Issue 11: an unknown field names the nearest field of the event's type.
+TEST(ParseEventJsonRefuses, AnUnknownFieldSuggestsTheNearestKnownOne) {
+  struct Case {
+    EventType type;
+    std::string key;
+    std::string suggestion;  // empty: none
+  };
+  const std::vector<Case> cases = {
+      {EventType::kDonationReceived, "donor", "donor_ref"},
+      {EventType::kDonationReceived, "amonut", "amount"},
+      {EventType::kDonationReceived, "Amount", "amount"},
+      {EventType::kDonationReceived, "curency", "currency"},
+      {EventType::kDonationReceived, "occured_at", "occurred_at"},
+      {EventType::kDonationReceived, "eventId", "event_id"},
+      {EventType::kRefundIssued, "donation", "donation_id"},
+      {EventType::kFundsDisbursed, "categroy", "category"},
+      {EventType::kPledgeCancelled, "pledge", "pledge_id"},
+      {EventType::kCaseClosed, "colour", ""},
+      {EventType::kDonationReceived, "surplus", ""},
+      {EventType::kDonationReceived, std::string(100, 'a'), ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.key);
+    ordered_json j = sample_json(c.type);
+    j[c.key] = "x";
+    const auto parsed = parse_event_json(j.dump());
+    ASSERT_FALSE(parsed.has_value());
+    EXPECT_EQ(parsed.error().field, c.key);
+    EXPECT_EQ(parsed.error().reason,
+              c.suggestion.empty()
+                  ? "is not a known field (check its spelling)"
+                  : "is not a known field; did you mean \"" + c.suggestion + "\"?");
+  }
+  ordered_json j = sample_json(EventType::kCaseOpened);
+  j["budget"] = ordered_json::array({{{"category", "legal"}, {"amout", "5.00"}}});
+  j.erase("goal");
+  expect_refused(j.dump(), "budget[0].amout",
+                 "is not a field of a budget entry (only category and amount); did you mean "
+                 "\"amount\"?");
+}
+
 TEST(ParseEventJsonRefuses, DuplicateKeysOfEveryType) {
   for (size_t t = 0; t < kEventTypeCount; ++t) {
     const ordered_json j = sample_json(static_cast<EventType>(t));

@@ -146,6 +146,16 @@ TEST_F(PublisherTest, BlankLinesAreSkippedButKeepTheLineNumbers) {
   EXPECT_EQ(report->refused[0].field, "amount");
 }
 
+// Issue 11: a file saved with a UTF-8 byte order mark publishes its first line.
+TEST_F(PublisherTest, AByteOrderMarkAtTheStartOfTheInputIsSkipped) {
+  auto report = publish("\xEF\xBB\xBF" + opened_line("e1", "case-a") + "\r\n" +
+                        donation_line("e2", "case-a") + "\r\n");
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appended, 2);
+  EXPECT_EQ(report->refused_count, 0);
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e2"}));
+}
+
 TEST_F(PublisherTest, CrlfInputIsAccepted) {
   const std::string input = opened_line("e1", "case-a") + "\r\n" + "\r\n" +
                             donation_line("e2", "case-a") + "\r\n" + "nope\r\n" +
