@@ -97,9 +97,9 @@ struct Chunk {
 // Reads the next lines of `input` into `chunk`, numbering them from
 // `next_line` (which it advances). Lines are std::getline's (a final line
 // without a newline counts, a final newline does not start one more), each
-// at most the line limit (events/line_reader.h).
+// at most the line limit (events/line_reader.h). `chunk` comes cleared: it
+// may already stand in the pipeline's window, where its `ready` is read.
 void read_chunk(events::LineReader& input, int64_t& next_line, Chunk& chunk) {
-  chunk.clear();
   chunk.first_line = next_line;
   while (chunk.ends.size() < kChunkLines && chunk.text.size() < kChunkBytes) {
     // A stream whose exceptions() mask is set throws from here; the
@@ -179,8 +179,9 @@ void check_chunk(const events::LineReader& input, Chunk& chunk) {
 // Parsing threads that read and check chunks ahead of the caller's thread,
 // which takes them in input order with `next` and gives each back with
 // `release`. Invariants (under mutex_): window_ holds the chunks read and not
-// yet released, in input order; window_bytes_ is the sum of their text
-// sizes; once a chunk marked `last` is in the window, nothing more is read.
+// yet released, in input order, and while reading_ also the one being read
+// (its last); window_bytes_ is the sum of the text sizes of those read; once
+// a chunk marked `last` is in the window, nothing more is read.
 class ChunkPipeline {
  public:
   ChunkPipeline(std::istream& input, size_t max_line_bytes, size_t threads, size_t window_chunks)
@@ -244,10 +245,14 @@ class ChunkPipeline {
   // True when every chunk has been read and released.
   [[nodiscard]] bool done() const { return input_done_ && window_.empty(); }
 
+  // A cleared chunk (not ready), under mutex_: a released one keeps its
+  // `ready` until cleared, and the caller's thread must never take it for
+  // the next chunk while it is being read.
   std::unique_ptr<Chunk> take_spare() {
     if (spare_.empty()) return std::make_unique<Chunk>();
     std::unique_ptr<Chunk> chunk = std::move(spare_.back());
     spare_.pop_back();
+    chunk->clear();
     return chunk;
   }
 
@@ -258,12 +263,20 @@ class ChunkPipeline {
       // never waits for a chunk that no thread may read.
       room_.wait(lock, [&] {
         return stopping_ || input_done_ ||
-               (window_.size() < window_chunks_ && window_bytes_ < kWindowBytesMax) ||
-               window_.empty();
+               (!reading_ &&
+                ((window_.size() < window_chunks_ && window_bytes_ < kWindowBytesMax) ||
+                 window_.empty()));
       });
       if (stopping_ || input_done_) return;
-      std::unique_ptr<Chunk> owned = take_spare();
-      Chunk* chunk = owned.get();
+      // The chunk takes its place in the window, in input order, before it
+      // is read; the read happens without the lock (one reader at a time),
+      // so that an input that makes the reader wait (a pipe, a portal that
+      // keeps it open) never keeps the caller's thread from the chunks
+      // already read: their answers, refusals included, go out meanwhile.
+      reading_ = true;
+      window_.push_back(take_spare());
+      Chunk* chunk = window_.back().get();
+      lock.unlock();
       bool read = true;
       try {
         read_chunk(input_, next_line_, *chunk);
@@ -273,9 +286,11 @@ class ChunkPipeline {
         chunk->last = true;
         read = false;
       }
+      lock.lock();
+      reading_ = false;
       input_done_ = chunk->last;
       window_bytes_ += chunk->text.size();
-      window_.push_back(std::move(owned));
+      room_.notify_all();  // the next chunk may be read now
       if (read) {
         lock.unlock();
         try {
@@ -292,7 +307,8 @@ class ChunkPipeline {
     }
   }
 
-  events::LineReader input_;  // read under mutex_ (one thread at a time)
+  // Read by one thread at a time (the one that set reading_), without mutex_.
+  events::LineReader input_;
   const size_t window_chunks_;
   std::mutex mutex_;
   std::condition_variable room_;   // workers wait for room in the window
@@ -302,6 +318,7 @@ class ChunkPipeline {
   size_t window_bytes_ = 0;
   int64_t next_line_ = 1;
   bool input_done_ = false;
+  bool reading_ = false;  // a worker is reading the input
   bool stopping_ = false;
   std::vector<std::thread> threads_;  // last: started after everything above
 };

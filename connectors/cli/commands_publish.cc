@@ -24,10 +24,23 @@ Result<int> run_publish(const PublishArgs& args, const CommandContext& context) 
   if (!input) return std::unexpected(input.error());
   auto log = open_log(context.options, LogAccess::kCreateIfMissing);
   if (!log) return std::unexpected(log.error());
-  auto report = publish_stream(**log, input->stream(), args.all_or_nothing, context);
-  if (!report) return std::unexpected(report.error());
+  // Refusals go out as they happen, never held (1M refused lines held were
+  // 162 MB): on stderr, or into the JSON document as it is written.
+  JsonReportStream json(context.out, args.pretty);
+  auto report = publish_stream(**log, input->stream(), args.all_or_nothing, context,
+                               [&](const engine::Refusal& refusal) {
+                                 if (args.json) {
+                                   json.refusal(refusal);
+                                 } else {
+                                   print_refusal(refusal, context);
+                                 }
+                               });
+  if (!report) {
+    json.fail(report.error().message);
+    return std::unexpected(report.error());
+  }
   if (args.json) {
-    print_json(context.out, publish_report_json(*report), args.pretty);
+    json.finish(publish_report_json(*report));
   } else {
     print_publish_report(*report, args.all_or_nothing, context);
   }

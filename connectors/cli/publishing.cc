@@ -35,12 +35,19 @@ Result<PublishInput> open_input(const std::string& file, std::istream& standard_
   return PublishInput(std::move(stream));
 }
 
-Result<engine::PublishReport> publish_stream(LogHandle& log, std::istream& input,
-                                             bool all_or_nothing, const CommandContext& context) {
+Result<engine::PublishReport> publish_stream(
+    LogHandle& log, std::istream& input, bool all_or_nothing, const CommandContext& context,
+    const std::function<void(const engine::Refusal&)>& on_refusal) {
   engine::PublishOptions options;
   options.all_or_nothing = all_or_nothing;
-  engine::Publisher publisher(log.appender(), options);
   ProgressLine progress(context.err, context.show_progress(), "publishing");
+  if (on_refusal) {
+    options.on_refusal = [&progress, &on_refusal](const engine::Refusal& refusal) {
+      progress.finish();  // redrawn at the next update
+      on_refusal(refusal);
+    };
+  }
+  engine::Publisher publisher(log.appender(), options);
   auto report = publisher.publish_ndjson(
       input, [&progress](const engine::PublishProgress& p) { progress.update(p.lines_read); });
   progress.finish();
@@ -50,27 +57,29 @@ Result<engine::PublishReport> publish_stream(LogHandle& log, std::istream& input
               fmt::format("publishing to {} failed: {}", log.describe(), report.error().message)});
   }
   spdlog::info("read {} lines: appended {}, refused {}, failed {} ({})", report->lines_read,
-               report->appended, report->refused.size(), report->failed.size(), log.describe());
+               report->appended, report->refused_count, report->failed.size(), log.describe());
   return std::move(*report);
+}
+
+void print_refusal(const engine::Refusal& r, const CommandContext& context) {
+  if (r.field.empty()) {
+    context.err << fmt::format("line {}: {}\n", r.line, r.reason);
+  } else {
+    context.err << fmt::format("line {}: {}: {}\n", r.line, r.field, r.reason);
+  }
 }
 
 void print_publish_report(const engine::PublishReport& report, bool all_or_nothing,
                           const CommandContext& context) {
-  for (const auto& r : report.refused) {
-    if (r.field.empty()) {
-      context.err << fmt::format("line {}: {}\n", r.line, r.reason);
-    } else {
-      context.err << fmt::format("line {}: {}: {}\n", r.line, r.field, r.reason);
-    }
-  }
+  for (const auto& r : report.refused) print_refusal(r, context);
   for (const auto& f : report.failed) {
     context.err << fmt::format("line {}: not appended: {}\n", f.line, f.reason);
   }
-  if (all_or_nothing && !report.refused.empty() && report.appended == 0) {
+  if (all_or_nothing && report.refused_count > 0 && report.appended == 0) {
     context.err << "homeward: nothing appended (--all-or-nothing)\n";
   }
   std::string summary =
-      fmt::format("appended {}, refused {}", report.appended, report.refused.size());
+      fmt::format("appended {}, refused {}", report.appended, report.refused_count);
   if (!report.failed.empty()) summary += fmt::format(", failed {}", report.failed.size());
   context.out << summary << '\n';
 }
@@ -93,8 +102,70 @@ nlohmann::ordered_json publish_report_json(const engine::PublishReport& report) 
 
 int publish_exit_code(const engine::PublishReport& report) {
   if (!report.failed.empty()) return kExitError;
-  if (!report.refused.empty()) return kExitPartial;
+  if (report.refused_count > 0) return kExitPartial;
   return kExitOk;
+}
+
+namespace {
+
+nlohmann::ordered_json refusal_json(const engine::Refusal& r) {
+  return {{"line", r.line}, {"field", r.field}, {"reason", r.reason}};
+}
+
+}  // namespace
+
+std::string JsonReportStream::dump(const nlohmann::ordered_json& value, int depth) const {
+  std::string text =
+      value.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  if (!pretty_) return text;
+  // Indented as nlohmann would indent it `depth` levels down.
+  const std::string indent(static_cast<size_t>(2 * depth), ' ');
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    out.push_back(c);
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
+
+void JsonReportStream::begin() {
+  if (begun_) return;
+  begun_ = true;
+  out_ << (pretty_ ? "{\n  \"refused\": [" : "{\"refused\":[");
+}
+
+void JsonReportStream::refusal(const engine::Refusal& refusal) {
+  begin();
+  if (any_refusal_) out_ << ',';
+  if (pretty_) out_ << "\n    ";
+  out_ << dump(refusal_json(refusal), 2);
+  any_refusal_ = true;
+}
+
+void JsonReportStream::member(std::string_view key, const nlohmann::ordered_json& value) {
+  out_ << (pretty_ ? ",\n  " : ",") << nlohmann::ordered_json(key).dump() << (pretty_ ? ": " : ":")
+       << dump(value, 1);
+}
+
+void JsonReportStream::finish(const nlohmann::ordered_json& document) {
+  begin();
+  if (pretty_ && any_refusal_) out_ << "\n  ";
+  out_ << ']';
+  for (const auto& [key, value] : document.items()) {
+    if (key != "refused") member(key, value);
+  }
+  out_ << (pretty_ ? "\n}\n" : "}\n");
+  finished_ = true;
+}
+
+void JsonReportStream::fail(const std::string& message) {
+  if (!begun_ || finished_) return;
+  if (pretty_ && any_refusal_) out_ << "\n  ";
+  out_ << ']';
+  member("error", message);
+  out_ << (pretty_ ? "\n}\n" : "}\n");
+  finished_ = true;
 }
 
 void print_json(std::ostream& out, const nlohmann::ordered_json& document, bool pretty) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fstream>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <string>
@@ -35,15 +36,47 @@ class PublishInput {
 [[nodiscard]] Result<PublishInput> open_input(const std::string& file,
                                               std::istream& standard_input);
 
-[[nodiscard]] Result<engine::PublishReport> publish_stream(LogHandle& log, std::istream& input,
-                                                           bool all_or_nothing,
-                                                           const CommandContext& context);
+// Runs the publisher over `input`, drawing a progress line. With
+// `on_refusal`, each refusal goes there as it happens (the progress line
+// erased first) instead of into the report (engine::PublishOptions).
+[[nodiscard]] Result<engine::PublishReport> publish_stream(
+    LogHandle& log, std::istream& input, bool all_or_nothing, const CommandContext& context,
+    const std::function<void(const engine::Refusal&)>& on_refusal = {});
 
-// `appended N, refused M[, failed K]` on stdout; each refusal on stderr as
-// `line L: FIELD: REASON` (or `line L: REASON`), each failure as
-// `line L: not appended: REASON`.
+// A refusal on stderr: `line L: FIELD: REASON` (or `line L: REASON`).
+void print_refusal(const engine::Refusal& refusal, const CommandContext& context);
+
+// `appended N, refused M[, failed K]` on stdout; each refusal the report
+// holds on stderr (print_refusal), each failure as `line L: not appended:
+// REASON`.
 void print_publish_report(const engine::PublishReport& report, bool all_or_nothing,
                           const CommandContext& context);
+
+// `publish --json`'s document, written as the publish goes so that no
+// refusal is held: `{"refused":[` once the first refusal comes, each one as
+// it comes, and at the end the other keys of publish_report_json (so
+// "refused" comes first). Nothing is written before the first refusal, so a
+// publish that fails before any has printed nothing, as before.
+class JsonReportStream {
+ public:
+  JsonReportStream(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
+  void refusal(const engine::Refusal& refusal);
+  // The rest of `document` (its "refused", empty, is skipped), then `}`.
+  void finish(const nlohmann::ordered_json& document);
+  // After an error: closes a document already begun with {"error": message}.
+  void fail(const std::string& message);
+
+ private:
+  void begin();
+  void member(std::string_view key, const nlohmann::ordered_json& value);
+  [[nodiscard]] std::string dump(const nlohmann::ordered_json& value, int depth) const;
+
+  std::ostream& out_;
+  bool pretty_;
+  bool begun_ = false;
+  bool any_refusal_ = false;
+  bool finished_ = false;
+};
 
 // {"appended":N,"refused":[{"line","field","reason"}],"failed":[{"line","reason"}]}
 [[nodiscard]] nlohmann::ordered_json publish_report_json(const engine::PublishReport& report);
