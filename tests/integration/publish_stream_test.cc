@@ -3,6 +3,7 @@
 // input ends (1M refused lines held took 162 MB, 940 MB with --json).
 #include <chrono>
 #include <condition_variable>
+#include <ios>
 #include <mutex>
 #include <ostream>
 #include <sstream>
@@ -160,6 +161,44 @@ TEST(PublishStreamTest, ARefusalIsInTheJsonDocumentBeforeTheInputEnds) {
   EXPECT_EQ(document["refused"][0]["line"], 1);
   EXPECT_EQ(document["refused"][1]["line"], 3012);
   EXPECT_EQ(document["refused"][1]["field"], "type");
+}
+
+// Input whose reads fail with an I/O error after some bytes.
+class FailingAfter : public std::streambuf {
+ public:
+  explicit FailingAfter(std::string prefix) : prefix_(std::move(prefix)) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+
+ protected:
+  int_type underflow() override { throw std::ios_base::failure("disk on fire"); }
+
+ private:
+  std::string prefix_;
+};
+
+// A document begun with streamed refusals is still one JSON document when
+// the publish then fails: it ends with the error.
+TEST(PublishStreamTest, AJsonDocumentBegunIsClosedWithTheErrorWhenThePublishFails) {
+  TempDir dir;
+  FailingAfter input_buffer("not json\n" + good_lines(2, 3'000));
+  std::istream in(&input_buffer);
+  std::ostringstream out;
+  std::ostringstream err;
+  const std::vector<std::string> args = {"homeward", "--data", dir.path().string(),
+                                         "publish",  "-",      "--json"};
+  std::vector<const char*> argv;
+  for (const std::string& arg : args) argv.push_back(arg.c_str());
+  const int code = connectors::run_cli(static_cast<int>(argv.size()), argv.data(),
+                                       connectors::CliStreams{in, out, err, false});
+  EXPECT_EQ(code, 1);
+  const nlohmann::json document = nlohmann::json::parse(out.str());
+  ASSERT_EQ(document["refused"].size(), 1u) << out.str();
+  EXPECT_EQ(document["refused"][0]["line"], 1);
+  EXPECT_NE(document["error"].get<std::string>().find("reading the input failed"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(err.str().find("reading the input failed"), std::string::npos) << err.str();
 }
 
 }  // namespace

@@ -437,5 +437,40 @@ TEST(KafkaOtherProducers, KcatEventFromFlatcIsProjectedAndGarbageIsRejectedMalfo
   EXPECT_EQ(documents.stats["events"]["rejected"], 1);
 }
 
+// SPEC principle 2 relies on every record of a case sharing a partition,
+// which Kafka gives only when the key is the case_id: a record produced with
+// another key, or with none (kcat without -k: a null key), is malformed.
+TEST(KafkaOtherProducers, ARecordWhoseKeyIsNotItsCaseIdIsRejectedMalformed) {
+  MockKafkaCluster kafka(1, 1);
+  TempDir work;
+  const auto json_file = work.path() / "opened.json";
+  std::ofstream(json_file) << R"({"event_id": "kcat-open", "occurred_at_us": 1433145600000000,)"
+                           << R"( "case_id": "case-kcat", "body_type": "CaseOpened",)"
+                           << R"( "body": {"currency": "USD", "goal": 150000}})";
+  const auto bin_dir = work.path() / "bin";
+  ASSERT_EQ(run_command(fmt::format("'{}' -b -o '{}' '{}' '{}'", HOMEWARD_FLATC, bin_dir.string(),
+                                    HOMEWARD_SCHEMA, json_file.string())),
+            0);
+  const auto event_file = bin_dir / "opened.hwev";
+  for (const std::string key_option : {"-k case-other", "", "-k case-kcat"}) {
+    ASSERT_EQ(run_command(fmt::format("'{}' -P -b {} -t {} {} '{}'", HOMEWARD_KCAT,
+                                      kafka.bootstrap_servers(), kafka.topic(), key_option,
+                                      event_file.string())),
+              0);
+  }
+  TempDir dir;
+  const Documents documents = kafka_projection(kafka.options(), dir.path());
+  ASSERT_EQ(documents.cases.size(), 1U);
+  EXPECT_EQ(documents.cases[0]["events_applied"], 1);
+  EXPECT_EQ(documents.stats["events"]["applied"], 1);
+  EXPECT_EQ(documents.stats["events"]["rejected"], 2);
+  ASSERT_EQ(documents.rejections.size(), 2U) << documents.rejections.dump();
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(documents.rejections[i]["reason"], "malformed");
+    EXPECT_EQ(documents.rejections[i]["case_id"], "case-kcat");
+    EXPECT_EQ(documents.rejections[i]["offset"], static_cast<int>(i));
+  }
+}
+
 }  // namespace
 }  // namespace homeward::connectors
