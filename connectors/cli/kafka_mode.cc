@@ -168,6 +168,37 @@ int64_t lag_between(const engine::OffsetMap& ends, const engine::Checkpoints& ch
   return lag;
 }
 
+// How open_kafka_handle treats brokers that do not answer yet.
+enum class BrokerWait {
+  kFailFast,    // a query or publish: say so within seconds
+  kKeepTrying,  // project --follow: wait for them, stopping on a signal
+};
+
+Result<std::unique_ptr<KafkaLogHandle>> open_kafka_handle(const GlobalOptions& options,
+                                                          BrokerWait wait,
+                                                          const std::atomic<bool>* interrupt) {
+  auto kafka = kafka_options(options);
+  if (!kafka) return std::unexpected(kafka.error());
+  kafka->interrupt = interrupt;
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot create {}: {}", options.data_dir.string(), ec.message()));
+  }
+  auto reader = KafkaReader::open(*kafka);
+  if (!reader) return std::unexpected(reader.error());
+  if (wait == BrokerWait::kFailFast) {
+    if (auto reached = (*reader)->wait_for_brokers(); !reached) {
+      return std::unexpected(reached.error());
+    }
+  }
+  auto appender = KafkaAppender::open(*kafka);
+  if (!appender) return std::unexpected(appender.error());
+  return std::make_unique<KafkaLogHandle>(std::move(*reader), std::move(*appender),
+                                          std::move(*kafka));
+}
+
 // ------------------------------------------------------ project --follow
 
 Result<int> run_follow(const CommandContext& context) {
@@ -176,20 +207,26 @@ Result<int> run_follow(const CommandContext& context) {
                    "single writer, this process, so there is nothing to follow\n";
     return kExitUsage;
   }
-  auto log = open_kafka_log(context.options);
+  // Before the clients exist: their blocking calls give up on the first
+  // SIGINT/SIGTERM (KafkaOptions::interrupt), also while the brokers are down.
+  StopSignals signals;
+  auto log = open_kafka_handle(context.options, BrokerWait::kKeepTrying, &g_stop_requested);
   if (!log) return std::unexpected(log.error());
-  auto& handle = static_cast<KafkaLogHandle&>(**log);
+  KafkaLogHandle& handle = **log;
   // The store's LOCK: a second projector into the same directory stops here.
   auto store = open_projections(context.options);
   if (!store) return std::unexpected(store.error());
 
-  StopSignals signals;
   LagLine lag_line(context);
   if (!context.options.quiet) {
     context.err << fmt::format("homeward: following {} into {}; Ctrl-C stops\n", handle.describe(),
                                projections_dir(context.options).string());
   }
   int64_t events_read = 0;
+  // Set while the brokers cannot be reached: the outage is logged when it
+  // begins and when it ends, not at every retry.
+  bool unavailable = false;
+  Clock::time_point unavailable_since{};
   while (!signals.stop_requested()) {
     // A new Projector per round: after an error the old one must be dropped,
     // and the store holds everything it needs to resume.
@@ -197,17 +234,34 @@ Result<int> run_follow(const CommandContext& context) {
     auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
       lag_line.update(events_read + progress.events_read, progress.events_behind);
     });
+    // A stop interrupts whatever was waiting for Kafka; every committed batch
+    // is in the store.
+    if (signals.stop_requested()) break;
     if (!report) {
       if (report.error().code == ErrorCode::kUnavailable) {
         lag_line.finish();
-        spdlog::warn("{}: {}; trying again in {} ms", handle.describe(), report.error().message,
-                     kFollowRetry.count());
+        if (!unavailable) {
+          spdlog::warn("{}: {}; trying again every {} ms until it answers (Ctrl-C stops)",
+                       handle.describe(), report.error().message, kFollowRetry.count());
+          unavailable = true;
+          unavailable_since = Clock::now();
+        } else {
+          spdlog::debug("{}: {}", handle.describe(), report.error().message);
+        }
         signals.wait(kFollowRetry);
         continue;
       }
       return std::unexpected(
           Error{report.error().code,
                 fmt::format("cannot project {}: {}", handle.describe(), report.error().message)});
+    }
+    if (unavailable) {
+      lag_line.finish();
+      spdlog::warn(
+          "{} answers again, after {} s", handle.describe(),
+          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - unavailable_since)
+              .count());
+      unavailable = false;
     }
     events_read += report->events_read;
     auto checkpoints = (*store)->load_checkpoints();
@@ -284,20 +338,9 @@ Result<KafkaOptions> kafka_options(const GlobalOptions& options) {
 }
 
 Result<std::unique_ptr<LogHandle>> open_kafka_log(const GlobalOptions& options) {
-  auto kafka = kafka_options(options);
-  if (!kafka) return std::unexpected(kafka.error());
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      fmt::format("cannot create {}: {}", options.data_dir.string(), ec.message()));
-  }
-  auto reader = KafkaReader::open(*kafka);
-  if (!reader) return std::unexpected(reader.error());
-  auto appender = KafkaAppender::open(*kafka);
-  if (!appender) return std::unexpected(appender.error());
-  return std::make_unique<KafkaLogHandle>(std::move(*reader), std::move(*appender),
-                                          std::move(*kafka));
+  auto handle = open_kafka_handle(options, BrokerWait::kFailFast, nullptr);
+  if (!handle) return std::unexpected(handle.error());
+  return std::unique_ptr<LogHandle>(std::move(*handle));
 }
 
 void add_kafka_mode(CLI::App& app, GlobalOptions& options, std::vector<Command>& commands) {

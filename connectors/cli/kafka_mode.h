@@ -18,7 +18,9 @@ namespace homeward::connectors::cli {
 [[nodiscard]] Result<KafkaOptions> kafka_options(const GlobalOptions& options);
 
 // The topic as a LogHandle: a KafkaReader and a KafkaAppender. Creates
-// `--data DIR` for the projections when it is missing.
+// `--data DIR` for the projections when it is missing. Waits until a broker
+// answers (KafkaReader::wait_for_brokers): a command against brokers that
+// cannot be reached stops within seconds with one clear error.
 [[nodiscard]] Result<std::unique_ptr<LogHandle>> open_kafka_log(const GlobalOptions& options);
 
 }  // namespace homeward::connectors::cli

@@ -10,6 +10,7 @@
 // thread-compatible.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -40,6 +41,10 @@ struct KafkaOptions {
   std::chrono::milliseconds request_timeout{10'000};
   // How often `read` looks for partitions added to the topic.
   std::chrono::milliseconds metadata_refresh{5'000};
+  // When set and true (a stop signal), the clients' blocking calls give up
+  // within about 100 ms with kUnavailable instead of waiting for brokers
+  // that are down. Not owned; must outlive the clients.
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // Parses `key=value` lines. Blank lines and lines whose first non-blank

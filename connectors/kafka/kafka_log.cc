@@ -25,6 +25,8 @@ using kafka_detail::FixedProperty;
 // librdkafka fails a record it could not deliver within message.timeout.ms;
 // Homeward waits this much longer before it reports a record failed itself.
 constexpr std::chrono::milliseconds kFlushMargin{10'000};
+// The longest a reader's poll waits before it looks at KafkaOptions::interrupt.
+constexpr int kInterruptCheckMs = 100;
 // How long one wait for room in a full local queue lasts before trying again.
 constexpr int kQueueFullPollMs = 50;
 // While queueing a call's records, delivery reports are served once per this
@@ -106,6 +108,19 @@ std::string fatal_reason(rd_kafka_t* client) {
   return fmt::format("{} ({})", reason.data(), rd_kafka_err2name(err));
 }
 
+// The low and high watermarks of a partition (kafka_detail::call_interruptibly);
+// the value is librdkafka's answer.
+Result<rd_kafka_resp_err_t> watermarks(rd_kafka_t* consumer, kafka_detail::ClientEvents& events,
+                                       const KafkaOptions& options, Partition partition,
+                                       int64_t& low, int64_t& high) {
+  return kafka_detail::call_interruptibly(
+      consumer, events, options.request_timeout, options.interrupt,
+      fmt::format("reading the offsets of Kafka topic '{}'", options.topic), [&](int ms) {
+        return rd_kafka_query_watermark_offsets(consumer, options.topic.c_str(), partition.value(),
+                                                &low, &high, ms);
+      });
+}
+
 // Commit results are information only: failures are logged at info level.
 void on_commit(rd_kafka_t* /*consumer*/, rd_kafka_resp_err_t err,
                rd_kafka_topic_partition_list_t* offsets, void* /*opaque*/) {
@@ -127,15 +142,22 @@ void on_commit(rd_kafka_t* /*consumer*/, rd_kafka_resp_err_t err,
 
 // ---------------------------------------------------------------- appender
 
+KafkaAppender::KafkaAppender() : events_(std::make_unique<kafka_detail::ClientEvents>()) {
+  events_->owner = this;
+}
+
 Result<std::unique_ptr<KafkaAppender>> KafkaAppender::open(const KafkaOptions& options) {
   if (options.topic.empty()) {
     return make_error(ErrorCode::kInvalidArgument, "the Kafka topic name is empty");
   }
-  auto conf = kafka_detail::make_conf(options, producer_defaults(), kProducerFixed);
+  std::unique_ptr<KafkaAppender> appender(new KafkaAppender());
+  auto conf =
+      kafka_detail::make_conf(options, producer_defaults(), kProducerFixed, *appender->events_);
   if (!conf) return std::unexpected(std::move(conf.error()));
 
-  std::unique_ptr<KafkaAppender> appender(new KafkaAppender());
   appender->topic_name_ = options.topic;
+  appender->request_timeout_ = options.request_timeout;
+  appender->interrupt_ = options.interrupt;
   const std::string message_timeout = kafka_detail::get_property(conf->get(), "message.timeout.ms");
   int64_t message_timeout_ms = 0;
   const auto [end, parse_error] = std::from_chars(
@@ -150,7 +172,6 @@ Result<std::unique_ptr<KafkaAppender>> KafkaAppender::open(const KafkaOptions& o
   }
   appender->flush_timeout_ = std::chrono::milliseconds(message_timeout_ms) + kFlushMargin;
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaAppender::on_delivery);
-  rd_kafka_conf_set_opaque(conf->get(), appender.get());
 
   auto client = kafka_detail::new_client(RD_KAFKA_PRODUCER, std::move(*conf), "producer");
   if (!client) return std::unexpected(std::move(client.error()));
@@ -180,8 +201,10 @@ KafkaAppender::~KafkaAppender() {
 
 void KafkaAppender::on_delivery(rd_kafka_t* /*producer*/, const rd_kafka_message_t* message,
                                 void* opaque) {
-  // Called from rd_kafka_poll/flush, on the thread inside append().
-  static_cast<KafkaAppender*>(opaque)->handle_delivery(*message);
+  // Called from rd_kafka_poll/flush, on the thread inside append(). The
+  // opaque is the client's events (make_conf), which know their owner.
+  auto* events = static_cast<kafka_detail::ClientEvents*>(opaque);
+  static_cast<KafkaAppender*>(events->owner)->handle_delivery(*message);
 }
 
 void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
@@ -229,6 +252,7 @@ void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
     return;
   }
   call->results[index] = engine::LogPosition{Partition{message.partition}, Offset{message.offset}};
+  delivered_since_noted_ = true;
 }
 
 KafkaProperties KafkaAppender::default_settings() {
@@ -253,6 +277,22 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
         Error{ErrorCode::kIo,
               fmt::format("the Kafka producer hit a fatal error and must be replaced: {}", fatal)};
     return;
+  }
+  if (!events_->reached_once()) {
+    // Until a broker has answered once, a producer cannot tell a broker that
+    // is away for a moment from an address where none will ever answer:
+    // wait for one (up to request_timeout), and fail at once when librdkafka
+    // reports every broker down, rather than queue records that would only
+    // time out after message.timeout.ms. Nothing is queued then, so none of
+    // the call's records is in the topic.
+    auto metadata = kafka_detail::wait_for_metadata(
+        producer_, topic_, *events_, request_timeout_, interrupt_,
+        fmt::format("cannot reach Kafka for topic '{}'", topic_name_));
+    if (!metadata) {
+      call.outer = std::move(metadata.error());
+      return;
+    }
+    rd_kafka_metadata_destroy(*metadata);
   }
   const std::chrono::milliseconds flush_timeout = flush_timeout_;
   call.first = next_sequence_;
@@ -356,6 +396,10 @@ Result<std::vector<Result<engine::LogPosition>>> KafkaAppender::finish_append() 
       rd_kafka_poll(producer_, std::min(timeout_ms(left), kQueueFullPollMs));
     }
   }
+  if (delivered_since_noted_) {
+    events_->note_reached();
+    delivered_since_noted_ = false;
+  }
   if (call.unreported > 0) {
     spdlog::error("kafka: {} of {} records had no delivery report within {} ms; reported failed",
                   call.unreported, call.results.size(), flush_timeout_.count());
@@ -371,11 +415,11 @@ Result<std::unique_ptr<KafkaReader>> KafkaReader::open(const KafkaOptions& optio
   }
   KafkaProperties defaults = consumer_defaults();
   defaults.emplace_back("group.id", options.group_id);
-  auto conf = kafka_detail::make_conf(options, defaults, kConsumerFixed);
+  std::unique_ptr<KafkaReader> reader(new KafkaReader(options));
+  auto conf = kafka_detail::make_conf(options, defaults, kConsumerFixed, *reader->events_);
   if (!conf) return std::unexpected(std::move(conf.error()));
   rd_kafka_conf_set_offset_commit_cb(conf->get(), on_commit);
 
-  std::unique_ptr<KafkaReader> reader(new KafkaReader(options));
   auto client = kafka_detail::new_client(RD_KAFKA_CONSUMER, std::move(*conf), "consumer");
   if (!client) return std::unexpected(std::move(client.error()));
   reader->consumer_ = *client;
@@ -386,6 +430,9 @@ Result<std::unique_ptr<KafkaReader>> KafkaReader::open(const KafkaOptions& optio
   }
   return reader;
 }
+
+KafkaReader::KafkaReader(KafkaOptions options)
+    : options_(std::move(options)), events_(std::make_unique<kafka_detail::ClientEvents>()) {}
 
 KafkaReader::~KafkaReader() {
   if (topic_ != nullptr) rd_kafka_topic_destroy(topic_);
@@ -399,15 +446,21 @@ KafkaReader::~KafkaReader() {
   }
 }
 
+Status KafkaReader::wait_for_brokers() {
+  auto metadata = kafka_detail::wait_for_metadata(
+      consumer_, topic_, *events_, options_.request_timeout, options_.interrupt,
+      fmt::format("cannot read the metadata of Kafka topic '{}'", options_.topic));
+  if (!metadata) return std::unexpected(std::move(metadata.error()));
+  rd_kafka_metadata_destroy(*metadata);
+  return {};
+}
+
 Result<int32_t> KafkaReader::partition_count() {
-  const rd_kafka_metadata_t* raw = nullptr;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_metadata(consumer_, 0, topic_, &raw, timeout_ms(options_.request_timeout));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return std::unexpected(kafka_detail::to_error(
-        err, fmt::format("cannot read the metadata of Kafka topic '{}'", options_.topic)));
-  }
-  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(raw);
+  auto raw = kafka_detail::wait_for_metadata(
+      consumer_, topic_, *events_, options_.request_timeout, options_.interrupt,
+      fmt::format("cannot read the metadata of Kafka topic '{}'", options_.topic));
+  if (!raw) return std::unexpected(std::move(raw.error()));
+  std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter> metadata(*raw);
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
     if (options_.topic != topic.topic) continue;
@@ -432,13 +485,12 @@ Result<int32_t> KafkaReader::partition_count() {
 Status KafkaReader::check_start(Partition partition, Offset wanted) {
   int64_t low = 0;
   int64_t high = 0;
-  const rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(consumer_, options_.topic.c_str(), partition.value(), &low,
-                                       &high, timeout_ms(options_.request_timeout));
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  auto err = watermarks(consumer_, *events_, options_, partition, low, high);
+  if (!err) return std::unexpected(std::move(err.error()));
+  if (*err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::unexpected(kafka_detail::to_error(
-        err, fmt::format("cannot read the offsets of Kafka topic '{}' partition {}", options_.topic,
-                         partition.value())));
+        *err, fmt::format("cannot read the offsets of Kafka topic '{}' partition {}",
+                          options_.topic, partition.value())));
   }
   if (wanted.value() < low) {
     return make_error(
@@ -533,6 +585,12 @@ Status KafkaReader::refresh_partitions() {
 Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
                          engine::RecordBatch& batch) {
   batch.records.clear();
+  if (kafka_detail::interrupted(options_.interrupt)) {
+    return std::unexpected(
+        kafka_detail::interrupted_error(fmt::format("reading Kafka topic '{}'", options_.topic)));
+  }
+  // Error events (a broker down) and commit results come on the main queue.
+  rd_kafka_poll(consumer_, 0);
   if (!sought_) {
     if (auto sought = seek({}); !sought) return sought;
   }
@@ -552,9 +610,12 @@ Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       poll_ms = timeout_ms(left);
     }
-    MessagePtr message(rd_kafka_consumer_poll(consumer_, poll_ms));
+    MessagePtr message(rd_kafka_consumer_poll(consumer_, std::min(poll_ms, kInterruptCheckMs)));
     if (message == nullptr) {
-      if (!batch.records.empty() || Clock::now() >= deadline) break;
+      if (!batch.records.empty() || Clock::now() >= deadline ||
+          kafka_detail::interrupted(options_.interrupt)) {
+        break;
+      }
       continue;
     }
     const Partition partition{message->partition};
@@ -605,6 +666,7 @@ Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
     }
     it->second = Offset{message->offset + 1};
   }
+  if (!batch.records.empty()) events_->note_reached();
   return {};
 }
 
@@ -618,13 +680,12 @@ Result<engine::OffsetMap> KafkaReader::end_offsets() {
   for (const auto& [partition, position] : positions_) {
     int64_t low = 0;
     int64_t high = 0;
-    const rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(consumer_, options_.topic.c_str(), partition.value(), &low,
-                                         &high, timeout_ms(options_.request_timeout));
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto err = watermarks(consumer_, *events_, options_, partition, low, high);
+    if (!err) return std::unexpected(std::move(err.error()));
+    if (*err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return std::unexpected(kafka_detail::to_error(
-          err, fmt::format("cannot read the end offset of Kafka topic '{}' partition {}",
-                           options_.topic, partition.value())));
+          *err, fmt::format("cannot read the end offset of Kafka topic '{}' partition {}",
+                            options_.topic, partition.value())));
     }
     ends.emplace(partition, Offset{high});
   }
@@ -632,6 +693,8 @@ Result<engine::OffsetMap> KafkaReader::end_offsets() {
 }
 
 Result<std::string> KafkaReader::cluster_id() {
+  // The id comes with the metadata: once a broker answered, it is cached.
+  if (auto reached = wait_for_brokers(); !reached) return std::unexpected(reached.error());
   char* id = rd_kafka_clusterid(consumer_, timeout_ms(options_.request_timeout));
   if (id == nullptr) {
     return make_error(

@@ -44,6 +44,9 @@ struct rd_kafka_topic_s;
 struct rd_kafka_message_s;
 
 namespace homeward::connectors {
+namespace kafka_detail {
+class ClientEvents;
+}  // namespace kafka_detail
 
 class KafkaAppender final : public engine::EventLogAppender {
  public:
@@ -93,19 +96,25 @@ class KafkaAppender final : public engine::EventLogAppender {
     std::optional<Error> outer;  // the producer was unusable: nothing was queued
   };
 
-  KafkaAppender() = default;
+  KafkaAppender();
   static void on_delivery(rd_kafka_s* producer, const rd_kafka_message_s* message, void* opaque);
   void handle_delivery(const rd_kafka_message_s& message);
 
+  // The client's error events (its opaque): the destructor's body destroys
+  // the client, so this outlives it.
+  std::unique_ptr<kafka_detail::ClientEvents> events_;
   rd_kafka_s* producer_ = nullptr;
   rd_kafka_topic_s* topic_ = nullptr;
   std::string topic_name_;
+  std::chrono::milliseconds request_timeout_{0};
+  const std::atomic<bool>* interrupt_ = nullptr;
   std::chrono::milliseconds flush_timeout_{0};
   uint64_t next_sequence_ = 0;
   // Started and not yet finished, oldest first. A report for a sequence
   // number outside all of them is from an append that already gave up.
   std::deque<Call> calls_;
   int64_t reports_seen_ = 0;
+  bool delivered_since_noted_ = false;  // a record was acknowledged since the last note_reached
 };
 
 class KafkaReader final : public engine::EventLogReader {
@@ -137,6 +146,12 @@ class KafkaReader final : public engine::EventLogReader {
   // Failures are logged, never fatal: the group's offsets are not the truth.
   void commit_projected(const engine::OffsetMap& next_offsets);
 
+  // Waits until a broker answers, up to `request_timeout`: kUnavailable at
+  // once when librdkafka reports every broker down before any answered
+  // (nothing listens there, the name does not resolve), so that a command
+  // says so within seconds instead of waiting for timeouts.
+  [[nodiscard]] Status wait_for_brokers();
+
   // The id of the Kafka cluster the brokers belong to (Metadata v2+, Kafka
   // 0.10 and later), e.g. to bind a projection store to the cluster and topic
   // it was built from. Waits up to `request_timeout` for the brokers;
@@ -144,7 +159,7 @@ class KafkaReader final : public engine::EventLogReader {
   [[nodiscard]] Result<std::string> cluster_id();
 
  private:
-  explicit KafkaReader(KafkaOptions options) : options_(std::move(options)) {}
+  explicit KafkaReader(KafkaOptions options);
   // Reads the topic's metadata; partitions not yet assigned are assigned
   // from offset 0 (after checking that offset 0 still exists).
   [[nodiscard]] Status refresh_partitions();
@@ -153,6 +168,7 @@ class KafkaReader final : public engine::EventLogReader {
   [[nodiscard]] Status assign();
 
   KafkaOptions options_;
+  std::unique_ptr<kafka_detail::ClientEvents> events_;  // the client's opaque (see the appender)
   rd_kafka_s* consumer_ = nullptr;
   rd_kafka_topic_s* topic_ = nullptr;
   bool sought_ = false;

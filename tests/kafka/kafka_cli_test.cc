@@ -17,6 +17,7 @@
 #include <array>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -97,9 +98,10 @@ class Child {
 
   // Sends `signal_number` and waits up to `deadline` for the exit; the exit
   // status (-1 when it did not end, 128+N when killed by signal N).
+  // Signal 0: only waits.
   int stop(int signal_number, std::chrono::milliseconds deadline) {
     if (pid_ <= 0) return -1;
-    ::kill(pid_, signal_number);
+    if (signal_number != 0) ::kill(pid_, signal_number);
     const Clock::time_point give_up = Clock::now() + deadline;
     int status = 0;
     while (Clock::now() < give_up) {
@@ -125,6 +127,18 @@ std::string read_file(const std::filesystem::path& path) {
   std::ostringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+// Standard output of a child until it ends (or `deadline` passes).
+std::string read_rest(Child& child, std::chrono::milliseconds deadline) {
+  std::string all;
+  const Clock::time_point give_up = Clock::now() + deadline;
+  while (Clock::now() < give_up) {
+    std::string line = child.read_line(std::chrono::milliseconds(200));
+    if (line.empty()) break;
+    all += line + "\n";
+  }
+  return all;
 }
 
 TEST(KafkaCli, DevBrokerServesTheThreeCommandsOfTheDocs) {
@@ -169,19 +183,28 @@ TEST(KafkaCli, DevBrokerServesTheThreeCommandsOfTheDocs) {
   EXPECT_NE(read_file(work.path() / "broker.err").find("dev broker stopped"), std::string::npos);
 }
 
-TEST(KafkaCli, DevBrokerFixedPortForwardsToTheMockBroker) {
-  TempDir work;
-  // A port from the ephemeral range that is free now: bind to 0, read it, close.
+// A port of 127.0.0.1 from the ephemeral range that is free now (bound to
+// 0, read, closed); -1 when that fails.
+int free_loopback_port() {
   const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(probe, 0);
+  if (probe < 0) return -1;
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
   socklen_t size = sizeof(address);
-  ASSERT_EQ(::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size), 0);
-  const int port = ntohs(address.sin_port);
+  int port = -1;
+  if (::bind(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    port = ntohs(address.sin_port);
+  }
   ::close(probe);
+  return port;
+}
+
+TEST(KafkaCli, DevBrokerFixedPortForwardsToTheMockBroker) {
+  TempDir work;
+  const int port = free_loopback_port();
+  ASSERT_GT(port, 0);
 
   Child broker({"dev-broker", "--port", std::to_string(port)}, work.path() / "broker.err");
   ASSERT_TRUE(broker.started());
@@ -294,6 +317,98 @@ TEST(KafkaCli, ProjectorKilledWithSigkillAndRestartedReachesTheSameStateAsOneRun
                   })
                   .has_value());
   EXPECT_TRUE(records == reference_records) << "chain heads, positions or state differ";
+}
+
+TEST(KafkaCli, CommandsAgainstBrokersThatCannotBeReachedSaySoAtOnce) {
+  TempDir work;
+  const int port = free_loopback_port();
+  ASSERT_GT(port, 0);
+  const std::string nobody = fmt::format("127.0.0.1:{}", port);
+  const auto events_file = work.path() / "events.ndjson";
+  std::ofstream(events_file) << testing::generated_stream(200, 4);
+  const std::string data = (work.path() / "data").string();
+  const std::vector<std::vector<std::string>> commands = {
+      {"publish", events_file.string()}, {"stats"}, {"project"}};
+  for (const auto& command : commands) {
+    SCOPED_TRACE(command.front());
+    std::vector<std::string> args{"--kafka", nobody, "--data", data};
+    args.insert(args.end(), command.begin(), command.end());
+    const auto err_file = work.path() / fmt::format("{}.err", command.front());
+    const Clock::time_point started = Clock::now();
+    Child child(args, err_file);
+    ASSERT_TRUE(child.started());
+    // It ends by itself: librdkafka's message timeout alone is 60 s, and
+    // the bound is generous for a loaded machine.
+    EXPECT_EQ(child.stop(0, std::chrono::seconds(30)), 1);
+    const std::string out = read_rest(child, std::chrono::seconds(5));
+    std::cerr
+        << command.front() << " ended after "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()
+        << " ms\n";
+    EXPECT_EQ(out, "");
+    const std::string err = read_file(err_file);
+    EXPECT_NE(err.find(fmt::format("error: cannot reach the Kafka brokers at {}: all brokers "
+                                   "down (",
+                                   nobody)),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find("Connection refused"), std::string::npos) << err;
+    // One warning and the error, not a line per reconnect attempt.
+    EXPECT_LE(std::count(err.begin(), err.end(), '\n'), 3) << err;
+    EXPECT_EQ(err.find("librdkafka"), std::string::npos) << err;
+  }
+}
+
+TEST(KafkaCli, FollowStopsOnTheFirstSignalWhileTheBrokerIsDown) {
+  constexpr int kPartitions = 3;
+  constexpr int64_t kEvents = 300;
+  TempDir work;
+  for (const int signal_number : {SIGTERM, SIGINT}) {
+    SCOPED_TRACE(signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    MockKafkaCluster kafka(1, kPartitions);
+    {
+      auto appender = KafkaAppender::open(kafka.options());
+      ASSERT_TRUE(appender.has_value()) << appender.error().message;
+      ASSERT_EQ(testing::publish(**appender, testing::generated_stream(kEvents, 17), 100).appended,
+                kEvents);
+    }
+    const auto err_file = work.path() / fmt::format("follow-{}.err", signal_number);
+    Child projector({"--kafka", kafka.bootstrap_servers(), "--topic", kafka.topic(), "--data",
+                     (work.path() / fmt::format("data-{}", signal_number)).string(), "--quiet",
+                     "project", "--follow"},
+                    err_file);
+    ASSERT_TRUE(projector.started());
+    int64_t committed = 0;
+    const Clock::time_point give_up = Clock::now() + std::chrono::seconds(60);
+    while (committed < kEvents && Clock::now() < give_up) {
+      committed = committed_sum(kafka, kPartitions);
+    }
+    ASSERT_EQ(committed, kEvents) << read_file(err_file);
+
+    // The broker goes away; the projector is then inside its calls to Kafka
+    // (metadata, end offsets, fetches), which wait for it.
+    ASSERT_TRUE(kafka.cluster().set_broker_down(1).has_value());
+    ::poll(nullptr, 0, 3000);
+    const Clock::time_point signalled = Clock::now();
+    // A generous bound: without the fix it never ends on one signal.
+    EXPECT_EQ(projector.stop(signal_number, std::chrono::seconds(30)), 0) << read_file(err_file);
+    std::cerr
+        << "stopped after "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled).count()
+        << " ms\n";
+    EXPECT_NE(read_rest(projector, std::chrono::seconds(5)).find("stopped on request"),
+              std::string::npos);
+    // Retriable conditions are warnings, once per client (the consumer and
+    // the producer) and outage, not an error line per reconnect attempt.
+    const std::string err = read_file(err_file);
+    EXPECT_EQ(err.find("error"), std::string::npos) << err;
+    size_t transport_warnings = 0;
+    for (size_t at = err.find("(_TRANSPORT)"); at != std::string::npos;
+         at = err.find("(_TRANSPORT)", at + 1)) {
+      ++transport_warnings;
+    }
+    EXPECT_LE(transport_warnings, 2U) << err;
+  }
 }
 
 }  // namespace

@@ -581,5 +581,28 @@ TEST(KafkaLog, ClusterIdOfUnreachableBrokersIsUnavailable) {
   EXPECT_NE(id.error().message.find("127.0.0.1:1"), std::string::npos) << id.error().message;
 }
 
+TEST(KafkaLog, AppendingWhenNoBrokerCanBeReachedFailsAtOnceAndQueuesNothing) {
+  KafkaOptions options;
+  options.brokers = "127.0.0.1:1";  // nothing listens there
+  auto appender = open_appender(options);
+  ASSERT_NE(appender, nullptr);
+  const std::vector<AppendRequest> requests = {
+      {"case-a", "a", events::EventType::kCaseOpened},
+      {"case-b", "b", events::EventType::kCaseOpened},
+  };
+  // Twice: the second append does not wait again for the same failure.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto started = std::chrono::steady_clock::now();
+    auto results = appender->append(requests);
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_FALSE(results.has_value());
+    EXPECT_EQ(results.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(results.error().message.find("all brokers down"), std::string::npos)
+        << results.error().message;
+    // Far below message.timeout.ms (60 s), which queued records would wait.
+    EXPECT_LT(took, std::chrono::seconds(20));
+  }
+}
+
 }  // namespace
 }  // namespace homeward::connectors
