@@ -36,6 +36,13 @@ struct LogRecord {
 
 struct RecordBatch {
   std::vector<LogRecord> records;
+  // Partitions whose read position moved past offsets that hold no record
+  // for this reader (Kafka transaction markers, records of aborted
+  // transactions, offsets removed by compaction): the next offset to read,
+  // beyond every record of that partition in `records`. Without it a reader
+  // could never reach end offsets whose last offsets are not records. Logs
+  // without gaps leave it empty.
+  OffsetMap skipped_to;
 };
 
 class EventLogReader {
@@ -47,9 +54,9 @@ class EventLogReader {
   // longer holds (deleted by retention) is an error, never skipped.
   [[nodiscard]] virtual Status seek(const OffsetMap& next_offsets) = 0;
 
-  // Replaces batch.records with up to `max_records` records, waiting up to
-  // `wait` when none is ready (an empty batch then means "nothing new").
-  // Records of one partition come in offset order.
+  // Replaces batch.records (and batch.skipped_to) with up to `max_records`
+  // records, waiting up to `wait` when none is ready (an empty batch then
+  // means "nothing new"). Records of one partition come in offset order.
   [[nodiscard]] virtual Status read(size_t max_records, std::chrono::milliseconds wait,
                                     RecordBatch& batch) = 0;
 

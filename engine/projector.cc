@@ -146,6 +146,9 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
   PreparedBatch prefetched;
   std::future<Status> prefetch;
   auto read_and_prepare = [this, &read_positions](PreparedBatch& into, size_t events) -> Status {
+    // A log that knows no gaps may leave it alone; the last batch's must not
+    // be applied again.
+    into.batch.skipped_to.clear();
     if (auto read = log_.read(events, options_.read_wait, into.batch); !read) return read;
     prepare_batch(into, read_positions);
     return {};
@@ -171,7 +174,7 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
       read = read_and_prepare(batch, next_batch_events());
     }
     if (!read) return std::unexpected(std::move(read.error()));
-    if (batch.batch.records.empty()) {
+    if (batch.batch.records.empty() && batch.batch.skipped_to.empty()) {
       if (++empty_reads >= kMaxConsecutiveEmptyReads) {
         return make_error(ErrorCode::kUnavailable,
                           fmt::format("projector: the log stopped delivering records with {} "
@@ -222,6 +225,12 @@ void Projector::prepare_batch(PreparedBatch& prepared, Checkpoints& read_positio
     out.chain_head = position.chain_head;
     out.event = events::decode_record(record.key, record.value);
     if (*out.event) out.fingerprint = events::fingerprint(**out.event);
+  }
+  // Past offsets without records: the chain, which covers records only,
+  // stays where the last record left it.
+  for (const auto& [partition, next_offset] : prepared.batch.skipped_to) {
+    PartitionCheckpoint& position = read_positions[partition];
+    if (next_offset > position.next_offset) position.next_offset = next_offset;
   }
 }
 
@@ -311,7 +320,17 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
     the_case.dirty.history.push_back(
         HistoryEvent{record.partition, record.offset, std::move(record.value)});
   }
-  if (projected == 0) return projected;
+  // Positions past offsets without records come after every record of the
+  // batch in their partition.
+  bool skipped = false;
+  for (const auto& [partition, next_offset] : prepared.batch.skipped_to) {
+    PartitionCheckpoint& checkpoint = checkpoints_[partition];
+    if (next_offset <= checkpoint.next_offset) continue;
+    checkpoint.next_offset = next_offset;
+    skipped = true;
+    if (options_.observer != nullptr) options_.observer->on_skip(partition, next_offset);
+  }
+  if (projected == 0 && !skipped) return projected;
 
   BatchCommit commit;
   commit.chain_segments = chain_index_.take();

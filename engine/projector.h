@@ -39,6 +39,9 @@ class ProjectionObserver {
   virtual ~ProjectionObserver() = default;
   virtual void on_record(const LogRecord& record, const events::Event* event,
                          const Outcome& outcome) = 0;
+  // The position of `partition` moved to `next_offset` past offsets that
+  // hold no record (RecordBatch::skipped_to), after every record before it.
+  virtual void on_skip(Partition partition, Offset next_offset) = 0;
 };
 
 struct ProjectorOptions {
@@ -96,7 +99,9 @@ class Projector {
   // Touches nothing else of the projector, so it may run on another thread.
   void prepare_batch(PreparedBatch& prepared, Checkpoints& read_positions) const;
   // Folds the batch and commits it; returns how many records it projected
-  // (records already committed, redelivered by the log, are skipped).
+  // (records already committed, redelivered by the log, are skipped). A
+  // batch that only moves positions past offsets without records
+  // (RecordBatch::skipped_to) commits those positions.
   [[nodiscard]] Result<int64_t> project_batch(PreparedBatch& prepared);
   [[nodiscard]] Result<CaseLedger*> find_or_load_case(const std::string& case_id);
   // The number of events to read next (ProjectorOptions::batch_events_*).

@@ -58,7 +58,12 @@ Result<ExportCounts> export_log(LogHandle& log, std::ostream& output,
   while (!reached_end(next, *end)) {
     auto read = reader.read(kExportBatchRecords, kReadWait, batch);
     if (!read) return std::unexpected(read.error());
-    if (batch.records.empty()) {
+    // Past offsets that hold no record (Kafka transaction markers).
+    for (const auto& [partition, next_offset] : batch.skipped_to) {
+      Offset& at = next[partition];
+      at = std::max(at, next_offset);
+    }
+    if (batch.records.empty() && batch.skipped_to.empty()) {
       if (++empty_reads >= kEmptyReadsMax) {
         return make_error(
             ErrorCode::kCorruption,
@@ -68,7 +73,8 @@ Result<ExportCounts> export_log(LogHandle& log, std::ostream& output,
     }
     empty_reads = 0;
     for (const engine::LogRecord& record : batch.records) {
-      next[record.partition] = Offset(record.offset.value() + 1);
+      Offset& at = next[record.partition];
+      at = std::max(at, Offset(record.offset.value() + 1));
       // Records appended after the export started are not part of it.
       const auto end_it = end->find(record.partition);
       if (end_it == end->end() || record.offset >= end_it->second) continue;

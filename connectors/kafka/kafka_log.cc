@@ -76,7 +76,14 @@ constexpr std::array kConsumerFixed = {
                   "group offsets are committed only for what the store holds"},
     FixedProperty{"auto.offset.reset", "error",
                   "a position deleted by retention must stop the projector, not be skipped"},
-    FixedProperty{"enable.partition.eof", "false", "the end of a partition is not a record"},
+    // The end-of-partition event carries the fetch position: the reader's
+    // only way past offsets that hold no record (transaction markers,
+    // aborted transactions) at the end of a partition.
+    FixedProperty{"enable.partition.eof", "true",
+                  "the reader must learn where a partition ends when its last offsets are "
+                  "transaction markers"},
+    FixedProperty{"isolation.level", "read_committed",
+                  "records of aborted or unfinished transactions are not events"},
 };
 
 struct PartitionListDeleter {
@@ -585,6 +592,7 @@ Status KafkaReader::refresh_partitions() {
 Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
                          engine::RecordBatch& batch) {
   batch.records.clear();
+  batch.skipped_to.clear();
   if (kafka_detail::interrupted(options_.interrupt)) {
     return std::unexpected(
         kafka_detail::interrupted_error(fmt::format("reading Kafka topic '{}'", options_.topic)));
@@ -603,16 +611,18 @@ Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
 
   const Clock::time_point deadline = Clock::now() + wait;
   while (batch.records.size() < max_records) {
-    // Wait only for the first record; then take what is already there.
+    // Wait only for the first record (or position); then take what is
+    // already there.
+    const bool got_something = !batch.records.empty() || !batch.skipped_to.empty();
     int poll_ms = 0;
-    if (batch.records.empty()) {
+    if (!got_something) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       poll_ms = timeout_ms(left);
     }
     MessagePtr message(rd_kafka_consumer_poll(consumer_, std::min(poll_ms, kInterruptCheckMs)));
     if (message == nullptr) {
-      if (!batch.records.empty() || Clock::now() >= deadline ||
+      if (got_something || Clock::now() >= deadline ||
           kafka_detail::interrupted(options_.interrupt)) {
         break;
       }
@@ -632,7 +642,19 @@ Status KafkaReader::read(size_t max_records, std::chrono::milliseconds wait,
                         options_.topic, partition.value(),
                         it == positions_.end() ? -1 : it->second.value(), detail));
       }
-      if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // The fetch position reached the end of what the partition holds
+        // for this consumer (under read_committed, its last stable offset),
+        // and every record before it came before this event. Offsets between
+        // the last record and it hold none: transaction markers, records of
+        // aborted transactions, records removed by compaction.
+        const auto it = positions_.find(partition);
+        if (it != positions_.end() && message->offset > it->second.value()) {
+          it->second = Offset{message->offset};
+          batch.skipped_to[partition] = it->second;
+        }
+        continue;
+      }
       if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
           kafka_detail::classify(err) == ErrorCode::kUnavailable) {
         // librdkafka reconnects and retries by itself.

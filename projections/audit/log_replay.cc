@@ -52,9 +52,23 @@ class LogReplay::CappedReader final : public engine::EventLogReader {
         const auto it = limit_->find(record.partition);
         return it == limit_->end() || record.offset >= it->second;
       });
+      // A position past a gap goes no further than the limit either.
+      for (auto it = batch.skipped_to.begin(); it != batch.skipped_to.end();) {
+        const auto cap = limit_->find(it->first);
+        if (cap == limit_->end()) {
+          it = batch.skipped_to.erase(it);
+          continue;
+        }
+        it->second = std::min(it->second, cap->second);
+        ++it;
+      }
     }
     for (const engine::LogRecord& record : batch.records) {
       positions_[record.partition] = Offset(record.offset.value() + 1);
+    }
+    for (const auto& [partition, next_offset] : batch.skipped_to) {
+      Offset& position = positions_[partition];
+      position = std::max(position, next_offset);
     }
     return {};
   }
@@ -124,6 +138,25 @@ class LogReplay::Fold final : public engine::ProjectionObserver {
     ++records_read_;
     advance_chain(record);
     if (event != nullptr && outcome.disposition == engine::Disposition::kApplied) apply(*event);
+  }
+
+  // Offsets without records (transaction markers): the chain stays, its
+  // position moves, and a watched position inside the gap has the head of
+  // the last record before it.
+  void on_skip(Partition partition, Offset next_offset) override {
+    engine::PartitionCheckpoint& chain = chain_[partition];
+    if (next_offset <= chain.next_offset) return;
+    if (const auto it = watches_.find(partition); it != watches_.end()) {
+      std::set<Offset>& pending = it->second;
+      while (!pending.empty() && *pending.begin() <= next_offset) {
+        heads_at_[{partition, *pending.begin()}] = chain.chain_head;
+        pending.erase(pending.begin());
+      }
+    }
+    chain.next_offset = next_offset;
+    if (chain.next_offset.value() % engine::kChainWindowRecords == 0) {
+      window_heads_[partition][chain.next_offset] = chain.chain_head;
+    }
   }
 
   std::optional<engine::ChainHead> head_at(Partition partition, Offset next_offset) const {

@@ -124,6 +124,29 @@ TEST(KafkaConfig, AutoOffsetResetCannotBeChanged) {
       << reader.error().message;
 }
 
+TEST(KafkaConfig, ReadingUncommittedTransactionsIsRefused) {
+  KafkaOptions options;
+  options.brokers = "127.0.0.1:1";
+  options.properties = {{"isolation.level", "read_uncommitted"}};
+  auto reader = KafkaReader::open(options);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_NE(reader.error().message.find("isolation.level=read_uncommitted is not allowed"),
+            std::string::npos)
+      << reader.error().message;
+  options.properties = {{"isolation.level", "read_committed"}};
+  EXPECT_TRUE(KafkaReader::open(options).has_value());
+}
+
+TEST(KafkaConfig, TurningPartitionEndEventsOffIsRefused) {
+  KafkaOptions options;
+  options.brokers = "127.0.0.1:1";
+  options.properties = {{"enable.partition.eof", "false"}};
+  auto reader = KafkaReader::open(options);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_NE(reader.error().message.find("transaction markers"), std::string::npos)
+      << reader.error().message;
+}
+
 TEST(KafkaConfig, UnknownPropertyIsRefusedWithLibrdkafkasReason) {
   KafkaOptions options;
   options.brokers = "127.0.0.1:1";
