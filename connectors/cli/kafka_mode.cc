@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/dev_broker_port.h"
+#include "connectors/cli/follow.h"
 #include "connectors/kafka/kafka_log.h"
 #include "connectors/kafka/mock_cluster.h"
 #include "engine/projector.h"
@@ -48,6 +49,10 @@ class KafkaLogHandle final : public LogHandle {
     return fmt::format("Kafka topic '{}' at {}", options_.topic, options_.brokers);
   }
   [[nodiscard]] KafkaReader& kafka_reader() { return *reader_; }
+  // Information for monitoring tools only (never read back).
+  void note_projected(const engine::OffsetMap& next_offsets) override {
+    reader_->commit_projected(next_offsets);
+  }
 
  private:
   std::unique_ptr<KafkaReader> reader_;
@@ -150,24 +155,6 @@ class LagLine {
   Clock::time_point last_printed_{};
 };
 
-engine::OffsetMap positions_of(const engine::Checkpoints& checkpoints) {
-  engine::OffsetMap positions;
-  for (const auto& [partition, checkpoint] : checkpoints) {
-    positions.emplace(partition, checkpoint.next_offset);
-  }
-  return positions;
-}
-
-int64_t lag_between(const engine::OffsetMap& ends, const engine::Checkpoints& checkpoints) {
-  int64_t lag = 0;
-  for (const auto& [partition, end] : ends) {
-    const auto it = checkpoints.find(partition);
-    const int64_t at = it == checkpoints.end() ? 0 : it->second.next_offset.value();
-    lag += std::max<int64_t>(0, end.value() - at);
-  }
-  return lag;
-}
-
 // How open_kafka_handle treats brokers that do not answer yet.
 enum class BrokerWait {
   kFailFast,    // a query or publish: say so within seconds
@@ -222,63 +209,18 @@ Result<int> run_follow(const CommandContext& context) {
     context.err << fmt::format("homeward: following {} into {}; Ctrl-C stops\n", handle.describe(),
                                projections_dir(context.options).string());
   }
-  int64_t events_read = 0;
-  // Set while the brokers cannot be reached: the outage is logged when it
-  // begins and when it ends, not at every retry.
-  bool unavailable = false;
-  Clock::time_point unavailable_since{};
-  while (!signals.stop_requested()) {
-    // A new Projector per round: after an error the old one must be dropped,
-    // and the store holds everything it needs to resume.
-    engine::Projector projector(handle.reader(), **store, projector_options());
-    auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
-      lag_line.update(events_read + progress.events_read, progress.events_behind);
-    });
-    // A stop interrupts whatever was waiting for Kafka; every committed batch
-    // is in the store.
-    if (signals.stop_requested()) break;
-    if (!report) {
-      if (report.error().code == ErrorCode::kUnavailable) {
-        lag_line.finish();
-        if (!unavailable) {
-          spdlog::warn("{}: {}; trying again every {} ms until it answers (Ctrl-C stops)",
-                       handle.describe(), report.error().message, kFollowRetry.count());
-          unavailable = true;
-          unavailable_since = Clock::now();
-        } else {
-          spdlog::debug("{}: {}", handle.describe(), report.error().message);
-        }
-        signals.wait(kFollowRetry);
-        continue;
-      }
-      return std::unexpected(
-          Error{report.error().code,
-                fmt::format("cannot project {}: {}", handle.describe(), report.error().message)});
-    }
-    if (unavailable) {
-      lag_line.finish();
-      spdlog::warn(
-          "{} answers again, after {} s", handle.describe(),
-          std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - unavailable_since)
-              .count());
-      unavailable = false;
-    }
-    events_read += report->events_read;
-    auto checkpoints = (*store)->load_checkpoints();
-    if (!checkpoints) return std::unexpected(checkpoints.error());
-    // Information for monitoring tools only (never read back).
-    handle.kafka_reader().commit_projected(positions_of(*checkpoints));
-    auto ends = handle.reader().end_offsets();
-    if (ends) {
-      const int64_t lag = lag_between(*ends, *checkpoints);
-      lag_line.update(events_read, lag);
-      if (lag > 0) continue;
-    }
-    signals.wait(kFollowIdle);
-  }
+  FollowHooks hooks;
+  hooks.stop_requested = [&] { return signals.stop_requested(); };
+  hooks.wait = [&](std::chrono::milliseconds duration) { signals.wait(duration); };
+  hooks.on_lag = [&](int64_t events_read, int64_t lag) { lag_line.update(events_read, lag); };
+  hooks.before_log = [&] { lag_line.finish(); };
+  hooks.idle = kFollowIdle;
+  hooks.retry = kFollowRetry;
+  auto events_read = follow_log(handle, **store, hooks);
+  if (!events_read) return std::unexpected(events_read.error());
   lag_line.finish();
   context.out << fmt::format("read {} events; stopped on request, the projections are saved\n",
-                             events_read);
+                             *events_read);
   return kExitOk;
 }
 

@@ -26,6 +26,9 @@ class LogHandle {
   [[nodiscard]] virtual engine::EventLogAppender& appender() = 0;
   // For messages: "the embedded log in DIR/log".
   [[nodiscard]] virtual std::string describe() const = 0;
+  // Told where the projections stand after each round of a follow loop
+  // (follow.h): Kafka commits them to its consumer group for monitoring.
+  virtual void note_projected(const engine::OffsetMap& /*next_offsets*/) {}
 };
 
 enum class LogAccess {
