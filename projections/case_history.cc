@@ -32,23 +32,36 @@ Status fold_histories(const RocksProjectionStore& store, const HistoryFilter& fi
     if (!events::is_valid_identifier(filter.case_id)) return {};
     range = case_records_prefix(kHistoryPrefix, filter.case_id);
   }
+  // The first key after every history key of `after_case_id`: its records
+  // end in '\0' and a sequence, and no identifier holds a byte below '\1'.
+  std::string start;
+  if (filter.case_id.empty() && !filter.after_case_id.empty()) {
+    start = range;
+    start += filter.after_case_id;
+    start += '\1';
+  }
 
   std::unique_ptr<engine::CaseLedger> ledger;
   bool took_any = false;  // the current case had an event the filter takes
   int64_t next_sequence = 0;
+  bool stopped = false;  // visitor.done said so
   auto finish_case = [&]() -> Status {
     if (ledger == nullptr || !took_any) return {};
-    if (visitor.on_case) return visitor.on_case(*ledger);
+    if (visitor.on_case) {
+      if (auto s = visitor.on_case(*ledger); !s) return s;
+    }
+    if (visitor.done && visitor.done()) stopped = true;
     return {};
   };
 
-  std::unique_ptr<RecordCursor> cursor = store.open_cursor(range);
+  std::unique_ptr<RecordCursor> cursor = store.open_cursor(range, start);
   for (; cursor->valid(); cursor->next()) {
     auto key = split_history_key(cursor->key());
     if (!key) return std::unexpected(key.error());
     const std::string_view case_id = key->case_id;
     if (ledger == nullptr || ledger->case_id != case_id) {
       if (auto s = finish_case(); !s) return s;
+      if (stopped) return {};
       ledger = std::make_unique<engine::CaseLedger>();
       ledger->case_id = std::string(case_id);
       took_any = false;

@@ -42,6 +42,9 @@ struct HistoryFilter {
   std::string_view case_id;
   // Only events whose occurred_at is at or before this instant; all when unset.
   std::optional<TimestampMicros> as_of;
+  // With every case (case_id empty): only the cases whose case_id sorts after
+  // this one (bytewise), read from a seek; all when empty. A page's cursor.
+  std::string_view after_case_id = {};
 };
 
 // Callbacks of fold_histories. Either may be empty.
@@ -53,6 +56,8 @@ struct HistoryFoldVisitor {
   // Once per case that had at least one event taken by the filter, after its
   // last one, with the case folded from those events only. May move from it.
   std::function<Status(engine::CaseLedger& ledger)> on_case;
+  // Asked after each on_case: true ends the fold there (a page that is full).
+  std::function<bool()> done;
 };
 
 // Folds the histories the filter selects, each case from an empty ledger, in

@@ -145,4 +145,18 @@ ordered_json rejections_json(const std::vector<engine::RejectionRecord>& rejecti
   return array;
 }
 
+ordered_json case_page_json(const CasePage& page) {
+  ordered_json j = ordered_json::object();
+  j["cases"] = cases_json(page.cases);
+  j["next"] = page.next ? ordered_json(*page.next) : ordered_json(nullptr);
+  return j;
+}
+
+ordered_json rejection_page_json(const RejectionPage& page) {
+  ordered_json j = ordered_json::object();
+  j["rejections"] = rejections_json(page.rejections);
+  j["next"] = page.next ? ordered_json(format_rejection_cursor(*page.next)) : ordered_json(nullptr);
+  return j;
+}
+
 }  // namespace homeward::projections

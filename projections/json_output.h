@@ -12,6 +12,7 @@
 #include "engine/case_ledger.h"
 #include "engine/impact.h"
 #include "engine/projection_store.h"
+#include "projections/paging.h"
 #include "projections/rocksdb_store.h"
 
 namespace homeward::projections {
@@ -22,5 +23,13 @@ namespace homeward::projections {
 [[nodiscard]] nlohmann::ordered_json impact_json(const engine::ImpactReport& report);
 [[nodiscard]] nlohmann::ordered_json rejections_json(
     const std::vector<engine::RejectionRecord>& rejections);
+
+// A page (projections/paging.h), for output that asked for paging:
+// {"cases":[case objects],"next":"CASE_ID"|null} and
+// {"rejections":[rejection objects],"next":"CASE_ID/PARTITION/OFFSET"|null};
+// `next` is null on the last page. Without paging the documents stay the
+// plain arrays of SPEC section 7.
+[[nodiscard]] nlohmann::ordered_json case_page_json(const CasePage& page);
+[[nodiscard]] nlohmann::ordered_json rejection_page_json(const RejectionPage& page);
 
 }  // namespace homeward::projections

@@ -211,8 +211,11 @@ Family family_of(std::string_view key) {
   }
 }
 
-StoreIterator::StoreIterator(const StoreDb& db, rocksdb::ReadOptions read,
-                             std::string_view prefix) {
+StoreIterator::StoreIterator(const StoreDb& db, rocksdb::ReadOptions read, std::string_view prefix,
+                             std::string_view start) {
+  HOMEWARD_CHECK(start.starts_with(prefix) || start.empty(),
+                 "a store iterator's start key lies outside its prefix");
+  if (start.empty()) start = prefix;
   if (!prefix.empty()) {
     upper_ = prefix_upper_bound(prefix);
     upper_slice_ = rocksdb::Slice(upper_);
@@ -223,7 +226,7 @@ StoreIterator::StoreIterator(const StoreDb& db, rocksdb::ReadOptions read,
       iterators_.emplace_back(db.db->NewIterator(read, family));
     }
   }
-  for (auto& it : iterators_) it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+  for (auto& it : iterators_) it->Seek(rocksdb::Slice(start.data(), start.size()));
   pick();
 }
 
@@ -730,10 +733,10 @@ namespace {
 // RecordCursor over a StoreIterator that owns its snapshot.
 class RocksRecordCursor final : public RecordCursor {
  public:
-  RocksRecordCursor(const StoreDb& db, std::string_view prefix)
+  RocksRecordCursor(const StoreDb& db, std::string_view prefix, std::string_view start)
       : db_(db),
         snapshot_(db.db->GetSnapshot()),
-        it_(std::in_place, db, read_options(snapshot_), prefix) {}
+        it_(std::in_place, db, read_options(snapshot_), prefix, start) {}
   ~RocksRecordCursor() override {
     it_.reset();  // before the snapshot it reads
     db_.db->ReleaseSnapshot(snapshot_);
@@ -763,8 +766,9 @@ class RocksRecordCursor final : public RecordCursor {
 
 }  // namespace
 
-std::unique_ptr<RecordCursor> RocksProjectionStore::open_cursor(std::string_view prefix) const {
-  return std::make_unique<RocksRecordCursor>(*handles_, prefix);
+std::unique_ptr<RecordCursor> RocksProjectionStore::open_cursor(std::string_view prefix,
+                                                                std::string_view start) const {
+  return std::make_unique<RocksRecordCursor>(*handles_, prefix, start);
 }
 
 }  // namespace homeward::projections

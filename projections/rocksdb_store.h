@@ -103,8 +103,11 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   [[nodiscard]] Status for_each_record(
       const std::function<void(std::string_view key, std::string_view value)>& visit) const;
   // The records whose key starts with `prefix` (all of them when empty), in
-  // key order, as a cursor over one snapshot.
-  [[nodiscard]] std::unique_ptr<RecordCursor> open_cursor(std::string_view prefix = {}) const;
+  // key order, as a cursor over one snapshot. With `start` (a key that starts
+  // with `prefix`), from the first such key at or after `start`: a seek, so
+  // that a page of a long range does not read what comes before it.
+  [[nodiscard]] std::unique_ptr<RecordCursor> open_cursor(std::string_view prefix = {},
+                                                          std::string_view start = {}) const;
 
  private:
   RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<StoreDb> handles,

@@ -66,10 +66,13 @@ struct StoreDb {
 
 // Iterates over every key starting with `prefix` (all keys when empty), in
 // key order, over `read`'s snapshot: one family's iterator for a prefix,
-// a merge of the families' iterators for all keys.
+// a merge of the families' iterators for all keys. With a `start` key (which
+// must start with `prefix`) it seeks there and begins at the first key at or
+// after it, so that a page of a range reads only what it returns.
 class StoreIterator {
  public:
-  StoreIterator(const StoreDb& db, rocksdb::ReadOptions read, std::string_view prefix);
+  StoreIterator(const StoreDb& db, rocksdb::ReadOptions read, std::string_view prefix,
+                std::string_view start = {});
   [[nodiscard]] bool valid() const { return current_ != nullptr; }
   [[nodiscard]] std::string_view key() const;
   [[nodiscard]] std::string_view value() const;

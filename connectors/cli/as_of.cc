@@ -49,12 +49,13 @@ Result<std::optional<engine::CaseSummary>> find_case_as_of(
   return projections::case_as_of(store, case_id, *t);
 }
 
-Result<std::vector<projections::CaseView>> list_cases_as_of(
-    const projections::RocksProjectionStore& store, const std::string& as_of) {
-  if (as_of.empty()) return store.list_cases();
+Result<projections::CasePage> cases_page_as_of(const projections::RocksProjectionStore& store,
+                                               const projections::CaseQuery& query,
+                                               const std::string& as_of) {
+  if (as_of.empty()) return projections::query_cases(store, query);
   auto t = parse(as_of);
   if (!t) return std::unexpected(t.error());
-  return projections::cases_as_of(store, *t);
+  return projections::query_cases_as_of(store, query, *t);
 }
 
 Result<engine::ImpactReport> impact_report_as_of(const projections::RocksProjectionStore& store,

@@ -16,6 +16,7 @@
 #include "engine/case_ledger.h"
 #include "engine/impact.h"
 #include "events/error.h"
+#include "projections/paging.h"
 #include "projections/rocksdb_store.h"
 
 namespace CLI {
@@ -31,8 +32,10 @@ void add_as_of_option(CLI::App* command, std::string& as_of);
 [[nodiscard]] Result<std::optional<engine::CaseSummary>> find_case_as_of(
     const projections::RocksProjectionStore& store, std::string_view case_id,
     const std::string& as_of);
-[[nodiscard]] Result<std::vector<projections::CaseView>> list_cases_as_of(
-    const projections::RocksProjectionStore& store, const std::string& as_of);
+// A page of the cases (projections/paging.h), as they stood at `as_of`.
+[[nodiscard]] Result<projections::CasePage> cases_page_as_of(
+    const projections::RocksProjectionStore& store, const projections::CaseQuery& query,
+    const std::string& as_of);
 [[nodiscard]] Result<engine::ImpactReport> impact_report_as_of(
     const projections::RocksProjectionStore& store, const std::string& as_of);
 

@@ -1,7 +1,11 @@
 // `homeward project`, `case`, `cases`, `stats`, `rejections`: bring the
 // projections up to the end of the log, then print them.
+#include <limits>
 #include <memory>
+#include <optional>
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/core.h>
@@ -12,7 +16,9 @@
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 #include "connectors/cli/table_output.h"
+#include "events/identifier.h"
 #include "projections/json_output.h"
+#include "projections/paging.h"
 
 namespace homeward::connectors::cli {
 namespace {
@@ -23,9 +29,56 @@ struct OutputArgs {
   std::string as_of;  // --as-of of case, cases, stats (as_of.h); empty: now
 };
 
+// --status, --limit and --after of `cases` and `rejections`
+// (projections/paging.h). Paging is asked for by --limit or --after: the
+// JSON document is then a page object with `next`; without them it stays the
+// plain array of SPEC section 7.
+struct PageArgs {
+  std::string status;  // cases only; empty: every status
+  size_t limit = 0;    // 0: no limit
+  std::string after;
+  [[nodiscard]] bool paging() const { return limit > 0 || !after.empty(); }
+};
+
+void add_page_options(CLI::App* command, PageArgs& args, std::string_view what,
+                      std::string_view cursor_name) {
+  command
+      ->add_option(
+          "--limit", args.limit,
+          fmt::format("At most N {}; the output then says where the next page starts", what))
+      ->type_name("N")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // Checked on the text: CLI11 would wrap "-1" into a huge size_t.
+            const bool digits = !text.empty() && text.size() <= 18 &&
+                                text.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits || std::stoll(text) < 1) return "N must be a whole number from 1";
+            return {};
+          },
+          ""));
+  command
+      ->add_option(
+          "--after", args.after,
+          fmt::format("Only the {} after {} (the `next` of the previous page)", what, cursor_name))
+      ->type_name(std::string(cursor_name));
+}
+
+std::optional<engine::CaseStatus> parse_status(const std::string& text) {
+  for (engine::CaseStatus status :
+       {engine::CaseStatus::kOpen, engine::CaseStatus::kFunded, engine::CaseStatus::kClosed}) {
+    if (engine::to_string(status) == text) return status;
+  }
+  return std::nullopt;
+}
+
 void add_output_flags(CLI::App* command, OutputArgs& args) {
   command->add_flag("--json", args.json, "Print exactly one JSON document (SPEC section 7)");
   command->add_flag("--pretty", args.pretty, "Indent the JSON document");
+}
+
+// After a page that is not the last, on standard output under the table.
+void print_next_page(std::ostream& out, std::string_view what, std::string_view cursor) {
+  out << fmt::format("more {} follow: the next page starts with --after {}\n", what, cursor);
 }
 
 Result<int> run_project(bool rebuild, const CommandContext& context) {
@@ -71,16 +124,25 @@ Result<int> run_case(const std::string& case_id, const OutputArgs& args,
   return kExitOk;
 }
 
-Result<int> run_cases(const OutputArgs& args, const CommandContext& context) {
+Result<int> run_cases(const OutputArgs& args, const PageArgs& page_args,
+                      const CommandContext& context) {
+  projections::CaseQuery query;
+  if (!page_args.status.empty()) query.status = parse_status(page_args.status);
+  query.after = page_args.after;
+  if (page_args.limit > 0) query.limit = page_args.limit;
   auto ledger = open_up_to_date(context);
   if (!ledger) return std::unexpected(ledger.error());
-  auto cases = list_cases_as_of(*ledger->store, args.as_of);
-  if (!cases) return std::unexpected(cases.error());
+  auto page = cases_page_as_of(*ledger->store, query, args.as_of);
+  if (!page) return std::unexpected(page.error());
   if (args.json) {
-    print_json(context.out, projections::cases_json(*cases), args.pretty);
+    print_json(context.out,
+               page_args.paging() ? projections::case_page_json(*page)
+                                  : projections::cases_json(page->cases),
+               args.pretty);
   } else {
     print_as_of_note(context.out, args.as_of);
-    print_cases_table(context.out, *cases);
+    print_cases_table(context.out, page->cases);
+    if (page->next) print_next_page(context.out, "cases", *page->next);
   }
   return kExitOk;
 }
@@ -100,15 +162,30 @@ Result<int> run_stats(const OutputArgs& args, const CommandContext& context) {
   return kExitOk;
 }
 
-Result<int> run_rejections(const OutputArgs& args, const CommandContext& context) {
+Result<int> run_rejections(const OutputArgs& args, const PageArgs& page_args,
+                           const CommandContext& context) {
+  projections::RejectionQuery query;
+  if (!page_args.after.empty()) {
+    // The option's validator accepted it already.
+    auto after = projections::parse_rejection_cursor(page_args.after);
+    if (!after) return std::unexpected(after.error());
+    query.after = std::move(*after);
+  }
+  if (page_args.limit > 0) query.limit = page_args.limit;
   auto ledger = open_up_to_date(context);
   if (!ledger) return std::unexpected(ledger.error());
-  auto rejections = ledger->store->list_rejections();
-  if (!rejections) return std::unexpected(rejections.error());
+  auto page = projections::query_rejections(*ledger->store, query);
+  if (!page) return std::unexpected(page.error());
   if (args.json) {
-    print_json(context.out, projections::rejections_json(*rejections), args.pretty);
+    print_json(context.out,
+               page_args.paging() ? projections::rejection_page_json(*page)
+                                  : projections::rejections_json(page->rejections),
+               args.pretty);
   } else {
-    print_rejections_table(context.out, *rejections);
+    print_rejections_table(context.out, page->rejections);
+    if (page->next) {
+      print_next_page(context.out, "rejections", projections::format_rejection_cursor(*page->next));
+    }
   }
   return kExitOk;
 }
@@ -143,12 +220,30 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
                         return run_case(case_args->case_id, case_args->output, context);
                       }});
 
-  auto cases_args = std::make_shared<OutputArgs>();
+  struct ListArgs {
+    OutputArgs output;
+    PageArgs page;
+  };
+  auto cases_args = std::make_shared<ListArgs>();
   CLI::App* cases = app.add_subcommand("cases", "List every opened case, sorted by case_id");
-  add_output_flags(cases, *cases_args);
-  add_as_of_option(cases, cases_args->as_of);
+  add_output_flags(cases, cases_args->output);
+  add_as_of_option(cases, cases_args->output.as_of);
+  cases
+      ->add_option("--status", cases_args->page.status,
+                   "Only the cases with this status (open, funded or closed; with --as-of, "
+                   "the status they had then)")
+      ->type_name("STATUS")
+      ->check(CLI::IsMember({"open", "funded", "closed"}));
+  add_page_options(cases, cases_args->page, "cases", "CASE_ID");
+  cases->get_option("--after")->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        return events::is_valid_identifier(text) ? std::string()
+                                                 : "not a case_id (SPEC section 2: 1 to 128 of "
+                                                   "A-Z a-z 0-9 . _ : -)";
+      },
+      ""));
   commands.push_back({cases, [cases_args](const CommandContext& context) {
-                        return run_cases(*cases_args, context);
+                        return run_cases(cases_args->output, cases_args->page, context);
                       }});
 
   auto stats_args = std::make_shared<OutputArgs>();
@@ -159,12 +254,20 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
                         return run_stats(*stats_args, context);
                       }});
 
-  auto rejections_args = std::make_shared<OutputArgs>();
+  auto rejections_args = std::make_shared<ListArgs>();
   CLI::App* rejections = app.add_subcommand(
       "rejections", "List the events the ledger rules rejected, in log order within each case");
-  add_output_flags(rejections, *rejections_args);
+  add_output_flags(rejections, rejections_args->output);
+  add_page_options(rejections, rejections_args->page, "rejections", "CASE_ID/PARTITION/OFFSET");
+  rejections->get_option("--after")->check(CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto key = projections::parse_rejection_cursor(text);
+        return key ? std::string() : key.error().message;
+      },
+      ""));
   commands.push_back({rejections, [rejections_args](const CommandContext& context) {
-                        return run_rejections(*rejections_args, context);
+                        return run_rejections(rejections_args->output, rejections_args->page,
+                                              context);
                       }});
 }
 

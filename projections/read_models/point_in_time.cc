@@ -4,6 +4,9 @@
 #include <unordered_set>
 #include <utility>
 
+#include <fmt/format.h>
+
+#include "events/identifier.h"
 #include "projections/case_history.h"
 
 namespace homeward::projections {
@@ -37,6 +40,35 @@ Result<std::vector<CaseView>> cases_as_of(const RocksProjectionStore& store,
     return std::unexpected(s.error());
   }
   return cases;  // the history is in case_id order, as list_cases
+}
+
+Result<CasePage> query_cases_as_of(const RocksProjectionStore& store, const CaseQuery& query,
+                                   TimestampMicros as_of) {
+  if (query.limit && *query.limit == 0) {
+    return make_error(ErrorCode::kInvalidArgument, "a page holds at least one record (limit 0)");
+  }
+  if (!query.after.empty() && !events::is_valid_identifier(query.after)) {
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        fmt::format("the cursor \"{}\" is not a case_id (SPEC section 2)", query.after));
+  }
+  CasePage page;
+  HistoryFoldVisitor visitor;
+  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
+    if (!ledger.summary.opened) return {};
+    if (query.status && ledger.summary.status() != *query.status) return {};
+    if (query.limit && page.cases.size() == *query.limit) {
+      page.next = page.cases.back().case_id;  // one more matches
+      return {};
+    }
+    page.cases.push_back(CaseView{ledger.case_id, ledger.summary});
+    return {};
+  };
+  visitor.done = [&] { return page.next.has_value(); };
+  HistoryFilter filter{{}, as_of};
+  filter.after_case_id = query.after;
+  if (auto s = fold_histories(store, filter, visitor); !s) return std::unexpected(s.error());
+  return page;
 }
 
 Result<engine::ImpactReport> impact_as_of(const RocksProjectionStore& store,

@@ -22,6 +22,7 @@
 #include "engine/impact.h"
 #include "events/error.h"
 #include "events/strong_int.h"
+#include "projections/paging.h"
 #include "projections/rocksdb_store.h"
 
 namespace homeward::projections {
@@ -34,6 +35,12 @@ namespace homeward::projections {
 // The cases opened by `as_of`, sorted by case_id (as list_cases).
 [[nodiscard]] Result<std::vector<CaseView>> cases_as_of(const RocksProjectionStore& store,
                                                         TimestampMicros as_of);
+
+// A page of the cases opened by `as_of` (projections/paging.h), with the
+// status each had then. Reads from a seek to the cursor and stops once it
+// knows whether another case follows the page.
+[[nodiscard]] Result<CasePage> query_cases_as_of(const RocksProjectionStore& store,
+                                                 const CaseQuery& query, TimestampMicros as_of);
 
 // The impact report of SPEC section 6 as of `as_of`. Its event counters count
 // only the events at or before `as_of`, including those of cases that were
