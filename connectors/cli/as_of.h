@@ -1,9 +1,9 @@
-// Internal to the CLI: `--as-of TIMESTAMP` of `case`, `cases` and `stats`,
+// Internal to the CLI: `--as-of WHEN` of `case`, `cases` and `stats`,
 // the figures from the events whose occurred_at is at or before TIMESTAMP
 // (projections/read_models/point_in_time.h; docs/reports.md).
 //
 // Each function takes the option's text as given: empty means "now" (the
-// live projections), anything else is an RFC 3339 timestamp that the option's
+// live projections), anything else is a date or an RFC 3339 timestamp that the option's
 // validator already accepted. Not thread-safe (like the whole CLI).
 #pragma once
 
@@ -25,8 +25,9 @@ class App;
 
 namespace homeward::connectors::cli {
 
-// Adds `--as-of TIMESTAMP` to `command`; a value that is not RFC 3339 is a
-// usage error.
+// Adds `--as-of WHEN` to `command`: an RFC 3339 timestamp, or a date
+// YYYY-MM-DD meaning the end of that day in UTC (23:59:59.999999Z, so that
+// every event of the day counts). Anything else is a usage error.
 void add_as_of_option(CLI::App* command, std::string& as_of);
 
 [[nodiscard]] Result<std::optional<engine::CaseSummary>> find_case_as_of(

@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 
 #ifndef HOMEWARD_VERSION
 #define HOMEWARD_VERSION "unknown"
@@ -45,6 +46,9 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
       "Homeward: an event-sourced donation ledger for crowdfunding the return of survivors of "
       "human trafficking, one case at a time.",
       "homeward"};
+  // Subcommands inherit the formatter and footer that the app has when they
+  // are added.
+  app.formatter(std::make_shared<cli::HelpFormatter>());
   // Global options are accepted after the command's name too.
   app.fallthrough();
   app.require_subcommand(1);
@@ -54,9 +58,12 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
       "(derived, rebuildable).\nExit codes: 0 ok, 1 error, 2 usage error, 3 publish refused "
       "some lines or export skipped malformed records, 4 an audit check failed.");
   app.add_option("--data", options.data_dir, "Data directory: DIR/log and DIR/projections")
+      ->type_name("DIR")
       ->capture_default_str();
   app.add_flag("-q,--quiet", options.quiet, "No progress line");
-  app.add_option("--log-level", options.log_level, "Log level on standard error")
+  app.add_option("--log-level", options.log_level,
+                 "Log level on standard error: trace, debug, info, warn, error, critical or off")
+      ->type_name("LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
 
@@ -68,7 +75,17 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   cli::add_donor_commands(app, commands);
   cli::add_audit_commands(app, commands);
   cli::add_kafka_mode(app, options, commands);
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    command->group("Commands");
+  }
+  cli::add_examples(&app, {"homeward demo", "homeward publish events.ndjson && homeward cases",
+                           "homeward COMMAND --help   # each command's options and examples"});
 
+  // CLI11 would answer "A subcommand is required" for a mistyped command.
+  if (auto unknown = cli::unknown_command_message(app, argc, argv)) {
+    streams.err << fmt::format("homeward: error: {}\n", *unknown);
+    return cli::kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 #include "events/timestamp.h"
@@ -117,17 +118,24 @@ void add_audit_commands(CLI::App& app, std::vector<Command>& commands) {
       "Replay the whole log into a fresh store and check the projections and the log: "
       "invariants, sums per currency, the live store record by record, chain heads, state "
       "digest. Exit 0 when every check holds, 4 when one fails (see docs/audit.md)");
-  audit->add_option("--out", args->out_dir,
-                    "Directory for report.json and the other reports (default "
-                    "./homeward-audit-<UTC time>)");
-  audit->add_option("--verify-against", args->verify_against,
-                    "An earlier report.json: its chain heads must be prefixes of today's log");
+  audit
+      ->add_option("--out", args->out_dir,
+                   "Directory for report.json and the other reports (default "
+                   "./homeward-audit-<UTC time>)")
+      ->type_name("DIR");
+  audit
+      ->add_option("--verify-against", args->verify_against,
+                   "An earlier report.json: its chain heads must be prefixes of today's log")
+      ->type_name("REPORT");
   audit->add_flag("--json", args->json, "Print report.json on standard output");
   audit->add_flag("--pretty", args->pretty, "Indent the JSON document");
   audit->add_flag("--canonical-state", args->canonical_state,
                   "Also write state.txt, the canonical state the digest is computed over");
   audit->add_flag("--keep-replay", args->keep_replay,
                   "Keep the replayed store in OUT/replay-store for inspection");
+  add_examples(audit, {"homeward audit --out audits/2026-12-31",
+                       "homeward audit --out audits/2027-03-31 --verify-against "
+                       "audits/2026-12-31/report.json"});
   commands.push_back(
       {audit, [args](const CommandContext& context) { return run_audit_command(*args, context); }});
 }

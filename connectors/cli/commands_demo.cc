@@ -19,6 +19,7 @@
 
 #include "connectors/cli/command_context.h"
 #include "connectors/cli/demo_scenario.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 #include "connectors/cli/table_output.h"
@@ -143,9 +144,14 @@ void add_demo_commands(CLI::App& app, std::vector<Command>& commands) {
       "Publish the shipped pilot scenario into a fresh temporary ledger and print the impact "
       "report and the cases");
   demo->add_option("--scenario", args->scenario,
-                   "NDJSON file to use instead of the embedded demo/pilot.ndjson");
+                   "NDJSON file to use instead of the embedded demo/pilot.ndjson")
+      ->type_name("FILE");
   demo->add_option("--keep", args->keep,
-                   "Build the ledger in this new (or empty) directory and keep it");
+                   "Build the ledger in this new (or empty) directory and keep it")
+      ->type_name("DIR");
+  add_examples(demo, {"homeward demo",
+                      "homeward demo --keep ./pilot-data   # then: homeward "
+                      "--data ./pilot-data cases"});
   commands.push_back(
       {demo, [args](const CommandContext& context) { return run_demo(*args, context); }});
 }

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 #include "connectors/cli/table_output.h"
@@ -28,7 +29,7 @@ struct DonorArgs {
 };
 
 std::string money(MinorUnits amount, const events::Currency& currency) {
-  return fmt::format("{} {}", events::format_amount(amount, currency.exponent),
+  return fmt::format("{} {}", group_thousands(events::format_amount(amount, currency.exponent)),
                      currency.code_view());
 }
 
@@ -49,8 +50,8 @@ void print_statement(std::ostream& out, const projections::DonorStatement& state
                      statement.donor_ref);
 
   out << "\nDonations\n";
-  Table donations({{"case_id"},
-                   {"donation_id"},
+  Table donations({{"case_id", Align::kLeft, kIdColumnWidth},
+                   {"donation_id", Align::kLeft, kIdColumnWidth},
                    {"date"},
                    {"amount", Align::kRight},
                    {"refunded", Align::kRight},
@@ -68,9 +69,9 @@ void print_statement(std::ostream& out, const projections::DonorStatement& state
 
   if (!statement.refunds.empty()) {
     out << "\nRefunds\n";
-    Table refunds({{"case_id"},
-                   {"refund_id"},
-                   {"donation_id"},
+    Table refunds({{"case_id", Align::kLeft, kIdColumnWidth},
+                   {"refund_id", Align::kLeft, kIdColumnWidth},
+                   {"donation_id", Align::kLeft, kIdColumnWidth},
                    {"date"},
                    {"amount", Align::kRight},
                    {"reason"}});
@@ -83,8 +84,12 @@ void print_statement(std::ostream& out, const projections::DonorStatement& state
 
   if (!statement.pledges.empty()) {
     out << "\nPledges\n";
-    Table pledges(
-        {{"case_id"}, {"pledge_id"}, {"made"}, {"amount", Align::kRight}, {"state"}, {"settled"}});
+    Table pledges({{"case_id", Align::kLeft, kIdColumnWidth},
+                   {"pledge_id", Align::kLeft, kIdColumnWidth},
+                   {"made"},
+                   {"amount", Align::kRight},
+                   {"state"},
+                   {"settled"}});
     for (const auto& p : statement.pledges) {
       pledges.add_row({p.case_id, p.pledge_id, events::format_date(p.made_at),
                        money(p.amount, p.currency), std::string(pledge_state(p.state)),
@@ -94,7 +99,7 @@ void print_statement(std::ostream& out, const projections::DonorStatement& state
   }
 
   out << "\nCases\n";
-  Table cases({{"case_id"},
+  Table cases({{"case_id", Align::kLeft, kIdColumnWidth},
                {"status"},
                {"goal", Align::kRight},
                {"net", Align::kRight},
@@ -152,6 +157,7 @@ void add_donor_commands(CLI::App& app, std::vector<Command>& commands) {
   donor->footer(
       "A donor statement ties a donor_ref to gifts, amounts and dates: it is personal data. "
       "Give it only to the donor it names or to an auditor (docs/reports.md).");
+  add_examples(donor, {"homeward donor d-17", "homeward donor d-17 --json --pretty"});
   commands.push_back(
       {donor, [args](const CommandContext& context) { return run_donor(*args, context); }});
 }

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/progress.h"
 #include "events/codec.h"
@@ -145,6 +146,8 @@ void add_export_commands(CLI::App& app, std::vector<Command>& commands) {
       "reported on stderr and skipped (exit 3).");
   exporter->add_option("FILE", *file, "Output file, or - for standard output")
       ->capture_default_str();
+  add_examples(exporter, {"homeward export > log.ndjson",
+                          "homeward --data /srv/ledger export backup.ndjson"});
   commands.push_back(
       {exporter, [file](const CommandContext& context) { return run_export(*file, context); }});
 }

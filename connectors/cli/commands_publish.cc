@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 
@@ -62,6 +63,8 @@ void add_publish_commands(CLI::App& app, std::vector<Command>& commands) {
   publish->add_flag("--json", args->json,
                     "Print {\"appended\",\"refused\",\"failed\"} as one JSON document");
   publish->add_flag("--pretty", args->pretty, "Indent the JSON document");
+  add_examples(publish, {"homeward publish events.ndjson",
+                         "homeward --data /srv/ledger publish - --json < events.ndjson"});
   commands.push_back(
       {publish, [args](const CommandContext& context) { return run_publish(*args, context); }});
 }

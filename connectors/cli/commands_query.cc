@@ -13,6 +13,7 @@
 
 #include "connectors/cli/as_of.h"
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
 #include "connectors/cli/table_output.h"
@@ -199,6 +200,8 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
   project->add_flag("--rebuild", *rebuild,
                     "Delete DIR/projections first and replay the whole log (after an upgrade of "
                     "the rules)");
+  add_examples(project, {"homeward project",
+                         "homeward project --rebuild   # after an upgrade of the rules"});
   commands.push_back({project, [rebuild](const CommandContext& context) {
                         return run_project(*rebuild, context);
                       }});
@@ -216,6 +219,8 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
       ->required();
   add_output_flags(one_case, case_args->output);
   add_as_of_option(one_case, case_args->output.as_of);
+  add_examples(one_case, {"homeward case case-2015-001",
+                          "homeward case case-2015-001 --as-of 2015-06-30 --json"});
   commands.push_back({one_case, [case_args](const CommandContext& context) {
                         return run_case(case_args->case_id, case_args->output, context);
                       }});
@@ -242,6 +247,8 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
                                                    "A-Z a-z 0-9 . _ : -)";
       },
       ""));
+  add_examples(cases, {"homeward cases --status funded",
+                       "homeward cases --json --limit 1000 --after case-001000"});
   commands.push_back({cases, [cases_args](const CommandContext& context) {
                         return run_cases(cases_args->output, cases_args->page, context);
                       }});
@@ -250,6 +257,7 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
   CLI::App* stats = app.add_subcommand("stats", "Show the impact report across all cases");
   add_output_flags(stats, *stats_args);
   add_as_of_option(stats, stats_args->as_of);
+  add_examples(stats, {"homeward stats", "homeward stats --as-of 2015-12-31 --json"});
   commands.push_back({stats, [stats_args](const CommandContext& context) {
                         return run_stats(*stats_args, context);
                       }});
@@ -265,6 +273,8 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
         return key ? std::string() : key.error().message;
       },
       ""));
+  add_examples(rejections, {"homeward rejections",
+                            "homeward rejections --json --limit 100 --after case-7/0/4711"});
   commands.push_back({rejections, [rejections_args](const CommandContext& context) {
                         return run_rejections(rejections_args->output, rejections_args->page,
                                               context);

@@ -20,6 +20,7 @@
 
 #include "connectors/cli/dev_broker_port.h"
 #include "connectors/cli/follow.h"
+#include "connectors/cli/help.h"
 #include "connectors/kafka/kafka_log.h"
 #include "connectors/kafka/mock_cluster.h"
 #include "engine/projector.h"
@@ -288,12 +289,15 @@ Result<std::unique_ptr<LogHandle>> open_kafka_log(const GlobalOptions& options) 
 void add_kafka_mode(CLI::App& app, GlobalOptions& options, std::vector<Command>& commands) {
   app.add_option("--kafka", options.kafka_brokers,
                  "Kafka bootstrap servers (HOST:PORT,...): the log is then the Kafka topic and "
-                 "only the projections stay in --data DIR");
+                 "only the projections stay in --data DIR")
+      ->type_name("BROKERS");
   app.add_option("--topic", options.kafka_topic, "Kafka topic of the log (with --kafka)")
+      ->type_name("TOPIC")
       ->capture_default_str();
   app.add_option("--kafka-config", options.kafka_config,
                  "File of librdkafka properties (key=value lines, # comments) for both Kafka "
-                 "clients: SASL, TLS, timeouts");
+                 "clients: SASL, TLS, timeouts")
+      ->type_name("FILE");
 
   // `project --follow`: keeps projecting what arrives, showing the lag.
   CLI::App* project = app.get_subcommand("project");
@@ -314,17 +318,21 @@ void add_kafka_mode(CLI::App& app, GlobalOptions& options, std::vector<Command>&
       "Run a Kafka cluster for trying Kafka mode (librdkafka's mock cluster, in memory, on "
       "127.0.0.1) with the --topic topic, print its bootstrap address, and run until "
       "SIGINT/SIGTERM");
-  dev_broker->add_option("--brokers", args->brokers, "Number of brokers")
+  dev_broker->add_option("--brokers", args->brokers, "Number of brokers, 1 to 16")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
-  dev_broker->add_option("--partitions", args->partitions, "Partitions of the topic")
+  dev_broker->add_option("--partitions", args->partitions, "Partitions of the topic, 1 to 1000")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
   dev_broker
       ->add_option("--port", args->port,
                    "Fixed bootstrap port on 127.0.0.1 (the brokers themselves listen on "
                    "ephemeral ports; this port forwards to the first one)")
+      ->type_name("PORT")
       ->check(CLI::Range(1, 65535));
+  add_examples(dev_broker,
+               {"homeward dev-broker --partitions 3    # prints 127.0.0.1:PORT",
+                "homeward --kafka 127.0.0.1:PORT --data ./kdata publish events.ndjson"});
   commands.push_back({dev_broker, [args](const CommandContext& context) {
                         return run_dev_broker(*args, context);
                       }});

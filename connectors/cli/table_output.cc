@@ -16,9 +16,16 @@ namespace {
 
 using events::format_amount;
 
+// Amounts in human output: SPEC's digits, grouped in thousands.
 std::string amount(MinorUnits value, const events::Currency& currency) {
-  return format_amount(value, currency.exponent);
+  return group_thousands(format_amount(value, currency.exponent));
 }
+
+std::string amount(const events::WideMinorUnits& value, uint8_t exponent) {
+  return group_thousands(format_amount(value, exponent));
+}
+
+std::string count(int64_t value) { return group_thousands(value); }
 
 std::string optional_time(const std::optional<TimestampMicros>& t) {
   return t ? events::format_timestamp(*t) : std::string("-");
@@ -43,8 +50,15 @@ void Table::print(std::ostream& out) const {
   std::vector<size_t> widths(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
     widths[c] = columns_[c].header.size();
-    for (const auto& row : rows_) widths[c] = std::max(widths[c], row[c].size());
+    // Cells over max_width get a line of their own and take no width.
+    const size_t cap = columns_[c].max_width > 0 ? columns_[c].max_width : SIZE_MAX;
+    for (const auto& row : rows_) {
+      if (row[c].size() <= cap) widths[c] = std::max(widths[c], row[c].size());
+    }
   }
+  // Where each column starts, for cells printed on a line of their own.
+  std::vector<size_t> starts(columns_.size(), 0);
+  for (size_t c = 1; c < columns_.size(); ++c) starts[c] = starts[c - 1] + widths[c - 1] + 2;
   auto print_line = [&](const std::vector<std::string>& cells) {
     std::string line;
     for (size_t c = 0; c < cells.size(); ++c) {
@@ -65,7 +79,15 @@ void Table::print(std::ostream& out) const {
   }
   print_line(headers);
   print_line(rules);
-  for (const auto& row : rows_) print_line(row);
+  for (const auto& row : rows_) {
+    std::vector<std::string> cells = row;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (cells[c].size() <= widths[c]) continue;
+      out << std::string(starts[c], ' ') << cells[c] << '\n';
+      cells[c].clear();
+    }
+    print_line(cells);
+  }
 }
 
 void print_key_values(std::ostream& out,
@@ -82,7 +104,7 @@ void print_cases_table(std::ostream& out, const std::vector<projections::CaseVie
     out << "no cases\n";
     return;
   }
-  Table table({{"case_id"},
+  Table table({{"case_id", Align::kLeft, kIdColumnWidth},
                {"status"},
                {"currency"},
                {"goal", Align::kRight},
@@ -101,7 +123,7 @@ void print_cases_table(std::ostream& out, const std::vector<projections::CaseVie
                    amount(s.net(), s.currency), amount(s.remaining(), s.currency),
                    amount(s.surplus(), s.currency), amount(s.pledged, s.currency),
                    amount(s.disbursed, s.currency), amount(s.available(), s.currency),
-                   std::to_string(s.donations), std::to_string(s.donors)});
+                   count(s.donations), count(s.donors)});
   }
   table.print(out);
 }
@@ -133,15 +155,15 @@ void print_case(std::ostream& out, std::string_view case_id, const engine::CaseS
           {"available", money(s.available())},
           {"remaining", money(s.remaining())},
           {"surplus", money(s.surplus())},
-          {"donations", std::to_string(s.donations)},
-          {"donors", std::to_string(s.donors)},
-          {"refunds", std::to_string(s.refunds)},
+          {"donations", count(s.donations)},
+          {"donors", count(s.donors)},
+          {"refunds", count(s.refunds)},
           {"opened_at", events::format_timestamp(s.opened_at)},
           {"fully_funded_at", optional_time(s.fully_funded_at)},
           {"closed_at", optional_time(s.closed_at)},
           {"close_reason", s.close_reason ? std::string(events::to_string(*s.close_reason)) : "-"},
-          {"events", fmt::format("{} applied, {} duplicates, {} rejected", s.events_applied,
-                                 s.duplicates, s.events_rejected)},
+          {"events", fmt::format("{} applied, {} duplicates, {} rejected", count(s.events_applied),
+                                 count(s.duplicates), count(s.events_rejected))},
       });
   out << '\n';
   Table budget({{"category"}, {"planned", Align::kRight}, {"disbursed", Align::kRight}});
@@ -163,20 +185,20 @@ void print_case(std::ostream& out, std::string_view case_id, const engine::CaseS
 Status print_impact_report(std::ostream& out, const engine::ImpactReport& r) {
   out << "Cases\n";
   print_key_values(
-      out, {{"  total", std::to_string(r.cases_total)},
-            {"  open", std::to_string(r.cases_open)},
-            {"  funded", std::to_string(r.cases_funded)},
-            {"  closed", std::to_string(r.cases_closed)},
-            {"  ever fully funded", std::to_string(r.cases_ever_fully_funded)},
+      out, {{"  total", count(r.cases_total)},
+            {"  open", count(r.cases_open)},
+            {"  funded", count(r.cases_funded)},
+            {"  closed", count(r.cases_closed)},
+            {"  ever fully funded", count(r.cases_ever_fully_funded)},
             {"  median time to fully funded",
              r.median_seconds_to_fully_funded
                  ? fmt::format("{} ({} s)", format_duration(*r.median_seconds_to_fully_funded),
-                               *r.median_seconds_to_fully_funded)
+                               count(*r.median_seconds_to_fully_funded))
                  : std::string("-")}});
   out << "\nGiving\n";
-  print_key_values(out, {{"  donations", std::to_string(r.donations)},
-                         {"  donors", std::to_string(r.donors)},
-                         {"  refunds", std::to_string(r.refunds)}});
+  print_key_values(out, {{"  donations", count(r.donations)},
+                         {"  donors", count(r.donors)},
+                         {"  refunds", count(r.refunds)}});
   out << "\nMoney by currency\n";
   if (r.by_currency.empty()) {
     out << "  none\n";
@@ -195,24 +217,24 @@ Status print_impact_report(std::ostream& out, const engine::ImpactReport& r) {
                           fmt::format("the projections name an unknown currency '{}'", code));
       }
       const uint8_t e = currency->exponent;
-      money.add_row({code, format_amount(totals.received, e), format_amount(totals.refunded, e),
-                     format_amount(totals.net, e), format_amount(totals.pledged, e),
-                     format_amount(totals.disbursed, e), format_amount(totals.surplus, e)});
+      money.add_row({code, amount(totals.received, e), amount(totals.refunded, e),
+                     amount(totals.net, e), amount(totals.pledged, e), amount(totals.disbursed, e),
+                     amount(totals.surplus, e)});
     }
     money.print(out);
   }
   out << "\nEvents\n";
-  print_key_values(out, {{"  read", std::to_string(r.events.read())},
-                         {"  applied", std::to_string(r.events.applied)},
-                         {"  duplicates", std::to_string(r.events.duplicates)},
-                         {"  rejected", std::to_string(r.events.rejected)}});
+  print_key_values(out, {{"  read", count(r.events.read())},
+                         {"  applied", count(r.events.applied)},
+                         {"  duplicates", count(r.events.duplicates)},
+                         {"  rejected", count(r.events.rejected)}});
   std::vector<std::pair<std::string, std::string>> reasons;
   for (size_t i = 0; i < engine::kRejectReasonCount; ++i) {
     const int64_t count = r.events.rejected_by_reason[i];
     if (count == 0) continue;
     reasons.emplace_back(
         fmt::format("    {}", engine::to_string(static_cast<engine::RejectReason>(i))),
-        std::to_string(count));
+        group_thousands(count));
   }
   if (!reasons.empty()) {
     out << "  rejected by reason\n";
@@ -227,8 +249,9 @@ void print_rejections_table(std::ostream& out,
     out << "no rejections\n";
     return;
   }
-  Table table({{"case_id"},
-               {"event_id"},
+  // Partitions and offsets stay ungrouped: they are copied into cursors.
+  Table table({{"case_id", Align::kLeft, kIdColumnWidth},
+               {"event_id", Align::kLeft, kIdColumnWidth},
                {"type"},
                {"reason"},
                {"partition", Align::kRight},
@@ -242,6 +265,21 @@ void print_rejections_table(std::ostream& out,
   }
   table.print(out);
 }
+
+std::string group_thousands(std::string_view number) {
+  const size_t sign = !number.empty() && number[0] == '-' ? 1 : 0;
+  const size_t point = std::min(number.find('.'), number.size());
+  std::string out(number.substr(0, sign));
+  const std::string_view digits = number.substr(sign, point - sign);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  out += number.substr(point);
+  return out;
+}
+
+std::string group_thousands(int64_t count) { return group_thousands(std::to_string(count)); }
 
 std::string format_duration(int64_t seconds) {
   const int64_t days = seconds / 86'400;

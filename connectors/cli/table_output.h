@@ -22,7 +22,16 @@ enum class Align { kLeft, kRight };
 struct Column {
   std::string header;
   Align align = Align::kLeft;
+  // When not 0, the column is no wider than this (or its header). A longer
+  // cell (an identifier may have 128 characters) is printed whole on a line
+  // of its own, starting at the column, just above its row, where the cell is
+  // left blank: the other rows keep their layout and the id stays copyable.
+  size_t max_width = 0;
 };
+
+// The widest an identifier column grows before longer ids get a line of
+// their own (Column::max_width).
+inline constexpr size_t kIdColumnWidth = 32;
 
 // Columns separated by two spaces, a dashed rule under the headers, no
 // trailing spaces.
@@ -49,6 +58,12 @@ void print_case(std::ostream& out, std::string_view case_id, const engine::CaseS
 [[nodiscard]] Status print_impact_report(std::ostream& out, const engine::ImpactReport& report);
 void print_rejections_table(std::ostream& out,
                             const std::vector<engine::RejectionRecord>& rejections);
+
+// The integer part of a formatted amount or count in groups of three digits:
+// "12000000000000.000" -> "12,000,000,000,000.000", "-1234.50" -> "-1,234.50".
+// Human output only; JSON keeps SPEC section 2's form.
+[[nodiscard]] std::string group_thousands(std::string_view number);
+[[nodiscard]] std::string group_thousands(int64_t count);
 
 // "5d 03:02:01" for a duration in whole seconds.
 [[nodiscard]] std::string format_duration(int64_t seconds);
