@@ -344,9 +344,15 @@ struct PendingBatch {
 // briefly unreachable may take them.
 void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosition>>> results,
                     PublishReport& report) {
+  // A log that could not say whether it took a record reports it unknown,
+  // never failed (PublishReport::unknown).
+  auto answer_of = [&report](const Error& error) -> std::vector<AppendFailure>& {
+    return error.code == ErrorCode::kUnknownOutcome ? report.unknown : report.failed;
+  };
   if (!results) {
+    std::vector<AppendFailure>& answers = answer_of(results.error());
     for (const int64_t line : batch.lines) {
-      report.failed.push_back(AppendFailure{line, results.error().message});
+      answers.push_back(AppendFailure{line, results.error().message});
     }
     return;
   }
@@ -357,7 +363,7 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
     if (result) {
       ++report.appended;
     } else {
-      report.failed.push_back(AppendFailure{batch.lines[i], result.error().message});
+      answer_of(result.error()).push_back(AppendFailure{batch.lines[i], result.error().message});
     }
   }
 }

@@ -3,7 +3,8 @@
 // It turns NDJSON lines (or Event values from the C++ API) into FlatBuffers
 // records keyed by case_id and appends them through the EventLogAppender in
 // batches. Every input line gets exactly one answer: appended, refused (line,
-// field, reason), or failed to append (the log's reason).
+// field, reason), failed to append (the log's reason; not in the log), or
+// unknown (sent, and the log could not say whether it took it).
 //
 // `publish_ndjson` reads, checks and encodes lines on `parse_threads` threads
 // of its own, a bounded window of chunks ahead of the caller's thread, which
@@ -74,9 +75,15 @@ struct AppendFailure {
 struct PublishReport {
   int64_t lines_read = 0;  // non-blank lines
   int64_t appended = 0;
-  int64_t refused_count = 0;     // every refused line
-  std::vector<Refusal> refused;  // each one, in input order, unless on_refusal took them
-  std::vector<AppendFailure> failed;
+  int64_t refused_count = 0;          // every refused line
+  std::vector<Refusal> refused;       // each one, in input order, unless on_refusal took them
+  std::vector<AppendFailure> failed;  // not in the log: publishing the line again is safe
+  // Sent, with no answer (a Kafka delivery that timed out): the record may be
+  // in the log or not. Publish the line again with the same event_id: stage
+  // 2 counts an event once, a copy is a `duplicate` (SPEC section 4). Never
+  // reported as failed, since a caller that believes a failure might resend
+  // under a new event_id and count the money twice.
+  std::vector<AppendFailure> unknown;
 };
 
 struct PublishProgress {

@@ -20,6 +20,8 @@ std::string_view to_string(ErrorCode code) {
       return "internal";
     case ErrorCode::kResourceExhausted:
       return "resource_exhausted";
+    case ErrorCode::kUnknownOutcome:
+      return "unknown_outcome";
   }
   return "unknown";
 }

@@ -23,6 +23,10 @@ enum class ErrorCode {
   kUnavailable,        // a broker or other peer cannot be reached now
   kInternal,           // a library reported something Homeward cannot classify
   kResourceExhausted,  // a documented limit was reached (docs/design.md, "Limits")
+  // A request went out and no answer came (a Kafka delivery that timed out):
+  // it may or may not have taken effect. Never "failed": the caller retries
+  // it in a form that is harmless twice (an event with the same event_id).
+  kUnknownOutcome,
 };
 
 std::string_view to_string(ErrorCode code);

@@ -56,7 +56,8 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   app.footer(
       "Data: --data DIR holds DIR/log (the embedded event log, the truth) and DIR/projections "
       "(derived, rebuildable).\nExit codes: 0 ok, 1 error, 2 usage error, 3 publish refused "
-      "some lines or export skipped malformed records, 4 an audit check failed.");
+      "some lines or export skipped malformed records, 4 an audit check failed, 6 publish has "
+      "lines whose Kafka delivery is unknown (publish them again with the same event_id).");
   app.add_option("--data", options.data_dir, "Data directory: DIR/log and DIR/projections")
       ->type_name("DIR")
       ->capture_default_str();

@@ -48,6 +48,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
+// Some Kafka deliveries have no answer: those lines may be in the log or not
+// (publish them again with the same event_id).
+inline constexpr int kExitUnknownOutcome = 6;
 
 // A command's action: its exit code, or an Error that run_cli prints as
 // `homeward: error: MESSAGE` with exit code 1.

@@ -55,13 +55,15 @@ void add_publish_commands(CLI::App& app, std::vector<Command>& commands) {
   CLI::App* publish = app.add_subcommand(
       "publish",
       "Check NDJSON events (stage 1) and append the well-formed ones to the log. Exits 0 when "
-      "none was refused, 3 when some were, 1 on any other error.");
+      "none was refused, 3 when some were, 6 when Kafka gave no answer for some (publish those "
+      "lines again, same event_id), 1 on any other error.");
   publish->add_option("FILE", args->file, "NDJSON file to publish, or - for standard input")
       ->required();
   publish->add_flag("--all-or-nothing", args->all_or_nothing,
                     "Append nothing when any line is refused");
   publish->add_flag("--json", args->json,
-                    "Print {\"appended\",\"refused\",\"failed\"} as one JSON document");
+                    "Print {\"refused\",\"appended\",\"failed\",\"unknown\"} as one JSON "
+                    "document");
   publish->add_flag("--pretty", args->pretty, "Indent the JSON document");
   add_examples(publish, {"homeward publish events.ndjson",
                          "homeward --data /srv/ledger publish - --json < events.ndjson"});

@@ -56,8 +56,9 @@ Result<engine::PublishReport> publish_stream(
         Error{report.error().code,
               fmt::format("publishing to {} failed: {}", log.describe(), report.error().message)});
   }
-  spdlog::info("read {} lines: appended {}, refused {}, failed {} ({})", report->lines_read,
-               report->appended, report->refused_count, report->failed.size(), log.describe());
+  spdlog::info("read {} lines: appended {}, refused {}, failed {}, unknown {} ({})",
+               report->lines_read, report->appended, report->refused_count, report->failed.size(),
+               report->unknown.size(), log.describe());
   return std::move(*report);
 }
 
@@ -75,12 +76,17 @@ void print_publish_report(const engine::PublishReport& report, bool all_or_nothi
   for (const auto& f : report.failed) {
     context.err << fmt::format("line {}: not appended: {}\n", f.line, f.reason);
   }
+  for (const auto& u : report.unknown) {
+    context.err << fmt::format("line {}: unknown: {}\n", u.line, u.reason);
+  }
+  if (!report.unknown.empty()) context.err << unknown_advice(report.unknown.size()) << '\n';
   if (all_or_nothing && report.refused_count > 0 && report.appended == 0) {
     context.err << "homeward: nothing appended (--all-or-nothing)\n";
   }
   std::string summary =
       fmt::format("appended {}, refused {}", report.appended, report.refused_count);
   if (!report.failed.empty()) summary += fmt::format(", failed {}", report.failed.size());
+  if (!report.unknown.empty()) summary += fmt::format(", unknown {}", report.unknown.size());
   context.out << summary << '\n';
 }
 
@@ -93,14 +99,30 @@ nlohmann::ordered_json publish_report_json(const engine::PublishReport& report) 
   for (const auto& f : report.failed) {
     failed.push_back({{"line", f.line}, {"reason", f.reason}});
   }
+  nlohmann::ordered_json unknown = nlohmann::ordered_json::array();
+  for (const auto& u : report.unknown) {
+    unknown.push_back({{"line", u.line}, {"reason", u.reason}});
+  }
   nlohmann::ordered_json document = nlohmann::ordered_json::object();
   document["appended"] = report.appended;
   document["refused"] = std::move(refused);
   document["failed"] = std::move(failed);
+  document["unknown"] = std::move(unknown);
   return document;
 }
 
+std::string unknown_advice(size_t lines) {
+  return fmt::format(
+      "homeward: {} {} an unknown outcome: Kafka gave no answer, so each may be in the log or "
+      "not. Publish {} again unchanged, with the same event_id: an event already there is then "
+      "counted once (a duplicate), never twice. Never give {} a new event_id.",
+      lines, lines == 1 ? "line has" : "lines have", lines == 1 ? "it" : "them",
+      lines == 1 ? "it" : "them");
+}
+
 int publish_exit_code(const engine::PublishReport& report) {
+  // Before "failed": a caller must learn that some lines may be in the log.
+  if (!report.unknown.empty()) return kExitUnknownOutcome;
   if (!report.failed.empty()) return kExitError;
   if (report.refused_count > 0) return kExitPartial;
   return kExitOk;

@@ -46,9 +46,10 @@ class PublishInput {
 // A refusal on stderr: `line L: FIELD: REASON` (or `line L: REASON`).
 void print_refusal(const engine::Refusal& refusal, const CommandContext& context);
 
-// `appended N, refused M[, failed K]` on stdout; each refusal the report
-// holds on stderr (print_refusal), each failure as `line L: not appended:
-// REASON`.
+// `appended N, refused M[, failed K][, unknown U]` on stdout; each refusal
+// the report holds on stderr (print_refusal), each failure as `line L: not
+// appended: REASON`, each unknown outcome as `line L: unknown: REASON` and
+// then unknown_advice.
 void print_publish_report(const engine::PublishReport& report, bool all_or_nothing,
                           const CommandContext& context);
 
@@ -81,7 +82,12 @@ class JsonReportStream {
 // {"appended":N,"refused":[{"line","field","reason"}],"failed":[{"line","reason"}]}
 [[nodiscard]] nlohmann::ordered_json publish_report_json(const engine::PublishReport& report);
 
-// 1 when any append failed, else 3 when any line was refused, else 0.
+// What to do about lines whose outcome is unknown (PublishReport::unknown):
+// publish them again with the same event_id.
+[[nodiscard]] std::string unknown_advice(size_t lines);
+
+// 6 when any line's outcome is unknown, else 1 when any append failed, else
+// 3 when any line was refused, else 0.
 [[nodiscard]] int publish_exit_code(const engine::PublishReport& report);
 
 // One JSON document and a newline; invalid UTF-8 inside strings (quoted bad

@@ -27,6 +27,8 @@ using kafka_detail::FixedProperty;
 constexpr std::chrono::milliseconds kFlushMargin{10'000};
 // The longest a reader's poll waits before it looks at KafkaOptions::interrupt.
 constexpr int kInterruptCheckMs = 100;
+// The longest one rd_kafka_flush waits before finish_append looks at timeouts.
+constexpr int kFlushSliceMs = 100;
 // How long one wait for room in a full local queue lasts before trying again.
 constexpr int kQueueFullPollMs = 50;
 // While queueing a call's records, delivery reports are served once per this
@@ -224,17 +226,26 @@ void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
       break;
     }
   }
+  if (message.err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT && !timed_out_) {
+    // Kafka acknowledged nothing of this record within message.timeout.ms:
+    // the producer gives up on every record not yet answered (give_up), so
+    // that a publish against brokers that are gone ends within about that
+    // long in total instead of once per batch.
+    timed_out_ = true;
+    give_up_reason_ =
+        fmt::format("Kafka acknowledged nothing of a record within message.timeout.ms={} ms ({})",
+                    (flush_timeout_ - kFlushMargin).count(), rd_kafka_err2str(message.err));
+  }
   if (call == nullptr) {
-    // Its append already reported it failed (no report within the flush
-    // timeout). If it was appended after all, the caller's retry is a
-    // duplicate that the projector counts as such (dedupe by event_id).
+    // Its append already reported it unknown (no report within the flush
+    // timeout). If it was appended after all, the caller's resend with the
+    // same event_id is a duplicate that the projector counts as such.
     if (message.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::warn(
-          "kafka: a record reported failed earlier was appended after all at "
-          "partition {} offset {}",
+      spdlog::info(
+          "kafka: a record reported unknown earlier was appended at partition {} offset {}",
           message.partition, message.offset);
     } else {
-      spdlog::info("kafka: late failure report for a record already reported failed: {}",
+      spdlog::info("kafka: late report for a record already reported unknown: {}",
                    rd_kafka_err2str(message.err));
     }
     return;
@@ -245,8 +256,19 @@ void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
     --call->unreported;
   }
   if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    call->results[index] = std::unexpected(kafka_detail::to_error(
-        message.err, fmt::format("Kafka did not take the record for topic '{}'", topic_name_)));
+    // librdkafka knows whether the record ever left for a broker: one that
+    // never did is not in the topic (failed: sending it again is safe); one
+    // that was sent without an answer (timed out, purged in flight) may be
+    // there (unknown: send it again with the same event_id).
+    if (rd_kafka_message_status(&message) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+      call->results[index] = std::unexpected(kafka_detail::to_error(
+          message.err, fmt::format("Kafka did not take the record for topic '{}'", topic_name_)));
+    } else {
+      call->results[index] = make_error(
+          ErrorCode::kUnknownOutcome,
+          fmt::format("no answer from Kafka: the record may be in topic '{}' or not: {} ({})",
+                      topic_name_, rd_kafka_err2str(message.err), rd_kafka_err2name(message.err)));
+    }
     return;
   }
   if (message.offset < 0) {
@@ -260,6 +282,27 @@ void KafkaAppender::handle_delivery(const rd_kafka_message_t& message) {
   }
   call->results[index] = engine::LogPosition{Partition{message.partition}, Offset{message.offset}};
   delivered_since_noted_ = true;
+}
+
+void KafkaAppender::give_up_after_timeout() {
+  if (!timed_out_ || gave_up_) return;
+  gave_up_ = true;
+  const int outstanding = rd_kafka_outq_len(producer_);
+  spdlog::warn("kafka: {}; giving up on the {} records still waiting, and sending nothing more",
+               give_up_reason_, outstanding);
+  // Records not sent yet get a report saying so (not persisted: failed);
+  // those in flight one that says it is unknown whether they arrived.
+  const rd_kafka_resp_err_t err =
+      rd_kafka_purge(producer_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka: purging the producer's queue failed: {}", rd_kafka_err2str(err));
+  }
+  rd_kafka_poll(producer_, 0);  // the purged records' reports
+}
+
+Error KafkaAppender::given_up_error() const {
+  return Error{ErrorCode::kUnavailable,
+               fmt::format("not sent, since this producer gave up earlier: {}", give_up_reason_)};
 }
 
 KafkaProperties KafkaAppender::default_settings() {
@@ -285,6 +328,11 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
               fmt::format("the Kafka producer hit a fatal error and must be replaced: {}", fatal)};
     return;
   }
+  if (gave_up_) {
+    // Nothing is queued, so none of the call's records is in the topic.
+    call.outer = given_up_error();
+    return;
+  }
   if (!events_->reached_once()) {
     // Until a broker has answered once, a producer cannot tell a broker that
     // is away for a moment from an address where none will ever answer:
@@ -296,6 +344,10 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
         producer_, topic_, *events_, request_timeout_, interrupt_,
         fmt::format("cannot reach Kafka for topic '{}'", topic_name_));
     if (!metadata) {
+      // Later calls fail at once with the same reason instead of waiting
+      // again: the time a publish takes must not grow with its batches.
+      gave_up_ = true;
+      give_up_reason_ = metadata.error().message;
       call.outer = std::move(metadata.error());
       return;
     }
@@ -304,11 +356,14 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
   const std::chrono::milliseconds flush_timeout = flush_timeout_;
   call.first = next_sequence_;
   next_sequence_ += requests.size();
+  // What a record that was queued and never answered is told: it may have
+  // reached a broker.
   call.results.assign(
       requests.size(),
-      std::unexpected(
-          Error{ErrorCode::kUnavailable,
-                fmt::format("no delivery report from Kafka within {} ms", flush_timeout.count())}));
+      std::unexpected(Error{ErrorCode::kUnknownOutcome,
+                            fmt::format("no delivery report from Kafka within {} ms: the record "
+                                        "may be in topic '{}' or not",
+                                        flush_timeout.count(), topic_name_)}));
   call.reported.assign(requests.size(), false);
   call.unreported = requests.size();
   // Records of this call that will get no delivery report (never queued).
@@ -320,6 +375,10 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
 
   const std::string schema_version = std::to_string(events::kSchemaVersion);
   for (size_t i = 0; i < requests.size(); ++i) {
+    if (gave_up_) {
+      settle(i, std::unexpected(given_up_error()));  // not queued: not in the topic
+      continue;
+    }
     const engine::AppendRequest& request = requests[i];
     const std::string_view type_name = events::to_string(request.type);
     // Set when the queue is first found full: reading the clock for every
@@ -348,6 +407,11 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
         // message.timeout.ms, so that takes a broken client).
         if (!give_up) give_up = Clock::now() + flush_timeout;
         rd_kafka_poll(producer_, kQueueFullPollMs);
+        give_up_after_timeout();
+        if (gave_up_) {
+          settle(i, std::unexpected(given_up_error()));
+          break;
+        }
         if (reports_seen_ != reports_at_last_progress) {
           reports_at_last_progress = reports_seen_;
           give_up = Clock::now() + flush_timeout;
@@ -370,9 +434,13 @@ void KafkaAppender::start_append(std::span<const engine::AppendRequest> requests
     }
     // Serve delivery reports as they come so the queue keeps draining; every
     // so many records, since a poll per record showed in profiles.
-    if (i % kPollEveryRecords == kPollEveryRecords - 1) rd_kafka_poll(producer_, 0);
+    if (i % kPollEveryRecords == kPollEveryRecords - 1) {
+      rd_kafka_poll(producer_, 0);
+      give_up_after_timeout();
+    }
   }
   rd_kafka_poll(producer_, 0);
+  give_up_after_timeout();
   call.deadline = Clock::now() + flush_timeout;
 }
 
@@ -393,7 +461,9 @@ Result<std::vector<Result<engine::LogPosition>>> KafkaAppender::finish_append() 
     if (calls_.size() == 1) {
       // Nothing started after this call: rd_kafka_flush sends what lingers
       // at once, serves the callbacks and returns once the queue is empty.
-      if (rd_kafka_flush(producer_, timeout_ms(left)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // In slices, so that a timed-out record makes the rest give up.
+      if (rd_kafka_flush(producer_, std::min(timeout_ms(left), kFlushSliceMs)) ==
+          RD_KAFKA_RESP_ERR_NO_ERROR) {
         rd_kafka_poll(producer_, 0);
         break;
       }
@@ -402,14 +472,17 @@ Result<std::vector<Result<engine::LogPosition>>> KafkaAppender::finish_append() 
       // call's reports only, as they come, while those are sent.
       rd_kafka_poll(producer_, std::min(timeout_ms(left), kQueueFullPollMs));
     }
+    give_up_after_timeout();
   }
   if (delivered_since_noted_) {
     events_->note_reached();
     delivered_since_noted_ = false;
   }
   if (call.unreported > 0) {
-    spdlog::error("kafka: {} of {} records had no delivery report within {} ms; reported failed",
-                  call.unreported, call.results.size(), flush_timeout_.count());
+    spdlog::warn(
+        "kafka: {} of {} records had no delivery report within {} ms; reported unknown (they "
+        "may be in the topic)",
+        call.unreported, call.results.size(), flush_timeout_.count());
   }
   return std::move(call.results);
 }

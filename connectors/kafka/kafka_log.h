@@ -8,8 +8,12 @@
 //
 // KafkaAppender is an idempotent producer (`enable.idempotence=true`,
 // `acks=all`). `append` (and `finish_append` for a pipelined one) returns
-// only once every record has its delivery report: a position, or the
-// broker's reason. With pipelined appends the next batch is queued while the
+// only once every record has an answer: a position; an error when it is
+// certainly not in the topic (never sent, or refused); or kUnknownOutcome
+// when it was sent and no answer came (it may be there). After one record
+// went unanswered for message.timeout.ms, the producer purges what waits
+// and sends nothing more (it must be replaced), so that a publish against
+// brokers that are gone ends in about that long in total. With pipelined appends the next batch is queued while the
 // reports of the one before are on their way, so that the producer is not
 // idle for a linger and a round trip per batch. Memory is bounded: when
 // librdkafka's local queue is full, appending serves delivery reports and
@@ -99,6 +103,10 @@ class KafkaAppender final : public engine::EventLogAppender {
   KafkaAppender();
   static void on_delivery(rd_kafka_s* producer, const rd_kafka_message_s* message, void* opaque);
   void handle_delivery(const rd_kafka_message_s& message);
+  // After a record timed out: purges what is queued and in flight (each gets
+  // its report now) and refuses later records (given_up_error).
+  void give_up_after_timeout();
+  [[nodiscard]] Error given_up_error() const;
 
   // The client's error events (its opaque): the destructor's body destroys
   // the client, so this outlives it.
@@ -115,6 +123,12 @@ class KafkaAppender final : public engine::EventLogAppender {
   std::deque<Call> calls_;
   int64_t reports_seen_ = 0;
   bool delivered_since_noted_ = false;  // a record was acknowledged since the last note_reached
+  // A record's delivery timed out (message.timeout.ms). gave_up_ once
+  // give_up_after_timeout ran, or the brokers were never reached: nothing
+  // more is sent, and give_up_reason_ says why.
+  bool timed_out_ = false;
+  bool gave_up_ = false;
+  std::string give_up_reason_;
 };
 
 class KafkaReader final : public engine::EventLogReader {

@@ -372,6 +372,46 @@ TEST_F(PublisherTest, AppendFailuresCarryTheLineNumberAndReason) {
   EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e7"}));
 }
 
+// An appender whose records of one case get no answer (a Kafka delivery
+// that timed out): they may be in the log or not.
+class UnansweringAppender final : public EventLogAppender {
+ public:
+  UnansweringAppender(EventLogAppender& inner, std::string unanswered_case)
+      : inner_(inner), unanswered_case_(std::move(unanswered_case)) {}
+
+  Result<std::vector<Result<LogPosition>>> append(
+      std::span<const AppendRequest> requests) override {
+    auto appended = inner_.append(requests);
+    if (!appended) return appended;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (requests[i].key == unanswered_case_) {
+        (*appended)[i] = make_error(ErrorCode::kUnknownOutcome, "no answer");
+      }
+    }
+    return appended;
+  }
+
+ private:
+  EventLogAppender& inner_;
+  std::string unanswered_case_;
+};
+
+TEST_F(PublisherTest, UnansweredAppendsAreUnknownNeverFailed) {
+  const std::string input = donation_line("e1", "case-a") + "\n" +  // 1
+                            donation_line("e2", "case-u") + "\n" +  // 2: no answer
+                            donation_line("e3", "case-a") + "\n";   // 3
+  UnansweringAppender appender(*log_, "case-u");
+  Publisher publisher(appender, {.batch_events_max = 2});
+  std::istringstream stream(input);
+  auto report = publisher.publish_ndjson(stream);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appended, 2);
+  EXPECT_TRUE(report->failed.empty());
+  ASSERT_EQ(report->unknown.size(), 1u);
+  EXPECT_EQ(report->unknown[0].line, 2);
+  EXPECT_EQ(report->unknown[0].reason, "no answer");
+}
+
 TEST_F(PublisherTest, PublishEventsAppendsCheckedEventsAndRefusesInvalidOnes) {
   using namespace homeward::testing;  // event builders
   const std::vector<events::Event> input = {

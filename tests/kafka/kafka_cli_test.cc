@@ -359,6 +359,85 @@ TEST(KafkaCli, CommandsAgainstBrokersThatCannotBeReachedSaySoAtOnce) {
   }
 }
 
+TEST(KafkaCli, PublishWithUnansweredRecordsSaysUnknownExitsSixAndResendingCountsOnce) {
+  constexpr int kPartitions = 3;
+  MockKafkaCluster kafka(1, kPartitions);
+  TempDir work;
+  const auto events_file = work.path() / "events.ndjson";
+  std::ofstream(events_file) << testing::generated_stream(300, 61);
+  const auto config = work.path() / "client.properties";
+  std::ofstream(config) << "message.timeout.ms=2000\n";
+  const std::string data = (work.path() / "data").string();
+  const std::vector<std::string> kafka_args = {
+      "--kafka", kafka.bootstrap_servers(), "--topic", kafka.topic(), "--data", data};
+  auto with = [&kafka_args](std::vector<std::string> rest) {
+    std::vector<std::string> args = kafka_args;
+    args.insert(args.end(), rest.begin(), rest.end());
+    return args;
+  };
+
+  for (const bool json : {false, true}) {
+    SCOPED_TRACE(json ? "--json" : "text");
+    // The broker writes the next produce requests (one per partition) but
+    // answers after 5 s, past the message timeout: a paused broker.
+    ASSERT_TRUE(kafka.cluster()
+                    .push_broker_errors(1, kApiProduce,
+                                        std::vector<std::pair<rd_kafka_resp_err_t, int>>(
+                                            kPartitions, {RD_KAFKA_RESP_ERR_NO_ERROR, 5000}))
+                    .has_value());
+    std::vector<std::string> publish = {"--kafka-config", config.string(), "publish",
+                                        events_file.string()};
+    if (json) publish.push_back("--json");
+    const auto err_file = work.path() / fmt::format("publish-{}.err", json);
+    Child child(with(publish), err_file);
+    ASSERT_TRUE(child.started());
+    EXPECT_EQ(child.stop(0, std::chrono::seconds(60)), 6) << read_file(err_file);
+    const std::string out = read_rest(child, std::chrono::seconds(5));
+    const std::string err = read_file(err_file);
+    if (json) {
+      const auto document = nlohmann::json::parse(out);
+      ASSERT_FALSE(document["unknown"].empty()) << out;
+      EXPECT_NE(document["unknown"][0]["reason"].get<std::string>().find("may be in topic"),
+                std::string::npos)
+          << out;
+    } else {
+      EXPECT_NE(out.find(", unknown "), std::string::npos) << out;
+      EXPECT_NE(err.find(": unknown: no answer from Kafka"), std::string::npos) << err;
+      EXPECT_NE(err.find("with the same event_id"), std::string::npos) << err;
+    }
+    // Unknown is never called failed, and nothing is an error line.
+    EXPECT_EQ(err.find("error"), std::string::npos) << err;
+  }
+
+  // The portal does as told: the same file again, unchanged.
+  const CliRun again = run_homeward(with({"publish", events_file.string()}));
+  ASSERT_EQ(again.code, 0) << again.err;
+  const std::string embedded = (work.path() / "embedded").string();
+  ASSERT_EQ(run_homeward({"--data", embedded, "publish", events_file.string()}).code, 0);
+  Documents via_kafka;
+  Documents reference;
+  for (auto [documents, args] :
+       {std::pair{&via_kafka, kafka_args},
+        std::pair{&reference, std::vector<std::string>{"--data", embedded}}}) {
+    auto query = [&args](const std::string& command) {
+      std::vector<std::string> full = args;
+      full.insert(full.end(), {command, "--json"});
+      const CliRun run = run_homeward(full);
+      EXPECT_EQ(run.code, 0) << run.err;
+      return nlohmann::ordered_json::parse(run.out);
+    };
+    documents->cases = query("cases");
+    documents->stats = query("stats");
+    documents->rejections = query("rejections");
+  }
+  // Each event counted once: the copies that had arrived are duplicates.
+  testing::expect_same_ledger(testing::without_duplicate_counts(via_kafka),
+                              testing::without_duplicate_counts(reference));
+  EXPECT_GT(via_kafka.stats["events"]["duplicates"].get<int64_t>(),
+            reference.stats["events"]["duplicates"].get<int64_t>())
+      << "no record reported unknown had arrived: nothing was tested";
+}
+
 TEST(KafkaCli, FollowStopsOnTheFirstSignalWhileTheBrokerIsDown) {
   constexpr int kPartitions = 3;
   constexpr int64_t kEvents = 300;

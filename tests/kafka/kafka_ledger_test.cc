@@ -11,13 +11,19 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include <map>
+
+#include <nlohmann/json.hpp>
+
 #include "connectors/kafka/kafka_log.h"
+#include "events/codec.h"
 #include "tests/kafka/support/kafka_clients.h"
 #include "tests/kafka/support/ledger_runs.h"
 #include "tests/kafka/support/mock_kafka_cluster.h"
@@ -79,6 +85,48 @@ std::set<int64_t> failed_lines(const engine::PublishReport& report) {
   return lines;
 }
 
+// The lines of `ndjson` whose numbers are in `keep`.
+std::string only_lines(const std::string& ndjson, const std::set<int64_t>& keep) {
+  std::istringstream in(ndjson);
+  std::string line;
+  std::string kept;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    if (keep.contains(++number)) kept += line + "\n";
+  }
+  return kept;
+}
+
+// event_id of each line, by line number.
+std::map<int64_t, std::string> event_ids_of_lines(const std::string& ndjson) {
+  std::istringstream in(ndjson);
+  std::string line;
+  std::map<int64_t, std::string> ids;
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ids[++number] = nlohmann::json::parse(line)["event_id"].get<std::string>();
+  }
+  return ids;
+}
+
+// How many records of the whole topic carry each event_id.
+std::map<std::string, int64_t> event_ids_in_topic(const KafkaOptions& options) {
+  std::map<std::string, int64_t> counts;
+  const int64_t total = records_in_topic(options);
+  auto reader = open_reader(options);
+  if (reader == nullptr) return counts;
+  for (const engine::LogRecord& record :
+       testing::read_records(*reader, static_cast<size_t>(total), milliseconds(60'000))) {
+    auto event = events::decode_record(record.key, record.value);
+    if (!event) {
+      ADD_FAILURE() << event.error().message;
+      continue;
+    }
+    ++counts[event->event_id];
+  }
+  return counts;
+}
+
 // ------------------------------------------------- embedded log vs Kafka
 
 class KafkaLedgerPartitions : public ::testing::TestWithParam<int> {};
@@ -109,6 +157,126 @@ TEST_P(KafkaLedgerPartitions, SameStreamGivesTheSameLedgerAsTheEmbeddedLog) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Partitions, KafkaLedgerPartitions, ::testing::Values(1, 3, 8));
+
+// --------------------------------------------------- unknown outcomes
+
+// Jepsen's lesson: a timeout is indeterminate. The broker takes the records
+// but its answers come after message.timeout.ms (a paused broker); every
+// such record is reported unknown, never failed, and sending the unknown and
+// failed lines again with the same event_id counts each event once.
+TEST(KafkaOutcomes, UnansweredRecordsAreUnknownNeverFailedAndResendingCountsThemOnce) {
+  const std::string ndjson = testing::generated_stream(kStreamEvents, 53);
+  std::set<int64_t> first_lines;
+  std::set<int64_t> middle_lines;
+  std::set<int64_t> last_lines;
+  for (int64_t line = 1; line <= kStreamEvents; ++line) {
+    (line <= 600 ? first_lines : line <= 1200 ? middle_lines : last_lines).insert(line);
+  }
+  const std::string middle = only_lines(ndjson, middle_lines);
+  TempDir reference_dir;
+  const Documents reference = testing::embedded_run(ndjson, reference_dir.path());
+
+  MockKafkaCluster kafka(1, 3);
+  KafkaOptions options = kafka.options();
+  options.properties.emplace_back("message.timeout.ms", "2000");
+  engine::PublishReport paused;
+  {
+    // The portal's producer, running when the broker pauses.
+    auto appender = open_appender(options);
+    ASSERT_NE(appender, nullptr);
+    ASSERT_EQ(testing::publish(*appender, only_lines(ndjson, first_lines), 100).appended, 600);
+    // Paused: every answer comes 5 s late, after the message timeout.
+    ASSERT_TRUE(kafka.cluster().set_broker_rtt(1, 5000).has_value());
+    const auto started = std::chrono::steady_clock::now();
+    paused = testing::publish(*appender, middle, 25);
+    const auto took = std::chrono::steady_clock::now() - started;
+    std::cerr << "paused broker: " << paused.appended << " appended, " << paused.failed.size()
+              << " failed, " << paused.unknown.size() << " unknown, in "
+              << std::chrono::duration_cast<milliseconds>(took).count() << " ms (24 batches)\n";
+    // Within message.timeout.ms plus a margin in total, not per batch (the
+    // bound is generous for a loaded machine).
+    EXPECT_LT(took, std::chrono::seconds(40));
+  }
+  ASSERT_TRUE(kafka.cluster().set_broker_rtt(1, 0).has_value());
+  EXPECT_EQ(paused.appended + static_cast<int64_t>(paused.failed.size() + paused.unknown.size()),
+            600);
+  ASSERT_FALSE(paused.unknown.empty());
+  for (const auto& unknown : paused.unknown) {
+    EXPECT_NE(unknown.reason.find("may be in topic"), std::string::npos) << unknown.reason;
+  }
+
+  // The portal sends again exactly the lines without a position, with
+  // their event_ids, then the rest of the stream.
+  std::set<int64_t> resend;
+  const std::map<int64_t, std::string> middle_ids = event_ids_of_lines(middle);
+  std::map<std::string, int64_t> unknown_per_id;
+  for (const auto& failure : paused.failed) resend.insert(failure.line);
+  for (const auto& unknown : paused.unknown) {
+    resend.insert(unknown.line);
+    ++unknown_per_id[middle_ids.at(unknown.line)];
+  }
+  {
+    auto appender = open_appender(options);
+    ASSERT_NE(appender, nullptr);
+    const engine::PublishReport again =
+        testing::publish(*appender, only_lines(middle, resend), 100);
+    EXPECT_EQ(again.appended, static_cast<int64_t>(resend.size()));
+    EXPECT_EQ(testing::publish(*appender, only_lines(ndjson, last_lines), 100).appended, 800);
+  }
+
+  // A line reported failed never reached the topic; a line reported unknown
+  // may have: then the topic holds its event twice.
+  std::map<std::string, int64_t> in_stream;
+  for (const auto& [line, id] : event_ids_of_lines(ndjson)) ++in_stream[id];
+  int64_t arrived_unknown = 0;
+  for (const auto& [id, count] : event_ids_in_topic(kafka.options())) {
+    const int64_t extra = count - in_stream[id];
+    EXPECT_GE(extra, 0) << id;
+    EXPECT_LE(extra, unknown_per_id[id]) << id << " is in the topic more often than it was "
+                                         << "reported unknown: a failed line had arrived";
+    arrived_unknown += extra;
+  }
+  std::cerr << arrived_unknown << " of " << paused.unknown.size()
+            << " records reported unknown had arrived\n";
+  EXPECT_GT(arrived_unknown, 0) << "no unknown record had arrived: nothing was tested";
+
+  // Counted once: the second copies are duplicates, the figures are the
+  // stream's.
+  TempDir dir;
+  const Documents documents = kafka_projection(kafka.options(), dir.path());
+  testing::expect_same_ledger(testing::without_duplicate_counts(documents),
+                              testing::without_duplicate_counts(reference));
+  EXPECT_EQ(documents.stats["events"]["duplicates"].get<int64_t>(),
+            reference.stats["events"]["duplicates"].get<int64_t>() + arrived_unknown);
+}
+
+TEST(KafkaOutcomes, PublishAgainstBrokersThatAreGoneEndsWithinTheMessageTimeoutInTotal) {
+  const std::string ndjson = testing::generated_stream(kStreamEvents, 59);
+  MockKafkaCluster kafka(1, 3);
+  KafkaOptions options = kafka.options();
+  options.properties.emplace_back("message.timeout.ms", "3000");
+  auto appender = open_appender(options);
+  ASSERT_NE(appender, nullptr);
+  std::set<int64_t> first_lines;
+  std::set<int64_t> rest_lines;
+  for (int64_t line = 1; line <= kStreamEvents; ++line) {
+    (line <= 200 ? first_lines : rest_lines).insert(line);
+  }
+  ASSERT_EQ(testing::publish(*appender, only_lines(ndjson, first_lines), 100).appended, 200);
+  ASSERT_TRUE(kafka.cluster().set_broker_down(1).has_value());
+  const auto started = std::chrono::steady_clock::now();
+  const engine::PublishReport gone =
+      testing::publish(*appender, only_lines(ndjson, rest_lines), 50);
+  const auto took = std::chrono::steady_clock::now() - started;
+  std::cerr << "brokers gone: " << gone.failed.size() << " failed, " << gone.unknown.size()
+            << " unknown, in " << std::chrono::duration_cast<milliseconds>(took).count()
+            << " ms (36 batches)\n";
+  EXPECT_EQ(gone.appended, 0);
+  EXPECT_EQ(static_cast<int64_t>(gone.failed.size() + gone.unknown.size()), kStreamEvents - 200);
+  // message.timeout.ms (3 s) plus a margin, not 3 s per batch; generous.
+  EXPECT_LT(took, std::chrono::seconds(40));
+  ASSERT_TRUE(kafka.cluster().set_broker_up(1).has_value());
+}
 
 // ----------------------------------------------------------------- faults
 
