@@ -141,10 +141,11 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
   // folded (the log's read, verify, decode and SHA-256 were a third of a
   // replay's folding thread). The reader is still used by one thread at a
   // time: this one waits for the prefetch before it reads again or returns.
-  // Declared before `prefetch`, whose destructor waits for the work that
-  // fills it.
+  // Everything the prefetch uses (`read_positions`, `prefetched`,
+  // `read_and_prepare`) is declared before `prefetch`, whose destructor waits
+  // for it: an early return then destroys them only after the prefetch ended
+  // (AddressSanitizer found the lambda destroyed under a running prefetch).
   PreparedBatch prefetched;
-  std::future<Status> prefetch;
   auto read_and_prepare = [this, &read_positions](PreparedBatch& into, size_t events) -> Status {
     // A log that knows no gaps may leave it alone; the last batch's must not
     // be applied again.
@@ -153,6 +154,7 @@ Result<CatchUpReport> Projector::catch_up(const ProgressCallback& progress) {
     prepare_batch(into, read_positions);
     return {};
   };
+  std::future<Status> prefetch;
   auto start_prefetch = [&] {
     // Sized here, on this thread: the fold changes the number of cases.
     const size_t events = next_batch_events();

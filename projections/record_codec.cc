@@ -170,6 +170,17 @@ void check_summary_invariants(const engine::CaseSummary& s, Reader& r) {
   if (s.donations < 0 || s.donors < 0 || s.refunds < 0 || s.events_applied < 0 ||
       s.duplicates < 0 || s.events_rejected < 0)
     return r.fail("a counter is negative");
+  if (s.close_reason.has_value() != s.closed_at.has_value())
+    return r.fail("closed_at and the close reason are not present together");
+}
+
+// A case that never opened has seen only rejected events, which count in no
+// figure of the case (SPEC section 5, counters): everything is zero. Found by
+// tests/fuzz/fuzz_record_codec.cc: a damaged summary of such a case decoded
+// with negative figures.
+void check_unopened_summary(const engine::CaseSummary& s, Reader& r) {
+  const engine::CaseSummary never_opened;
+  if (!(s == never_opened)) r.fail("a case that never opened has figures, dates or a currency");
 }
 
 }  // namespace
@@ -433,7 +444,13 @@ Result<engine::CaseSummary> decode_summary(std::string_view bytes) {
   s.events_applied = r.i64();
   s.duplicates = r.i64();
   s.events_rejected = r.i64();
-  if (r.ok() && s.opened) check_summary_invariants(s, r);
+  if (r.ok()) {
+    if (s.opened) {
+      check_summary_invariants(s, r);
+    } else {
+      check_unopened_summary(s, r);
+    }
+  }
   if (auto status = r.finish(); !status) return std::unexpected(status.error());
   return s;
 }
@@ -526,6 +543,22 @@ Result<engine::ProjectionTotals> decode_totals(std::string_view bytes) {
     r.fail(fmt::format("{} reject reasons, more than the {} known", reasons,
                        engine::kRejectReasonCount));
   for (size_t i = 0; r.ok() && i < reasons; ++i) totals.rejected_by_reason[i] = r.i64();
+  // The impact report prints these and adds them up (SPEC section 6: applied,
+  // duplicates and rejected add up to the events read): damage that breaks
+  // that is corruption, not a figure (found by tests/fuzz/fuzz_record_codec.cc).
+  if (r.ok()) {
+    __int128 by_reason = 0;
+    bool negative = totals.applied < 0 || totals.duplicates < 0 || totals.rejected < 0;
+    for (const int64_t count : totals.rejected_by_reason) {
+      negative = negative || count < 0;
+      by_reason += count;
+    }
+    if (negative) {
+      r.fail("a count is negative");
+    } else if (by_reason != totals.rejected) {
+      r.fail("the rejections by reason do not add up to the rejections");
+    }
+  }
   if (auto status = r.finish(); !status) return std::unexpected(status.error());
   return totals;
 }

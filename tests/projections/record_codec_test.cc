@@ -57,8 +57,11 @@ engine::ProjectionTotals full_totals() {
   engine::ProjectionTotals t;
   t.applied = 100;
   t.duplicates = 4;
-  t.rejected = 11;
-  for (size_t i = 0; i < engine::kRejectReasonCount; ++i) t.rejected_by_reason[i] = int64_t(i);
+  t.rejected = 0;
+  for (size_t i = 0; i < engine::kRejectReasonCount; ++i) {
+    t.rejected_by_reason[i] = int64_t(i);
+    t.rejected += int64_t(i);  // the reasons add up to the rejections, or it is corruption
+  }
   return t;
 }
 
@@ -168,6 +171,27 @@ TEST(RecordCodec, EveryTruncationIsCorruption) {
   expect_every_truncation_rejected(encode_checkpoint(full_checkpoint()),
                                    error_of(decode_checkpoint));
   expect_every_truncation_rejected(encode_format_version(1), error_of(decode_format_version));
+}
+
+TEST(RecordCodec, TotalsWhoseReasonsDoNotAddUpAreCorruption) {
+  engine::ProjectionTotals totals = full_totals();
+  totals.rejected += 1;
+  auto decoded = decode_totals(encode_totals(totals));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kCorruption);
+  totals = full_totals();
+  totals.rejected_by_reason[3] = -3;
+  totals.rejected_by_reason[4] += 3 + 3;
+  EXPECT_FALSE(decode_totals(encode_totals(totals)).has_value());
+}
+
+TEST(RecordCodec, AnUnopenedCaseSummaryWithFiguresIsCorruption) {
+  engine::CaseSummary never_opened;
+  EXPECT_TRUE(decode_summary(encode_summary(never_opened)).has_value());
+  never_opened.pledged = MinorUnits(-5);
+  auto decoded = decode_summary(encode_summary(never_opened));
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kCorruption);
 }
 
 TEST(RecordCodec, UnknownVersionByteIsCorruption) {
