@@ -16,7 +16,9 @@
 #include "connectors/cli/command_context.h"
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
+#include "connectors/cli/progress.h"
 #include "connectors/cli/publishing.h"
+#include "connectors/cli/table_output.h"
 #include "events/timestamp.h"
 #include "projections/audit/audit.h"
 #include "projections/audit/reports.h"
@@ -71,7 +73,32 @@ Result<int> run_audit_command(const AuditArgs& args, const CommandContext& conte
   // cases.csv, rejections.csv, periods.csv and report.html, from the replay.
   options.write_more_reports = projections::audit::write_reports;
 
+  // 10M events take minutes: show where the audit is (on a terminal only).
+  ProgressLine progress(context.err, context.show_progress(), "auditing");
+  options.on_progress = [&progress](const projections::audit::AuditProgress& p) {
+    using projections::audit::AuditPhase;
+    switch (p.phase) {
+      case AuditPhase::kReplaying:
+        progress.show("replaying the log",
+                      fmt::format("({} of {} records)", group_thousands(p.records_read),
+                                  group_thousands(p.records_total)));
+        break;
+      case AuditPhase::kComparing:
+        progress.show("comparing with the live projections");
+        break;
+      case AuditPhase::kCheckingInvariants:
+        progress.show("checking the invariants");
+        break;
+      case AuditPhase::kComputingDigest:
+        progress.show("computing the state digest");
+        break;
+      case AuditPhase::kWritingReports:
+        progress.show("writing the reports");
+        break;
+    }
+  };
   auto result = projections::audit::run_audit((*log)->reader(), live.get(), options);
+  progress.finish();
   if (!result) return std::unexpected(result.error());
 
   if (args.json) {
@@ -88,9 +115,16 @@ Result<int> run_audit_command(const AuditArgs& args, const CommandContext& conte
     context.out << fmt::format("  state digest (sha256, {}): {}\n",
                                report["state_digest"]["canonical_form"].get<std::string>(),
                                report["state_digest"]["value"].get<std::string>());
+    // Each check's status as report.json gives it: a check that was not
+    // done says so rather than "passed".
     for (const auto& [name, check] : report["checks"].items()) {
-      context.out << fmt::format("  {:<15} {}\n", name,
-                                 check["passed"].get<bool>() ? "passed" : "FAILED");
+      std::string status = check["status"].get<std::string>();
+      if (status == "failed") status = "FAILED";
+      if (name == "comparison" && check.value("live_store", "") == "behind") {
+        status += fmt::format(" (live store {} records behind the log: compared at its positions)",
+                              group_thousands(check["live_lag_records"].get<int64_t>()));
+      }
+      context.out << fmt::format("  {:<15} {}\n", name, status);
     }
     constexpr size_t kShown = 50;
     for (size_t i = 0; i < result->findings.size() && i < kShown; ++i) {

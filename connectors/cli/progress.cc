@@ -27,7 +27,23 @@ void ProgressLine::update(int64_t done) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
   // A rate for people to read, not an amount: floating point is fine here.
   const auto rate = static_cast<int64_t>(static_cast<double>(done) / seconds);
-  std::string text = fmt::format("{}: {} events, {} events/s", label_, done, rate);
+  drawn_step_.clear();
+  draw(fmt::format("{}: {} events, {} events/s", label_, done, rate), now);
+}
+
+void ProgressLine::show(const std::string& step, const std::string& detail) {
+  if (!enabled_) return;
+  const Clock::time_point now = Clock::now();
+  if (now - started_ < kQuietStart) return;
+  const bool new_step = drawn_width_ == 0 || step != drawn_step_;
+  if (!new_step && now - last_drawn_ < kRedrawInterval) return;
+  drawn_step_ = step;
+  draw(detail.empty() ? fmt::format("{}: {}", label_, step)
+                      : fmt::format("{}: {} {}", label_, step, detail),
+       now);
+}
+
+void ProgressLine::draw(std::string text, Clock::time_point now) {
   const size_t width = text.size();
   if (width < drawn_width_) text.append(drawn_width_ - width, ' ');
   err_ << '\r' << text << std::flush;
@@ -39,6 +55,7 @@ void ProgressLine::finish() {
   if (drawn_width_ == 0) return;
   err_ << '\r' << std::string(drawn_width_, ' ') << '\r' << std::flush;
   drawn_width_ = 0;
+  drawn_step_.clear();
 }
 
 }  // namespace homeward::connectors::cli

@@ -22,6 +22,10 @@ class ProgressLine {
 
   // `done` events so far in this run.
   void update(int64_t done);
+  // Draws `label: step detail` instead of the event count: a step of the
+  // work and, say, how far it got. A new step is drawn at once, even right
+  // after a redraw, so that it shows while it runs.
+  void show(const std::string& step, const std::string& detail = {});
   // Erases the line if one was drawn. Idempotent.
   void finish();
 
@@ -34,6 +38,8 @@ class ProgressLine {
   Clock::time_point started_;
   Clock::time_point last_drawn_;
   size_t drawn_width_ = 0;  // 0: nothing on screen
+  std::string drawn_step_;
+  void draw(std::string text, Clock::time_point now);
 };
 
 }  // namespace homeward::connectors::cli

@@ -121,6 +121,48 @@ Status write_file(const std::filesystem::path& path, const std::string& text) {
   return {};
 }
 
+// An audit writes its evidence only into a new or empty directory, so that
+// no earlier report (in particular the one given to --verify-against) and
+// nothing else is ever overwritten.
+Status check_out_dir(const AuditOptions& options) {
+  const std::filesystem::path& dir = options.out_dir;
+  std::error_code ec;
+  const auto status = std::filesystem::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot inspect {}: {}", dir.string(), ec.message()));
+  }
+  if (!std::filesystem::exists(status)) return {};
+  if (!std::filesystem::is_directory(status)) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("the audit directory {} exists and is not a directory; an audit "
+                                  "writes only into a new or empty directory",
+                                  dir.string()));
+  }
+  const bool empty = std::filesystem::is_empty(dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot inspect {}: {}", dir.string(), ec.message()));
+  }
+  if (empty) return {};
+  if (options.verify_against) {
+    const std::filesystem::path parent = options.verify_against->parent_path().empty()
+                                             ? std::filesystem::path(".")
+                                             : options.verify_against->parent_path();
+    if (std::filesystem::equivalent(parent, dir, ec)) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("the audit directory {} holds the earlier report given to "
+                                    "--verify-against ({}): an audit never overwrites the evidence "
+                                    "it checks against; choose a new or empty directory",
+                                    dir.string(), options.verify_against->string()));
+    }
+  }
+  return make_error(ErrorCode::kInvalidArgument,
+                    fmt::format("the audit directory {} is not empty: an audit never overwrites "
+                                "earlier evidence; choose a new or empty directory",
+                                dir.string()));
+}
+
 // The replay's own store: opened fresh in out_dir/replay-store, deleted at
 // the end unless kept.
 class ReplayStore {
@@ -210,6 +252,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   AuditResult result;
   Findings& findings = result.findings;
   ordered_json checks = ordered_json::object();
+  if (auto usable = check_out_dir(options); !usable) return std::unexpected(usable.error());
 
   // 1. The earlier report.
   std::vector<ReportedPartition> earlier;
@@ -240,6 +283,16 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   if (!replay_store) return std::unexpected(replay_store.error());
   RocksProjectionStore& replayed = replay_store->store();
   LogReplay replay(log, replayed, options.batch_events_max);
+  int64_t records_total = 0;
+  for (const auto& [partition, end] : *log_end) records_total += end.value();
+  auto report_phase = [&](AuditPhase phase) {
+    if (options.on_progress) options.on_progress({phase, replay.records_read(), records_total});
+  };
+  if (options.on_progress) {
+    replay.on_progress([&options, records_total](int64_t records_read) {
+      options.on_progress({AuditPhase::kReplaying, records_read, records_total});
+    });
+  }
   for (const auto& [partition, checkpoint] : live_positions) {
     replay.watch(partition, checkpoint.next_offset);
   }
@@ -288,6 +341,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
           "the replay could not reach the live store's positions (see the log check)";
       return {};
     }
+    report_phase(AuditPhase::kComparing);
     auto compared = compare_stores(*live, replayed, options.max_listed_differences, findings);
     if (!compared) return std::unexpected(compared.error());
     comparison["performed"] = true;
@@ -381,6 +435,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   // 3. The chain index, record by record.
   ordered_json chain = ordered_json::object();
   if (live != nullptr) {
+    report_phase(AuditPhase::kComparing);
     auto indexed =
         compare_chain_index(*live, replayed, live_positions, *replay_positions, findings);
     if (!indexed) return std::unexpected(indexed.error());
@@ -392,6 +447,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   }
 
   // Invariants on the replay, then on the live store.
+  report_phase(AuditPhase::kCheckingInvariants);
   ordered_json invariants = ordered_json::object();
   {
     InvariantContext context;
@@ -528,6 +584,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   }
 
   // The digest, over the replay at the end of the log.
+  report_phase(AuditPhase::kComputingDigest);
   std::ofstream canonical;
   if (options.write_canonical_state) {
     canonical.open(options.out_dir / "state.txt", std::ios::binary | std::ios::trunc);
@@ -551,19 +608,43 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
     }
     return true;
   };
-  log_check["passed"] = passed_check(Check::kLog);
-  invariants["passed"] = passed_check(Check::kInvariants);
-  event_totals["passed"] = passed_check(Check::kEventTotals);
-  comparison["passed"] = passed_check(Check::kComparison);
-  chain["passed"] = passed_check(Check::kChain);
-  verify["passed"] = passed_check(Check::kVerifyAgainst);
+  // A check that was not done says so, and neither passes nor fails: the
+  // report never claims what the audit did not check.
+  auto verdict = [&](ordered_json& check, Check kind, std::optional<std::string> not_done) {
+    if (not_done) {
+      check["status"] = *not_done;
+      check["passed"] = nullptr;
+      return;
+    }
+    const bool passed = passed_check(kind);
+    check["status"] = passed ? "passed" : "failed";
+    check["passed"] = passed;
+  };
+  const std::optional<std::string> no_live =
+      live == nullptr ? std::optional<std::string>("skipped: no live projections") : std::nullopt;
+  verdict(log_check, Check::kLog, std::nullopt);
+  verdict(invariants, Check::kInvariants, std::nullopt);
+  verdict(event_totals, Check::kEventTotals, std::nullopt);
+  std::optional<std::string> comparison_not_done = no_live;
+  if (!no_live && !comparison["performed"].get<bool>()) {
+    comparison_not_done =
+        live_ahead ? "not performed: the live store read more than the log holds"
+                   : "not performed: the replay could not reach the live store's positions";
+  }
+  // A comparison that found differences failed, even if it stopped short.
+  if (comparison_not_done && !passed_check(Check::kComparison)) comparison_not_done.reset();
+  verdict(comparison, Check::kComparison, comparison_not_done);
+  verdict(chain, Check::kChain, no_live && passed_check(Check::kChain) ? no_live : std::nullopt);
+  verdict(verify, Check::kVerifyAgainst,
+          options.verify_against ? std::nullopt : std::optional<std::string>("not performed"));
   checks["log"] = std::move(log_check);
   checks["invariants"] = std::move(invariants);
   checks["event_totals"] = std::move(event_totals);
   checks["comparison"] = std::move(comparison);
   checks["chain"] = std::move(chain);
   checks["verify_against"] = std::move(verify);
-  checks["replay"] = {{"passed", passed_check(Check::kReplay)}};
+  checks["replay"] = ordered_json::object();
+  verdict(checks["replay"], Check::kReplay, std::nullopt);
 
   ordered_json partitions = ordered_json::array();
   for (const auto& [partition, checkpoint] : *replay_positions) {
@@ -602,6 +683,7 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
     return std::unexpected(written.error());
   }
   if (options.write_more_reports) {
+    report_phase(AuditPhase::kWritingReports);
     if (auto more = options.write_more_reports(options.out_dir, replayed, report); !more) {
       return std::unexpected(more.error());
     }

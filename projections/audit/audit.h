@@ -36,10 +36,28 @@ namespace homeward::projections::audit {
 // Exit codes of `homeward audit` beyond the CLI's own (0 ok, 1 error).
 inline constexpr int kExitAuditFailed = 4;
 
-// The version of report.json's layout.
-inline constexpr int kReportFormatVersion = 1;
+// The version of report.json's layout. Version 2 gave every check a
+// `status` and made `passed` null for a check that was not performed.
+inline constexpr int kReportFormatVersion = 2;
+
+// What the audit is doing, for a progress line: the replay reports as it
+// reads; each later step once, as it starts.
+enum class AuditPhase : uint8_t {
+  kReplaying,
+  kComparing,  // the live store, record by record, and its chain index
+  kCheckingInvariants,
+  kComputingDigest,
+  kWritingReports,
+};
+struct AuditProgress {
+  AuditPhase phase = AuditPhase::kReplaying;
+  int64_t records_read = 0;   // by the replay so far
+  int64_t records_total = 0;  // in the log when the audit began (its end offsets)
+};
 
 struct AuditOptions {
+  // Must be new or empty: an audit never overwrites evidence, an earlier
+  // audit's or anything else (kInvalidArgument before any work).
   std::filesystem::path out_dir;
   // An earlier report.json whose chain heads today's log must reproduce.
   std::optional<std::filesystem::path> verify_against;
@@ -59,6 +77,8 @@ struct AuditOptions {
   std::function<Status(const std::filesystem::path& out_dir, const RocksProjectionStore& replayed,
                        const nlohmann::ordered_json& report)>
       write_more_reports;
+  // Progress, from the audit's own thread; may be empty.
+  std::function<void(const AuditProgress&)> on_progress;
 };
 
 struct AuditResult {

@@ -302,7 +302,11 @@ void LogReplay::watch(Partition partition, Offset next_offset) {
 Status LogReplay::run(const std::optional<engine::OffsetMap>& limit) {
   if (fault_) return {};
   reader_->set_limit(limit);
-  auto report = projector_->catch_up();
+  engine::ProgressCallback progress;
+  if (progress_) {
+    progress = [this](const engine::ProjectionProgress&) { progress_(records_read()); };
+  }
+  auto report = projector_->catch_up(progress);
   reader_->set_limit(std::nullopt);
   if (report) return {};
   // Bytes the log holds but cannot deliver (a missing offset, a damaged

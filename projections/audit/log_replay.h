@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -71,6 +72,10 @@ class LogReplay {
   // deliver a record it holds sets `fault` and returns success. After a fault,
   // `run` does nothing.
   [[nodiscard]] Status run(const std::optional<engine::OffsetMap>& limit = std::nullopt);
+  // Called as `run` goes, with records_read() so far (for a progress line).
+  void on_progress(std::function<void(int64_t records_read)> progress) {
+    progress_ = std::move(progress);
+  }
 
   // The replay's positions and the Projector's chain heads, as committed.
   [[nodiscard]] Result<engine::Checkpoints> checkpoints();
@@ -102,6 +107,7 @@ class LogReplay {
   std::unique_ptr<engine::Projector> projector_;
   std::optional<LogFault> fault_;
   size_t batch_events_max_;  // a failed read covers at most this many records
+  std::function<void(int64_t)> progress_;
 };
 
 }  // namespace homeward::projections::audit

@@ -1,5 +1,6 @@
 // `homeward audit` through the command line, in-process: exit 0 on a clean
 // ledger, 4 after the log was edited, 1 when the audit cannot run.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -88,6 +89,98 @@ TEST_F(AuditCliTest, MissingLogExitsOne) {
   CliRun run = run_homeward({"--data", file("nowhere"), "audit", "--out", file("out")});
   EXPECT_EQ(run.code, 1);
   EXPECT_NE(run.err.find("no ledger"), std::string::npos) << run.err;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(AuditCliTest, AnAuditIntoANonEmptyDirectoryIsRefusedAndTouchesNothing) {
+  std::filesystem::create_directories(dir_.path() / "out");
+  std::ofstream(dir_.path() / "out" / "notes.txt") << "the auditor's notes\n";
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 1) << run.out << run.err;
+  EXPECT_TRUE(run.out.empty()) << run.out;
+  EXPECT_NE(run.err.find("is not empty: an audit never overwrites earlier evidence"),
+            std::string::npos)
+      << run.err;
+  EXPECT_EQ(read_file(dir_.path() / "out" / "notes.txt"), "the auditor's notes\n");
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "out" / "report.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "out" / "replay-store"));
+  // A second audit into the directory of the first is refused the same way.
+  ASSERT_EQ(run_homeward({"--data", data(), "audit", "--out", file("first")}).code, 0);
+  const std::string first = read_file(dir_.path() / "first" / "report.json");
+  run = run_homeward({"--data", data(), "audit", "--out", file("first")});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(read_file(dir_.path() / "first" / "report.json"), first);
+  // A file is not a directory to write into.
+  run = run_homeward({"--data", data(), "audit", "--out", file("out/notes.txt")});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_NE(run.err.find("is not a directory"), std::string::npos) << run.err;
+}
+
+TEST_F(AuditCliTest, AnAuditNeverOverwritesTheReportItVerifiesAgainst) {
+  ASSERT_EQ(run_homeward({"--data", data(), "audit", "--out", file("a")}).code, 0);
+  const std::string earlier = read_file(dir_.path() / "a" / "report.json");
+  // Also when the directory is named another way than the report's.
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("a/../a"), "--verify-against",
+                             file("a/report.json")});
+  EXPECT_EQ(run.code, 1) << run.out;
+  EXPECT_NE(run.err.find("holds the earlier report given to --verify-against"), std::string::npos)
+      << run.err;
+  EXPECT_EQ(read_file(dir_.path() / "a" / "report.json"), earlier);
+}
+
+TEST_F(AuditCliTest, AnEmptyExistingDirectoryIsUsed) {
+  std::filesystem::create_directories(dir_.path() / "empty");
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("empty")});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "empty" / "report.json"));
+}
+
+TEST_F(AuditCliTest, TheSummaryNeverClaimsACheckThatWasNotDone) {
+  // A data directory with a log and no projections.
+  const std::string bare = file("bare");
+  ASSERT_EQ(run_homeward({"--data", bare, "publish", file("events.ndjson")}).code, 0);
+  CliRun run = run_homeward({"--data", bare, "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("  comparison      skipped: no live projections\n"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  chain           skipped: no live projections\n"), std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  verify_against  not performed\n"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("  invariants      passed\n"), std::string::npos) << run.out;
+  std::ifstream in(dir_.path() / "out" / "report.json");
+  const auto report = nlohmann::ordered_json::parse(in);
+  EXPECT_EQ(report["homeward_audit_report"], 2);
+  EXPECT_EQ(report["checks"]["comparison"]["status"], "skipped: no live projections");
+  EXPECT_TRUE(report["checks"]["comparison"]["passed"].is_null());
+  EXPECT_TRUE(report["checks"]["chain"]["passed"].is_null());
+  EXPECT_EQ(report["checks"]["verify_against"]["status"], "not performed");
+  EXPECT_TRUE(report["checks"]["verify_against"]["passed"].is_null());
+  EXPECT_EQ(report["checks"]["log"]["status"], "passed");
+  EXPECT_EQ(report["checks"]["log"]["passed"], true);
+  EXPECT_EQ(report["result"], "pass");  // nothing that was checked failed
+}
+
+TEST_F(AuditCliTest, TheSummarySaysHowFarTheLiveStoreIsBehindTheLog) {
+  // Two more events after the projections were last brought up to date.
+  std::ofstream(dir_.path() / "more.ndjson")
+      << R"({"type":"DonationReceived","event_id":"e7","occurred_at":"2015-06-07T09:30:00Z","case_id":"case-xf","donor_ref":"d-19","amount":"10.00","currency":"USD"})"
+         "\n"
+         R"({"type":"DonationReceived","event_id":"e8","occurred_at":"2015-06-08T09:30:00Z","case_id":"case-xf","donor_ref":"d-20","amount":"10.00","currency":"USD"})"
+         "\n";
+  ASSERT_EQ(run_homeward({"--data", data(), "publish", file("more.ndjson")}).code, 0);
+  CliRun run = run_homeward({"--data", data(), "audit", "--out", file("out")});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_NE(run.out.find("  comparison      passed (live store 2 records behind the log: "
+                         "compared at its positions)\n"),
+            std::string::npos)
+      << run.out;
+  EXPECT_NE(run.out.find("  chain           passed\n"), std::string::npos) << run.out;
 }
 
 }  // namespace

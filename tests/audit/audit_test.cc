@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -36,6 +37,42 @@ audit::Findings live_invariant_findings(LedgerDir& ledger) {
   auto checked = audit::check_invariants(ledger.live(), context, findings);
   EXPECT_TRUE(checked.has_value()) << checked.error().message;
   return findings;
+}
+
+TEST(AuditTest, ProgressNamesEveryStepAndCountsTheReplay) {
+  LedgerDir ledger;
+  const std::vector<AppendRequest> records = rich_log_records();
+  ledger.append(records);
+  ledger.project();
+  audit::AuditOptions options;
+  options.out_dir = ledger.path() / "audit";
+  options.batch_events_max = 50;  // several batches
+  options.write_more_reports = [](const std::filesystem::path&, const RocksProjectionStore&,
+                                  const nlohmann::ordered_json&) { return Status(); };
+  std::vector<audit::AuditProgress> seen;
+  options.on_progress = [&seen](const audit::AuditProgress& p) { seen.push_back(p); };
+  auto result = audit::run_audit(ledger.log(), &ledger.live(), options);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  const auto total = static_cast<int64_t>(records.size());
+  std::vector<audit::AuditPhase> phases;
+  int64_t last_read = 0;
+  for (const audit::AuditProgress& p : seen) {
+    EXPECT_EQ(p.records_total, total);
+    EXPECT_GE(p.records_read, last_read) << "the count never goes back";
+    last_read = p.records_read;
+    if (phases.empty() || phases.back() != p.phase) phases.push_back(p.phase);
+  }
+  EXPECT_EQ(last_read, total);
+  EXPECT_EQ(phases, (std::vector<audit::AuditPhase>{
+                        audit::AuditPhase::kReplaying, audit::AuditPhase::kComparing,
+                        audit::AuditPhase::kCheckingInvariants, audit::AuditPhase::kComputingDigest,
+                        audit::AuditPhase::kWritingReports}));
+  EXPECT_GT(std::count_if(seen.begin(), seen.end(),
+                          [](const audit::AuditProgress& p) {
+                            return p.phase == audit::AuditPhase::kReplaying;
+                          }),
+            1)
+      << "the replay reports as it goes, not once";
 }
 
 TEST(AuditTest, CleanLedgerPassesEveryCheck) {
