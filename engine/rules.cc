@@ -37,6 +37,23 @@ constexpr std::array<std::string_view, kRejectReasonCount> kRejectReasonNames = 
     "insufficient_funds",
 };
 
+// For readers who do not know SPEC's codes (the board's report, dashboards):
+// what each reason means, in the words of SPEC section 4.
+constexpr std::array<std::string_view, kRejectReasonCount> kRejectReasonWords = {
+    "not a well-formed event (bytes that do not verify, or values SPEC does not allow)",
+    "an event with the same id, but other fields, was already handled in this case",
+    "the case was already opened",
+    "no case was opened under this id before this event",
+    "the case is closed",
+    "not in the case's currency",
+    "a total would leave the range of exact amounts",
+    "no such pledge in this case",
+    "the pledge was already fulfilled or cancelled",
+    "no such donation in this case",
+    "more than what is left of the donation after its earlier refunds",
+    "more than the case has available",
+};
+
 using events::CaseClosed;
 using events::CaseGoalChanged;
 using events::CaseOpened;
@@ -261,6 +278,12 @@ std::string_view to_string(RejectReason reason) {
   const auto index = static_cast<size_t>(reason);
   HOMEWARD_CHECK(index < kRejectReasonCount, "RejectReason out of range");
   return kRejectReasonNames[index];
+}
+
+std::string_view plain_words(RejectReason reason) {
+  const auto index = static_cast<size_t>(reason);
+  HOMEWARD_CHECK(index < kRejectReasonCount, "RejectReason out of range");
+  return kRejectReasonWords[index];
 }
 
 std::optional<RejectReason> parse_reject_reason(std::string_view text) {

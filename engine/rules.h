@@ -37,6 +37,9 @@ inline constexpr size_t kRejectReasonCount = 12;
 
 // SPEC spellings: "malformed", "conflicting_duplicate", "case_exists", ...
 [[nodiscard]] std::string_view to_string(RejectReason reason);
+// What the reason means, in plain words ("more than the case has available"
+// for insufficient_funds), for people who do not read SPEC's codes.
+[[nodiscard]] std::string_view plain_words(RejectReason reason);
 [[nodiscard]] std::optional<RejectReason> parse_reject_reason(std::string_view text);
 
 enum class Disposition : uint8_t { kApplied, kDuplicate, kRejected };

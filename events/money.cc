@@ -118,6 +118,21 @@ Result<MinorUnits> parse_amount(std::string_view text, const Currency& currency)
   return MinorUnits(value);
 }
 
+std::string group_thousands(std::string_view number) {
+  const size_t sign = !number.empty() && number[0] == '-' ? 1 : 0;
+  const size_t point = std::min(number.find('.'), number.size());
+  std::string out(number.substr(0, sign));
+  const std::string_view digits = number.substr(sign, point - sign);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  out += number.substr(point);
+  return out;
+}
+
+std::string group_thousands(int64_t count) { return group_thousands(std::to_string(count)); }
+
 std::string format_amount(WideMinorUnits minor, uint8_t exponent) {
   // Digits of |minor|, built from the least significant end. Negating in
   // unsigned 128 bits is safe even for the most negative value.

@@ -53,6 +53,13 @@ struct Currency {
   return format_amount(static_cast<WideMinorUnits>(minor.value()), exponent);
 }
 
+// The integer part of a formatted amount or count in groups of three digits,
+// for people to read: "12000000000000.000" -> "12,000,000,000,000.000",
+// "-1234.50" -> "-1,234.50". Machine-readable output keeps SPEC section 2's
+// form (format_amount).
+[[nodiscard]] std::string group_thousands(std::string_view number);
+[[nodiscard]] std::string group_thousands(int64_t count);
+
 // Checked arithmetic: nullopt when the result leaves the signed 64-bit range.
 [[nodiscard]] std::optional<MinorUnits> checked_add(MinorUnits a, MinorUnits b);
 [[nodiscard]] std::optional<MinorUnits> checked_sub(MinorUnits a, MinorUnits b);

@@ -266,21 +266,6 @@ void print_rejections_table(std::ostream& out,
   table.print(out);
 }
 
-std::string group_thousands(std::string_view number) {
-  const size_t sign = !number.empty() && number[0] == '-' ? 1 : 0;
-  const size_t point = std::min(number.find('.'), number.size());
-  std::string out(number.substr(0, sign));
-  const std::string_view digits = number.substr(sign, point - sign);
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  out += number.substr(point);
-  return out;
-}
-
-std::string group_thousands(int64_t count) { return group_thousands(std::to_string(count)); }
-
 std::string format_duration(int64_t seconds) {
   const int64_t days = seconds / 86'400;
   const int64_t rest = seconds % 86'400;

@@ -13,6 +13,7 @@
 #include "engine/impact.h"
 #include "engine/projection_store.h"
 #include "events/error.h"
+#include "events/money.h"
 #include "projections/rocksdb_store.h"
 
 namespace homeward::connectors::cli {
@@ -59,11 +60,8 @@ void print_case(std::ostream& out, std::string_view case_id, const engine::CaseS
 void print_rejections_table(std::ostream& out,
                             const std::vector<engine::RejectionRecord>& rejections);
 
-// The integer part of a formatted amount or count in groups of three digits:
-// "12000000000000.000" -> "12,000,000,000,000.000", "-1234.50" -> "-1,234.50".
-// Human output only; JSON keeps SPEC section 2's form.
-[[nodiscard]] std::string group_thousands(std::string_view number);
-[[nodiscard]] std::string group_thousands(int64_t count);
+// Human output groups thousands (events/money.h); JSON keeps SPEC's digits.
+using events::group_thousands;
 
 // "5d 03:02:01" for a duration in whole seconds.
 [[nodiscard]] std::string format_duration(int64_t seconds);

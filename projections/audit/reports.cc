@@ -259,11 +259,14 @@ std::string month_text(int number) {
 // a hundred thousand points.
 constexpr int kMaxChartMonths = 600;
 
-// Every month from the first to the last month with an applied flow (only
-// the months with flows when that span is longer than kMaxChartMonths).
-std::vector<std::string> month_range(const MonthlyFlows& flows) {
+// Every month from the first to the last month with an applied flow in
+// `currency` (only the months with flows when that span is longer than
+// kMaxChartMonths): each currency's chart starts at its own first month.
+std::vector<std::string> month_range(const MonthlyFlows& flows, const std::string& currency) {
   std::set<std::string> months;
-  for (const auto& [key, month] : flows.months) months.insert(key.month);
+  for (const auto& [key, month] : flows.months) {
+    if (key.currency == currency) months.insert(key.month);
+  }
   std::vector<std::string> range;
   if (months.empty()) return range;
   const int first = month_number(*months.begin());
@@ -271,6 +274,37 @@ std::vector<std::string> month_range(const MonthlyFlows& flows) {
   if (last - first >= kMaxChartMonths) return {months.begin(), months.end()};
   for (int m = first; m <= last; ++m) range.push_back(month_text(m));
   return range;
+}
+
+// Case ids in the order a person reads them: runs of digits compare as
+// numbers ("p-case-2" before "p-case-10"), the rest bytewise; ties (leading
+// zeros) fall back to bytewise so that the order is total.
+bool natural_less(std::string_view a, std::string_view b) {
+  size_t i = 0;
+  size_t j = 0;
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (i < a.size() && j < b.size()) {
+    if (is_digit(a[i]) && is_digit(b[j])) {
+      size_t ie = i;
+      size_t je = j;
+      while (ie < a.size() && is_digit(a[ie])) ++ie;
+      while (je < b.size() && is_digit(b[je])) ++je;
+      std::string_view x = a.substr(i, ie - i);
+      std::string_view y = b.substr(j, je - j);
+      while (x.size() > 1 && x[0] == '0') x.remove_prefix(1);
+      while (y.size() > 1 && y[0] == '0') y.remove_prefix(1);
+      if (x.size() != y.size()) return x.size() < y.size();
+      if (x != y) return x < y;
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+    ++i;
+    ++j;
+  }
+  if (a.size() - i != b.size() - j) return a.size() - i < b.size() - j;
+  return a < b;
 }
 
 constexpr std::string_view kStyle = R"css(
@@ -287,6 +321,8 @@ h2{font-size:18px;margin:30px 0 10px;color:#0b3c49}
 .card{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .card .v{font-size:24px;font-weight:bold;color:#0b3c49}.card .l{color:#616e7c;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .s{color:#52606d;font-size:12px}
+.card .v.multi{font-size:18px;line-height:1.3}
+.why{color:#52606d;font-size:12px}.rej .why{display:block}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:10px;overflow:hidden;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 th,td{padding:7px 8px;text-align:left;border-bottom:1px solid #e4e7eb;vertical-align:middle}
 th{background:#e8eef1;font-size:12px;text-transform:uppercase;letter-spacing:.03em;color:#3e4c59}
@@ -330,6 +366,19 @@ class Html {
 
 std::string e(std::string_view text) { return html_escape(text); }
 
+// Amounts and counts on the page are grouped in thousands ("3,819.00");
+// the CSVs and report.json keep SPEC section 2's digits.
+std::string money_text(events::WideMinorUnits minor, uint8_t exponent) {
+  return events::group_thousands(events::format_amount(minor, exponent));
+}
+std::string count_text(int64_t count) { return events::group_thousands(count); }
+
+// A rejection reason as SPEC spells it, and what it means.
+void reason_cell(Html& h, engine::RejectReason reason) {
+  h.f("<b>{}</b> <span class=\"why\">{}</span>", e(engine::to_string(reason)),
+      e(engine::plain_words(reason)));
+}
+
 void card(Html& h, std::string_view label, std::string_view value, std::string_view sub = {}) {
   h.f("<div class=\"card\"><div class=\"l\">{}</div><div class=\"v\">{}</div>", e(label), e(value));
   if (!sub.empty()) h.f("<div class=\"s\">{}</div>", e(sub));
@@ -371,7 +420,7 @@ void raised_chart(Html& h, const std::string& code, uint8_t exponent, const Mont
     h.f("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#d9e2ec\"/>", kLeft, y,
         kLeft + kPlotW, y);
     h.f("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\" fill=\"#52606d\">{}</text>",
-        kLeft - 6, y + 4, e(events::format_amount(level, exponent)));
+        kLeft - 6, y + 4, e(money_text(level, exponent)));
   }
   if (n > 1) {
     std::string points;
@@ -437,19 +486,29 @@ std::string report_html(const std::vector<CaseView>& cases,
     const auto& [code, totals] = *impact.by_currency.begin();
     const std::optional<events::Currency> currency = events::find_currency(code);
     const uint8_t exp = currency ? currency->exponent : 0;
-    card(h, "Raised", fmt::format("{} {}", events::format_amount(totals.received, exp), code),
-         fmt::format("{} after refunds", events::format_amount(totals.net, exp)));
+    card(h, "Raised", fmt::format("{} {}", money_text(totals.received, exp), code),
+         fmt::format("{} after refunds", money_text(totals.net, exp)));
+  } else if (impact.by_currency.empty()) {
+    card(h, "Raised", "nothing yet");
   } else {
-    card(h, "Raised", fmt::format("{} currencies", impact.by_currency.size()),
-         "never added together: see the table below");
+    // Each currency's own total, one per line: currencies are never added.
+    h.raw("<div class=\"card\"><div class=\"l\">Raised</div><div class=\"v multi\">");
+    for (const auto& [code, totals] : impact.by_currency) {
+      const std::optional<events::Currency> currency = events::find_currency(code);
+      const uint8_t exp = currency ? currency->exponent : 0;
+      h.f("<div>{} {}</div>", e(money_text(totals.received, exp)), e(code));
+    }
+    h.f("</div><div class=\"s\">in {} currencies, never added together</div></div>",
+        impact.by_currency.size());
   }
-  card(h, "Donations", fmt::format("{}", impact.donations),
-       fmt::format("from {} donor{}, {} refund{}", impact.donors, impact.donors == 1 ? "" : "s",
-                   impact.refunds, impact.refunds == 1 ? "" : "s"));
-  card(h, "Cases", fmt::format("{}", impact.cases_total),
-       fmt::format("{} open, {} funded, {} closed", impact.cases_open, impact.cases_funded,
-                   impact.cases_closed));
-  card(h, "Ever fully funded", fmt::format("{}", impact.cases_ever_fully_funded),
+  card(h, "Donations", count_text(impact.donations),
+       fmt::format("from {} donor{}, {} refund{}", count_text(impact.donors),
+                   impact.donors == 1 ? "" : "s", count_text(impact.refunds),
+                   impact.refunds == 1 ? "" : "s"));
+  card(h, "Cases", count_text(impact.cases_total),
+       fmt::format("{} open, {} funded, {} closed", count_text(impact.cases_open),
+                   count_text(impact.cases_funded), count_text(impact.cases_closed)));
+  card(h, "Ever fully funded", count_text(impact.cases_ever_fully_funded),
        impact.median_seconds_to_fully_funded
            ? fmt::format("median {} from opening",
                          duration_text(*impact.median_seconds_to_fully_funded))
@@ -463,7 +522,7 @@ std::string report_html(const std::vector<CaseView>& cases,
   for (const auto& [code, totals] : impact.by_currency) {
     const std::optional<events::Currency> currency = events::find_currency(code);
     const uint8_t exp = currency ? currency->exponent : 0;
-    auto amount = [exp](events::WideMinorUnits m) { return e(events::format_amount(m, exp)); };
+    auto amount = [exp](events::WideMinorUnits m) { return e(money_text(m, exp)); };
     h.f("<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
         "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n{}\">{}</td></tr>",
         e(code), amount(totals.received), amount(totals.refunded), amount(totals.net),
@@ -474,17 +533,21 @@ std::string report_html(const std::vector<CaseView>& cases,
 
   // Money raised over time.
   h.raw("<h2>Money raised over time</h2>");
-  const std::vector<std::string> months = month_range(flows);
-  if (months.empty()) {
+  bool any_chart = false;
+  for (const auto& [code, exponent] : flows.exponents) {
+    const std::vector<std::string> months = month_range(flows, code);
+    if (months.empty()) continue;
+    if (!any_chart) h.raw("<div class=\"charts\">");
+    any_chart = true;
+    raised_chart(h, code, exponent, flows, months);
+  }
+  if (!any_chart) {
     h.raw("<p class=\"note\">No donation has been received yet.</p>");
   } else {
-    h.raw("<div class=\"charts\">");
-    for (const auto& [code, exponent] : flows.exponents) {
-      raised_chart(h, code, exponent, flows, months);
-    }
     h.raw(
         "</div><p class=\"note\">Donations received (fulfilled pledges included) by the month "
-        "they occurred in, UTC, summed from the first month; refunds are in periods.csv.</p>");
+        "they occurred in, UTC, summed from each currency's first month; refunds are in "
+        "periods.csv.</p>");
   }
 
   // Cases: those that need attention first.
@@ -495,11 +558,31 @@ std::string report_html(const std::vector<CaseView>& cases,
     const int rank = s.available().value() < 0 ? 0 : (s.surplus().value() > 0 ? 1 : 2);
     rows.push_back({&view, rank});
   }
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const CaseRow& a, const CaseRow& b) { return a.rank < b.rank; });
+  // Deficits first, then surpluses, each largest first; amounts of two
+  // currencies are never compared, so within each the cases are grouped by
+  // currency (by code). Then every other case, in natural id order.
+  auto size_of = [](const CaseRow& row) -> int64_t {
+    const engine::CaseSummary& s = row.view->summary;
+    if (row.rank == 0) return -s.available().value();
+    if (row.rank == 1) return s.surplus().value();
+    return 0;
+  };
+  std::sort(rows.begin(), rows.end(), [&](const CaseRow& a, const CaseRow& b) {
+    if (a.rank != b.rank) return a.rank < b.rank;
+    if (a.rank < 2) {
+      const std::string_view ca = a.view->summary.currency.code_view();
+      const std::string_view cb = b.view->summary.currency.code_view();
+      if (ca != cb) return ca < cb;
+      const int64_t sa = size_of(a);
+      const int64_t sb = size_of(b);
+      if (sa != sb) return sa > sb;
+    }
+    return natural_less(a.view->case_id, b.view->case_id);
+  });
   h.raw("<h2>Cases</h2>");
   h.raw(
-      "<p class=\"legend\"><span><i class=\"sw sw-deficit\"></i>deficit: more paid out than "
+      "<p class=\"legend\"><span>Cases needing attention first, largest first within each "
+      "currency:</span><span><i class=\"sw sw-deficit\"></i>deficit: more paid out than "
       "held (after a chargeback)</span><span><i class=\"sw sw-surplus\"></i>surplus: more "
       "than the goal, to refund or reallocate</span></p>");
   h.raw(
@@ -522,24 +605,25 @@ std::string report_html(const std::vector<CaseView>& cases,
         "class=\"pct\">{}</span></td>",
         per_mille >= 1000 ? "" : " partial", percent(per_mille), percent(per_mille));
     // One currency per case, in its own column: the amounts stay narrow.
-    auto amount = [&](MinorUnits m) { return e(events::format_amount(m, s.currency.exponent)); };
+    auto amount = [&](MinorUnits m) { return e(money_text(m.value(), s.currency.exponent)); };
     h.f("<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>", e(s.currency.code_view()),
         amount(s.goal), amount(s.net()));
     h.f("<td class=\"n{}\">{}</td>", s.available().value() < 0 ? " neg" : "",
         amount(s.available()));
     h.f("<td class=\"n{}\">{}</td>", s.surplus().value() > 0 ? " plus" : "", amount(s.surplus()));
-    h.f("<td class=\"n\">{}</td><td class=\"d\">{}</td><td class=\"d\">{}</td></tr>", s.donations,
-        e(events::format_date(s.opened_at)),
+    h.f("<td class=\"n\">{}</td><td class=\"d\">{}</td><td class=\"d\">{}</td></tr>",
+        count_text(s.donations), e(events::format_date(s.opened_at)),
         s.fully_funded_at ? e(events::format_date(*s.fully_funded_at)) : std::string("&ndash;"));
   }
   h.raw("</table>");
   if (cases.empty()) h.raw("<p class=\"note\">No case has been opened.</p>");
   if (shown_cases < rows.size()) {
-    h.f("<p class=\"note\">{} more cases are listed in cases.csv.</p>", rows.size() - shown_cases);
+    h.f("<p class=\"note\">{} more cases are listed in cases.csv.</p>",
+        count_text(static_cast<int64_t>(rows.size() - shown_cases)));
   }
 
   // Rejected events.
-  h.f("<h2>Rejected events ({})</h2>", rejections.size());
+  h.f("<h2>Rejected events ({})</h2>", count_text(static_cast<int64_t>(rejections.size())));
   if (rejections.empty()) {
     h.raw("<p class=\"note\">No event was rejected.</p>");
   } else {
@@ -552,35 +636,40 @@ std::string report_html(const std::vector<CaseView>& cases,
     const size_t shown = std::min(rejections.size(), kHtmlRowsMax);
     for (size_t i = 0; i < shown; ++i) {
       const engine::RejectionRecord& r = rejections[i];
-      h.f("<tr class=\"rej\"><td>{}</td><td>{}</td><td>{}</td><td><b>{}</b></td><td "
-          "class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+      h.f("<tr class=\"rej\"><td class=\"k\">{}</td><td class=\"k\">{}</td><td>{}</td><td>",
           r.case_id.empty() ? std::string("&ndash;") : e(r.case_id),
           r.event_id.empty() ? std::string("&ndash;") : e(r.event_id),
-          r.type ? e(events::to_string(*r.type)) : std::string("&ndash;"),
-          e(engine::to_string(r.reason)), r.partition.value(), r.offset.value());
+          r.type ? e(events::to_string(*r.type)) : std::string("&ndash;"));
+      reason_cell(h, r.reason);
+      // Positions stay ungrouped: they are looked up, not read as amounts.
+      h.f("</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>", r.partition.value(),
+          r.offset.value());
     }
     h.raw("</table>");
     if (shown < rejections.size()) {
       h.f("<p class=\"note\">{} more rejections are listed in rejections.csv.</p>",
-          rejections.size() - shown);
+          count_text(static_cast<int64_t>(rejections.size() - shown)));
     }
   }
 
   // The audit trail.
   h.raw("<h2>Audit trail</h2><table>");
   h.f("<tr><th>Events read from the log</th><td class=\"n\">{}</td></tr>",
-      audit.events_read ? fmt::format("{}", *audit.events_read) : std::string("not available"));
+      audit.events_read ? count_text(*audit.events_read) : std::string("not available"));
   h.f("<tr><th>Applied / duplicates / rejected</th><td class=\"n\">{} / {} / {}</td></tr>",
-      impact.events.applied, impact.events.duplicates, impact.events.rejected);
-  std::string reasons;
+      count_text(impact.events.applied), count_text(impact.events.duplicates),
+      count_text(impact.events.rejected));
+  h.raw("<tr><th>Rejections by reason</th><td>");
+  bool any_reason = false;
   for (size_t i = 0; i < engine::kRejectReasonCount; ++i) {
     const int64_t count = impact.events.rejected_by_reason[i];
     if (count == 0) continue;
-    if (!reasons.empty()) reasons += ", ";
-    reasons += fmt::format("{} {}", engine::to_string(static_cast<engine::RejectReason>(i)), count);
+    h.raw(any_reason ? "<br>" : "");
+    any_reason = true;
+    h.f("{} &times; ", count_text(count));
+    reason_cell(h, static_cast<engine::RejectReason>(i));
   }
-  h.f("<tr><th>Rejections by reason</th><td>{}</td></tr>",
-      reasons.empty() ? std::string("none") : e(reasons));
+  h.raw(any_reason ? "</td></tr>" : "none</td></tr>");
   h.f("<tr><th>State digest (SHA-256)</th><td class=\"mono\">{}</td></tr>",
       audit.digest ? e(*audit.digest) : std::string("not available"));
   for (const AuditSummary::Partition& p : audit.partitions) {

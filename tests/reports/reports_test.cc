@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -18,8 +19,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/rules.h"
 #include "events/money.h"
 #include "projections/json_output.h"
 #include "tests/reports/reports_test_support.h"
@@ -146,6 +149,28 @@ ordered_json passing_audit_report() {
     "state_digest": {"algorithm": "sha256", "value": "abcdef0123456789"},
     "findings": []
   })");
+}
+
+// Every element that the page opens is closed, in order (a card left open
+// once pulled the rest of the page into it, which no figure test saw).
+void expect_balanced_tags(const std::string& html) {
+  std::vector<std::string> open;
+  const std::regex tag(R"(<(/?)([a-z][a-z0-9]*)\b[^>]*?(/?)>)");
+  const std::set<std::string> empty = {"meta", "br", "line", "circle", "polygon", "polyline"};
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator();
+       ++it) {
+    const std::string name = (*it)[2];
+    if (empty.contains(name) || (*it)[3] == "/") continue;
+    if ((*it)[1] == "") {
+      open.push_back(name);
+      continue;
+    }
+    ASSERT_FALSE(open.empty()) << "</" << name << "> closes nothing";
+    ASSERT_EQ(open.back(), name) << "</" << name << "> closes <" << open.back() << ">";
+    open.pop_back();
+  }
+  EXPECT_TRUE(open.empty()) << open.size() << " elements left open, the last <" << open.back()
+                            << ">";
 }
 
 class ReportsTest : public ::testing::Test {
@@ -307,6 +332,7 @@ TEST_F(ReportsTest, HtmlIsSelfContainedAndShowsTheFigures) {
   ASSERT_TRUE(any_deficit);
   EXPECT_NE(html.find("<tr class=\"deficit\">"), std::string::npos);
   EXPECT_NE(html.find("<tr class=\"rej\">"), std::string::npos);
+  expect_balanced_tags(html);
 }
 
 TEST(Reports, AFailedOrMissingAuditResultIsShownAsSuch) {
@@ -370,6 +396,160 @@ TEST(CsvField, QuotesOnlyWhatRfc4180Needs) {
 TEST(HtmlEscape, EscapesMarkupCharacters) {
   EXPECT_EQ(html_escape("<b>&\"'x"), "&lt;b&gt;&amp;&quot;&#39;x");
   EXPECT_EQ(html_escape("case-2015-001"), "case-2015-001");
+}
+
+// ----------------------------------------------- the board's page (issue 11)
+
+// Events of one case, in its order, `h` hours after 2015-06-01.
+std::vector<Event> case_events(const std::string& case_id,
+                               std::vector<std::pair<int, Event>> list) {
+  std::vector<Event> out;
+  for (auto& [h, event] : list) out.push_back(at(in_case(std::move(event), case_id), hour(h)));
+  return out;
+}
+
+std::unique_ptr<Projected> project_cases(const std::vector<std::vector<Event>>& cases) {
+  std::vector<Event> all;
+  for (const auto& c : cases) all.insert(all.end(), c.begin(), c.end());
+  return project_events(all);
+}
+
+std::string html_report(const Projected& p, TempDir& out) {
+  EXPECT_TRUE(write_reports(out.path(), *p.store, passing_audit_report()).has_value());
+  return read_file(out.path() / "report.html");
+}
+
+// The text between `from` and the next `to` after it.
+std::string section(const std::string& html, const std::string& from, const std::string& to) {
+  const size_t start = html.find(from);
+  if (start == std::string::npos) return {};
+  const size_t end = html.find(to, start + from.size());
+  return html.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+TEST(BoardReport, AmountsAndCountsAreGroupedInThousandsAndTheCsvKeepsSpecDigits) {
+  auto p = project_cases({case_events(
+      "big", {{0, opened("o", 200'000'000)}, {1, donation("d1", "donor-a", 123'456'789)}})});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  const std::string html = html_report(*p, out);
+  EXPECT_NE(html.find("1,234,567.89 USD"), std::string::npos);  // the headline
+  EXPECT_NE(html.find(">2,000,000.00<"), std::string::npos);    // the goal in the case table
+  EXPECT_EQ(html.find("1234567.89"), std::string::npos);
+  EXPECT_NE(read_file(out.path() / "cases.csv").find(",1234567.89,"), std::string::npos);
+}
+
+TEST(BoardReport, TheHeadlineGivesEachCurrencysTotal) {
+  auto p = project_cases(
+      {case_events("usd-1", {{0, opened("o", 100'000)}, {1, donation("d1", "donor-a", 381'900)}}),
+       case_events("jpy-1", {{0, opened("o", 100'000, kJpy)},
+                             {1, donation("d1", "donor-b", 1'250'000, kJpy)}})});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  const std::string html = html_report(*p, out);
+  expect_balanced_tags(html);
+  const std::string headline =
+      section(html, "<div class=\"l\">Raised</div>", "<div class=\"card\">");
+  EXPECT_NE(headline.find("3,819.00 USD"), std::string::npos) << headline;
+  EXPECT_NE(headline.find("1,250,000 JPY"), std::string::npos) << headline;
+  EXPECT_NE(headline.find("never added together"), std::string::npos) << headline;
+}
+
+TEST(BoardReport, EveryReasonCodeHasPlainWordsBesideIt) {
+  std::set<std::string_view> words;
+  for (size_t i = 0; i < engine::kRejectReasonCount; ++i) {
+    const auto reason = static_cast<engine::RejectReason>(i);
+    EXPECT_FALSE(engine::plain_words(reason).empty());
+    words.insert(engine::plain_words(reason));
+  }
+  EXPECT_EQ(words.size(), engine::kRejectReasonCount) << "each reason its own words";
+
+  auto p =
+      project_cases({case_events("c-1", {{0, opened("o", 10'000)},
+                                         {1, donation("d1", "donor-a", 1'000)},
+                                         {2, refund("r1", "d1", 2'000)},
+                                         {3, disbursement("x1", Category::kShelter, 5'000)}})});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  const std::string html = html_report(*p, out);
+  for (const engine::RejectReason reason :
+       {engine::RejectReason::kRefundExceedsDonation, engine::RejectReason::kInsufficientFunds}) {
+    const std::string cell = fmt::format("<b>{}</b> <span class=\"why\">{}</span>",
+                                         engine::to_string(reason), engine::plain_words(reason));
+    // In the rejections table and in the audit trail's count by reason.
+    const size_t first = html.find(cell);
+    ASSERT_NE(first, std::string::npos) << cell;
+    EXPECT_NE(html.find(cell, first + 1), std::string::npos) << cell;
+  }
+}
+
+TEST(BoardReport, CasesNeedingAttentionComeFirstLargestFirst) {
+  // Deficits: spend, then a chargeback of every donation. Surpluses: more
+  // than the goal. Ids chosen so that id order and size order differ.
+  auto deficit = [](const std::string& id, int64_t spent) {
+    return case_events(id, {{0, opened("o", 100'000)},
+                            {1, donation("d1", "donor-a", 50'000)},
+                            {2, disbursement("x1", Category::kShelter, spent)},
+                            {3, refund("r1", "d1", 50'000, events::RefundReason::kChargeback)}});
+  };
+  auto surplus = [](const std::string& id, int64_t over, const Currency& currency = kUsd) {
+    return case_events(id, {{0, opened("o", 10'000, currency)},
+                            {1, donation("d1", "donor-b", 10'000 + over, currency)}});
+  };
+  auto plain = [](const std::string& id) {
+    return case_events(id, {{0, opened("o", 10'000)}, {1, donation("d1", "donor-c", 100)}});
+  };
+  auto p = project_cases({plain("p-case-10"), deficit("p-case-1", 1'000), plain("p-case-2"),
+                          surplus("p-case-0", 500), deficit("p-case-11", 30'000),
+                          surplus("p-case-3", 9'000), surplus("p-case-4", 700'000, kJpy),
+                          deficit("p-case-5", 20'000)});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  const std::string table = section(html_report(*p, out), "<table class=\"cases\">", "</table>");
+  std::vector<std::string> order;
+  const std::regex id_cell("<td class=\"k\">([^<]+)</td>");
+  for (auto it = std::sregex_iterator(table.begin(), table.end(), id_cell);
+       it != std::sregex_iterator(); ++it) {
+    order.push_back((*it)[1]);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{// deficits: 300.00, 200.00, 10.00
+                                             "p-case-11", "p-case-5", "p-case-1",
+                                             // surpluses by currency: JPY, then USD 90.00, 5.00
+                                             "p-case-4", "p-case-3", "p-case-0",
+                                             // the rest in natural order
+                                             "p-case-2", "p-case-10"}));
+}
+
+TEST(BoardReport, EachCurrencysChartStartsAtItsOwnFirstMonth) {
+  constexpr int kMonth = 31 * 24;  // hours: about a month on from 2015-06-01
+  auto p = project_cases(
+      {case_events("usd-1", {{0, opened("o", 100'000)},
+                             {1, donation("d1", "donor-a", 1'000)},
+                             {2 * kMonth, donation("d2", "donor-b", 2'000)}}),
+       case_events("jpy-1", {{0, opened("o", 100'000, kJpy)},
+                             {12 * kMonth, donation("d1", "donor-c", 5'000, kJpy)},
+                             {13 * kMonth, donation("d2", "donor-d", 5'000, kJpy)}})});
+  ASSERT_NE(p, nullptr);
+  TempDir out;
+  const std::string html = html_report(*p, out);
+  const std::string usd = section(html, "Cumulative donations received, USD", "</svg>");
+  const std::string jpy = section(html, "Cumulative donations received, JPY", "</svg>");
+  ASSERT_FALSE(usd.empty());
+  ASSERT_FALSE(jpy.empty());
+  EXPECT_NE(usd.find(">2015-06<"), std::string::npos) << usd;
+  EXPECT_NE(usd.find(">2015-08<"), std::string::npos) << usd;
+  EXPECT_EQ(usd.find(">2016-0"), std::string::npos) << "USD stops at its last month";
+  // JPY's first donation is in June 2016 (12 x 31 days on): its chart starts
+  // there, not at USD's first month.
+  EXPECT_EQ(jpy.find(">2015-"), std::string::npos) << jpy;
+  EXPECT_NE(jpy.find(">2016-06<"), std::string::npos) << jpy;
+  EXPECT_NE(jpy.find(">2016-07<"), std::string::npos) << jpy;
+  // Two months: a point at the end of each (and the start, drawn without one).
+  size_t circles = 0;
+  for (size_t at = jpy.find("<circle"); at != std::string::npos; at = jpy.find("<circle", at + 1)) {
+    ++circles;
+  }
+  EXPECT_EQ(circles, 2u) << jpy;
 }
 
 // The page as a browser draws it: Debian's chromium, headless, takes a
