@@ -563,7 +563,8 @@ TEST_F(CliTest, HumanTablesShowTheSameFigures) {
   EXPECT_EQ(stats.code, 0) << stats.err;
   EXPECT_NE(stats.out.find("Money by currency"), std::string::npos) << stats.out;
   // Human tables group thousands (JSON keeps SPEC's digits).
-  EXPECT_NE(stats.out.find("JPY        115,000         0  115,000"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("JPY        115,000         0  115,000"), std::string::npos)
+      << stats.out;
   EXPECT_NE(stats.out.find("0d 16:59:59 (61,199 s)"), std::string::npos) << stats.out;
 
   CliRun rejections = run_homeward({"--data", data(), "rejections"});
