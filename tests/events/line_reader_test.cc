@@ -11,11 +11,14 @@
 #include <vector>
 
 #include "events/line_reader.h"
+#include "tests/support/test_streams.h"
 
 namespace homeward::events {
 namespace {
 
 using Next = LineReader::Next;
+using homeward::testing::EndlessZeros;
+using homeward::testing::FailingAfter;
 
 struct Read {
   std::vector<Next> outcomes;
@@ -82,21 +85,6 @@ TEST(LineReader, AByteOrderMarkAtTheStartOfTheInputIsSkipped) {
 }
 
 // Endless bytes without a newline, as /dev/zero gives; counts what it gave.
-class EndlessZeros : public std::streambuf {
- public:
-  size_t given = 0;
-
- protected:
-  int_type underflow() override {
-    setg(block_, block_, block_ + sizeof block_);
-    given += sizeof block_;
-    return traits_type::to_int_type(block_[0]);
-  }
-
- private:
-  char block_[4096] = {};
-};
-
 TEST(LineReader, InputWithoutNewlinesIsGivenUpOnAtTheSkipLimit) {
   EndlessZeros zeros;
   std::istream input(&zeros);
@@ -107,19 +95,6 @@ TEST(LineReader, InputWithoutNewlinesIsGivenUpOnAtTheSkipLimit) {
   EXPECT_GE(zeros.given, kMaxLineBytes + kMaxLineSkipBytes);
   EXPECT_LE(zeros.given, 2 * kMaxLineBytes + kMaxLineSkipBytes + 2 * 4096);
 }
-
-class FailingAfter : public std::streambuf {
- public:
-  explicit FailingAfter(std::string prefix) : prefix_(std::move(prefix)) {
-    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
-  }
-
- protected:
-  int_type underflow() override { throw std::ios_base::failure("disk on fire"); }
-
- private:
-  std::string prefix_;
-};
 
 TEST(LineReader, AReadFailureIsReportedOnceAndThenTheEnd) {
   FailingAfter buffer("ok\npartial");

@@ -17,6 +17,7 @@
 
 #include "connectors/cli/cli.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_streams.h"
 
 namespace homeward::testing {
 namespace {
@@ -162,20 +163,6 @@ TEST(PublishStreamTest, ARefusalIsInTheJsonDocumentBeforeTheInputEnds) {
   EXPECT_EQ(document["refused"][1]["line"], 3012);
   EXPECT_EQ(document["refused"][1]["field"], "type");
 }
-
-// Input whose reads fail with an I/O error after some bytes.
-class FailingAfter : public std::streambuf {
- public:
-  explicit FailingAfter(std::string prefix) : prefix_(std::move(prefix)) {
-    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
-  }
-
- protected:
-  int_type underflow() override { throw std::ios_base::failure("disk on fire"); }
-
- private:
-  std::string prefix_;
-};
 
 // A document begun with streamed refusals is still one JSON document when
 // the publish then fails: it ends with the error.

@@ -23,11 +23,14 @@
 #include "events/event.h"
 #include "tests/engine/event_builders.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_streams.h"
 
 namespace homeward::engine {
 namespace {
 
 using connectors::EmbeddedLog;
+using testing::EndlessZeros;
+using testing::FailingAfter;
 using testing::TempDir;
 
 std::string opened_line(const std::string& id, const std::string& case_id) {
@@ -238,26 +241,6 @@ TEST_F(PublisherTest, ALineLongerThanTheLimitIsRefusedWithItsNumber) {
   EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e1", "e2", "e5"}));
 }
 
-// Endless bytes without a newline, as /dev/zero gives, after a prefix.
-class EndlessZeros : public std::streambuf {
- public:
-  explicit EndlessZeros(std::string prefix) : prefix_(std::move(prefix)) {
-    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
-  }
-  size_t given = 0;
-
- protected:
-  int_type underflow() override {
-    setg(block_, block_, block_ + sizeof block_);
-    given += sizeof block_;
-    return traits_type::to_int_type(block_[0]);
-  }
-
- private:
-  std::string prefix_;
-  char block_[4096] = {};
-};
-
 // Input with no newline is not read forever (nor held): its line is refused
 // at the line limit once the skip limit passed without a newline, and the
 // lines before it are appended.
@@ -283,22 +266,8 @@ TEST_F(PublisherTest, InputWithoutANewlineIsRefusedAtTheLineLimit) {
   }
 }
 
-// A stream whose reads fail with an I/O error after some bytes.
-class FailingBuffer : public std::streambuf {
- public:
-  explicit FailingBuffer(std::string prefix) : prefix_(std::move(prefix)) {
-    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
-  }
-
- protected:
-  int_type underflow() override { throw std::ios_base::failure("disk on fire"); }
-
- private:
-  std::string prefix_;
-};
-
 TEST_F(PublisherTest, AFailureToReadTheInputIsTheOuterError) {
-  FailingBuffer buffer(opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a"));
+  FailingAfter buffer(opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a"));
   std::istream stream(&buffer);
   Publisher publisher(*log_);
   auto report = publisher.publish_ndjson(stream);
@@ -639,7 +608,7 @@ TEST(PublisherThreadsTest, AReadFailureAfterSeveralBatchesLeavesWhatOneThreadLea
   const std::string generated = generated_stream(5'500, 9);
   std::vector<PublishRun> runs;
   for (const size_t threads : {size_t{1}, size_t{2}, size_t{4}}) {
-    FailingBuffer buffer(generated);
+    FailingAfter buffer(generated);
     std::istream stream(&buffer);
     runs.push_back(
         publish_into_new_log(stream, {.batch_events_max = 1'000, .parse_threads = threads}));
