@@ -13,11 +13,10 @@
 // when it was sent and no answer came (it may be there). After one record
 // went unanswered for message.timeout.ms, the producer purges what waits
 // and sends nothing more (it must be replaced), so that a publish against
-// brokers that are gone ends in about that long in total. With pipelined appends the next batch is queued while the
-// reports of the one before are on their way, so that the producer is not
-// idle for a linger and a round trip per batch. Memory is bounded: when
-// librdkafka's local queue is full, appending serves delivery reports and
-// waits instead of growing it.
+// brokers that are gone ends in about that long in total. With pipelined appends the next batch is
+// queued while the reports of the one before are on their way, so that the producer is not idle for
+// a linger and a round trip per batch. Memory is bounded: when librdkafka's local queue is full,
+// appending serves delivery reports and waits instead of growing it.
 //
 // KafkaReader assigns every partition of the topic to itself (no group
 // rebalancing), starting where `seek` says; it picks up partitions added
