@@ -159,4 +159,11 @@ ordered_json rejection_page_json(const RejectionPage& page) {
   return j;
 }
 
+std::string json_text(const ordered_json& document, bool pretty) {
+  std::string text =
+      document.dump(pretty ? 2 : -1, ' ', false, ordered_json::error_handler_t::replace);
+  text.push_back('\n');
+  return text;
+}
+
 }  // namespace homeward::projections

@@ -4,6 +4,7 @@
 // values null; keys in the order SPEC lists them. Pure functions.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,10 @@ namespace homeward::projections {
 // plain arrays of SPEC section 7.
 [[nodiscard]] nlohmann::ordered_json case_page_json(const CasePage& page);
 [[nodiscard]] nlohmann::ordered_json rejection_page_json(const RejectionPage& page);
+
+// The text of one document, as the CLI prints it with --json and the HTTP
+// API sends it: compact (or indented by 2), then a newline; invalid UTF-8
+// inside strings (quoted bad input) replaced rather than thrown on.
+[[nodiscard]] std::string json_text(const nlohmann::ordered_json& document, bool pretty);
 
 }  // namespace homeward::projections

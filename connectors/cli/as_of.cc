@@ -13,39 +13,10 @@
 namespace homeward::connectors::cli {
 namespace {
 
-// YYYY-MM-DD alone: the date's digits and dashes (the date itself is checked
-// by the timestamp parser).
-bool is_date(std::string_view text) {
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (text[i] < '0' || text[i] > '9') return false;
-  }
-  return true;
-}
-
-// A date means the end of that day in UTC, its last microsecond: the
-// figures once the whole day's events are in (docs/reports.md).
-Result<TimestampMicros> parse_as_of(std::string_view text) {
-  if (!is_date(text)) return events::parse_timestamp(text);
-  const std::string end_of_day = std::string(text) + "T23:59:59.999999Z";
-  auto t = events::parse_timestamp(end_of_day);
-  if (!t) {
-    // Say it of the date that was given, not of the timestamp made from it.
-    Error error = t.error();
-    for (size_t at = error.message.find(end_of_day); at != std::string::npos;
-         at = error.message.find(end_of_day, at)) {
-      error.message.replace(at, end_of_day.size(), text);
-      at += text.size();
-    }
-    return std::unexpected(std::move(error));
-  }
-  return t;
-}
-
 // The validator ran at parse time, so a failure here is a programming error
 // of the caller; it is still reported, never assumed away.
 Result<TimestampMicros> parse(const std::string& as_of) {
-  auto t = parse_as_of(as_of);
+  auto t = projections::parse_as_of(as_of);
   if (!t) {
     return make_error(ErrorCode::kInvalidArgument,
                       fmt::format("--as-of {}: {}", as_of, t.error().message));
@@ -64,7 +35,7 @@ void add_as_of_option(CLI::App* command, std::string& as_of) {
       ->type_name("WHEN")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
-            auto t = parse_as_of(text);
+            auto t = projections::parse_as_of(text);
             return t ? std::string()
                      : fmt::format("not a date YYYY-MM-DD or an RFC 3339 timestamp: {}",
                                    t.error().message);
@@ -100,9 +71,9 @@ Result<engine::ImpactReport> impact_report_as_of(const projections::RocksProject
 
 void print_as_of_note(std::ostream& out, const std::string& as_of) {
   if (as_of.empty()) return;
-  auto t = parse_as_of(as_of);
+  auto t = projections::parse_as_of(as_of);
   if (!t) return;
-  if (is_date(as_of)) {
+  if (projections::is_as_of_date(as_of)) {
     out << fmt::format(
         "As of the end of {} UTC ({}: events that occurred by then, folded again by the "
         "rules).\n",

@@ -75,6 +75,7 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   cli::add_demo_commands(app, commands);
   cli::add_donor_commands(app, commands);
   cli::add_audit_commands(app, commands);
+  cli::add_serve_commands(app, commands);
   cli::add_kafka_mode(app, options, commands);
   for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
     command->group("Commands");

@@ -70,6 +70,8 @@ void add_demo_commands(CLI::App& app, std::vector<Command>& commands);
 void add_donor_commands(CLI::App& app, std::vector<Command>& commands);
 // `homeward audit` (commands_audit.cc; exit 4 when a check fails).
 void add_audit_commands(CLI::App& app, std::vector<Command>& commands);
+// `homeward serve` (commands_serve.cc): the HTTP API, connectors/http.
+void add_serve_commands(CLI::App& app, std::vector<Command>& commands);
 // Kafka mode (kafka_mode.cc): the global --kafka/--topic/--kafka-config
 // options, `project --follow` and `dev-broker`. Called after the others.
 void add_kafka_mode(CLI::App& app, GlobalOptions& options, std::vector<Command>& commands);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/cli/progress.h"
+#include "projections/json_output.h"
 
 namespace homeward::connectors::cli {
 
@@ -191,9 +192,7 @@ void JsonReportStream::fail(const std::string& message) {
 }
 
 void print_json(std::ostream& out, const nlohmann::ordered_json& document, bool pretty) {
-  out << document.dump(pretty ? 2 : -1, ' ', false,
-                       nlohmann::ordered_json::error_handler_t::replace)
-      << '\n';
+  out << projections::json_text(document, pretty);
 }
 
 }  // namespace homeward::connectors::cli

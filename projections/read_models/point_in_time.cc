@@ -1,5 +1,7 @@
 #include "projections/read_models/point_in_time.h"
 
+#include "events/timestamp.h"
+
 #include <string>
 #include <unordered_set>
 #include <utility>
@@ -10,6 +12,36 @@
 #include "projections/case_history.h"
 
 namespace homeward::projections {
+
+// YYYY-MM-DD alone: the date's digits and dashes (the date itself is checked
+// by the timestamp parser).
+bool is_as_of_date(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return true;
+}
+
+// A date means the end of that day in UTC, its last microsecond: the
+// figures once the whole day's events are in (docs/reports.md).
+Result<TimestampMicros> parse_as_of(std::string_view text) {
+  if (!is_as_of_date(text)) return events::parse_timestamp(text);
+  const std::string end_of_day = std::string(text) + "T23:59:59.999999Z";
+  auto t = events::parse_timestamp(end_of_day);
+  if (!t) {
+    // Say it of the date that was given, not of the timestamp made from it.
+    Error error = t.error();
+    for (size_t at = error.message.find(end_of_day); at != std::string::npos;
+         at = error.message.find(end_of_day, at)) {
+      error.message.replace(at, end_of_day.size(), text);
+      at += text.size();
+    }
+    return std::unexpected(std::move(error));
+  }
+  return t;
+}
+
 
 Result<std::optional<engine::CaseSummary>> case_as_of(const RocksProjectionStore& store,
                                                       std::string_view case_id,

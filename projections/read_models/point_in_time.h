@@ -27,6 +27,14 @@
 
 namespace homeward::projections {
 
+// The instant an `--as-of` / `as_of=` text names: an RFC 3339 timestamp, or
+// a date YYYY-MM-DD meaning the end of that day in UTC, its last
+// microsecond (the figures once the whole day's events are in). Shared by
+// the CLI and the HTTP API so that both read the same text the same way.
+[[nodiscard]] Result<TimestampMicros> parse_as_of(std::string_view text);
+// Whether `text` has the shape YYYY-MM-DD (digits and dashes).
+[[nodiscard]] bool is_as_of_date(std::string_view text);
+
 // The case as of `as_of`; nullopt when it was not opened by then (or has no
 // event at all).
 [[nodiscard]] Result<std::optional<engine::CaseSummary>> case_as_of(

@@ -1,0 +1,263 @@
+// `homeward serve [--listen ADDR:PORT]`: the HTTP API (connectors/http). It
+// opens the log and the projections of --data DIR as their one writer, runs
+// the follow loop (follow.h) on a thread of its own, so the projections stay
+// live, and the HTTP server on a few network threads and a worker pool.
+// SIGINT/SIGTERM stop it gracefully: the server stops accepting and answers
+// what is in flight (every publish it answered is durable), the follow loop
+// ends its round, and the store closes cleanly. A second signal ends the
+// process at once (the store is consistent at any point anyway).
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "connectors/cli/command_context.h"
+#include "connectors/cli/follow.h"
+#include "connectors/cli/log_access.h"
+#include "connectors/http/ledger_routes.h"
+#include "connectors/http/live_projection.h"
+#include "connectors/http/router.h"
+#include "connectors/http/server.h"
+
+namespace homeward::connectors::cli {
+namespace {
+
+constexpr uint16_t kDefaultPort = 8080;
+// The follow loop rests this long when caught up. The server's own appends
+// wake it at once; other producers' records (Kafka) wait at most this.
+constexpr std::chrono::milliseconds kServeIdle{100};
+
+struct ServeArgs {
+  std::string listen = fmt::format("127.0.0.1:{}", kDefaultPort);
+  size_t network_threads = 2;
+  size_t worker_threads = 2;
+  int64_t header_timeout_ms = 10'000;
+  int64_t idle_timeout_ms = 60'000;
+  size_t max_connections = 4096;
+  size_t max_body_bytes = size_t{16} << 20;
+};
+
+// "ADDR:PORT", "[::1]:PORT" or ":PORT" (127.0.0.1).
+Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("--listen {}: expected ADDRESS:PORT (127.0.0.1:8080)", text));
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "127.0.0.1";
+  const std::string port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("--listen {}: the port must be a number from 0 to 65535", text));
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+// SIGINT and SIGTERM are blocked in every thread and taken by one thread
+// with sigtimedwait, so that no other thread is ever interrupted.
+class SignalWatcher {
+ public:
+  SignalWatcher() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~SignalWatcher() {
+    done_.store(true);
+    if (thread_.joinable()) thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  // Calls `on_stop` (on the watcher's thread) at the first signal.
+  void start(std::function<void()> on_stop) {
+    thread_ = std::thread([this, on_stop = std::move(on_stop)] {
+      bool stopping = false;
+      const timespec tick{0, 200'000'000};
+      while (!done_.load()) {
+        const int signal_number = sigtimedwait(&set_, nullptr, &tick);
+        if (signal_number < 0) continue;
+        if (stopping) _exit(128 + signal_number);  // the second one: at once
+        stopping = true;
+        spdlog::warn("stopping on signal {}: answering requests in flight", signal_number);
+        on_stop();
+      }
+    });
+  }
+
+ private:
+  sigset_t set_{};
+  sigset_t old_{};
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+// 1,000 idle clients and RocksDB's files must fit under the descriptor limit.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
+  auto listen = parse_listen(args.listen);
+  if (!listen) {
+    context.err << fmt::format("homeward: {}\n", listen.error().message);
+    return kExitUsage;
+  }
+  auto loopback = http::is_loopback_address(listen->first);
+  if (!loopback) {
+    context.err << fmt::format("homeward: {}\n", loopback.error().message);
+    return kExitUsage;
+  }
+  if (!*loopback) {
+    context.err << fmt::format(
+        "homeward: serve refuses to listen on {} without --tokens FILE: anyone who can reach "
+        "a non-loopback address could publish and read personal data\n",
+        listen->first);
+    return kExitUsage;
+  }
+  raise_descriptor_limit();
+  // Blocked before any thread starts, so that every thread inherits it.
+  SignalWatcher signals;
+
+  auto log = open_log(context.options, LogAccess::kCreateIfMissing);
+  if (!log) return std::unexpected(log.error());
+  auto store = open_projections(context.options);
+  if (!store) return std::unexpected(store.error());
+
+  http::LiveProjection live;
+  // The position of what the store already holds, until the first round.
+  auto checkpoints = (*store)->load_checkpoints();
+  if (!checkpoints) return std::unexpected(checkpoints.error());
+  live.set_initial_position(*checkpoints);
+  http::LedgerApi api;
+  api.store = store->get();
+  api.live = &live;
+  api.appender = &(*log)->appender();
+  api.log_description = (*log)->describe();
+
+  http::Router router;
+  http::add_read_routes(router, api);
+
+  http::ServerOptions options;
+  options.address = listen->first;
+  options.port = listen->second;
+  options.network_threads = args.network_threads;
+  options.worker_threads = args.worker_threads;
+  options.header_timeout = std::chrono::milliseconds(args.header_timeout_ms);
+  options.idle_timeout = std::chrono::milliseconds(args.idle_timeout_ms);
+  options.max_connections = args.max_connections;
+  options.max_body_bytes = args.max_body_bytes;
+  http::ServerHooks hooks;
+  hooks.changes = &live.changes();
+  auto server = http::Server::start(options, router, std::move(hooks));
+  if (!server) return std::unexpected(server.error());
+  api.listen_address = (*server)->address();
+
+  signals.start([&] {
+    (*server)->stop();
+    live.request_stop();
+  });
+  // The address alone on standard output, for scripts and tests
+  // (ADDR=$(homeward serve --listen 127.0.0.1:0 | head -1)).
+  context.out << (*server)->address() << '\n' << std::flush;
+  if (!context.options.quiet) {
+    context.err << fmt::format(
+        "homeward: serving {} on http://{}/ (projections in {}); Ctrl-C stops\n",
+        api.log_description, (*server)->address(), projections_dir(context.options).string());
+  }
+
+  FollowHooks follow;
+  follow.stop_requested = [&] { return live.stop_requested(); };
+  follow.wait = [&](std::chrono::milliseconds duration) { live.wait_for_work(duration); };
+  follow.on_lag = [&](int64_t, int64_t lag) { live.set_lag(lag); };
+  follow.on_round = [&](const engine::Checkpoints& positions, int64_t) -> Status {
+    live.on_round(positions);
+    return {};
+  };
+  follow.projector.observer = &live;
+  follow.idle = kServeIdle;
+  // The follow loop on this thread: the server runs on its own threads.
+  auto followed = follow_log(**log, **store, follow);
+  // Whatever ended the loop, the server stops, answering what is in flight.
+  (*server)->stop();
+  live.request_stop();
+  (*server)->join();
+  if (!followed) return std::unexpected(followed.error());
+  if (!context.options.quiet) {
+    context.err << fmt::format("homeward: stopped; read {} events, the projections are saved\n",
+                               *followed);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand(
+      "serve",
+      "Serve the HTTP API (docs/http.md): keep the projections live and answer reads, "
+      "publishes and change streams until SIGINT/SIGTERM");
+  serve
+      ->add_option("--listen", args->listen,
+                   "ADDRESS:PORT to listen on; port 0 takes a free one. The bound address is "
+                   "printed alone on standard output")
+      ->capture_default_str();
+  serve->add_option("--threads", args->network_threads, "Network threads")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve->add_option("--workers", args->worker_threads, "Worker threads (reads, publishes)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  serve
+      ->add_option("--header-timeout-ms", args->header_timeout_ms,
+                   "A request head must arrive within this time, or the connection closes")
+      ->check(CLI::Range(int64_t{100}, int64_t{600'000}))
+      ->capture_default_str();
+  serve
+      ->add_option("--idle-timeout-ms", args->idle_timeout_ms,
+                   "A keep-alive connection with no request for this long is closed")
+      ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}))
+      ->capture_default_str();
+  serve->add_option("--max-connections", args->max_connections, "Concurrent connections")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
+  serve->footer(
+      "Examples:\n  homeward --data ./ledger serve --listen 127.0.0.1:8080\n"
+      "  curl http://127.0.0.1:8080/v1/stats");
+  commands.push_back(
+      {serve, [args](const CommandContext& context) { return run_serve(*args, context); }});
+}
+
+}  // namespace homeward::connectors::cli

@@ -1,0 +1,44 @@
+// The ledger's routes: health (/livez, /readyz), /v1/info, the reads of
+// SPEC section 7 (the CLI's --json documents, byte for byte: the same
+// projections/json_output.h writers), the donor statement, publishing
+// (POST /v1/events), the public view of SPEC section 8 and the change
+// streams. Each read answers with the position it was read at
+// (Homeward-Position: every record below it is in the figures) and takes
+// min_position= (wait, bounded by wait_ms=, until the projections reach it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "connectors/http/live_projection.h"
+#include "connectors/http/router.h"
+#include "engine/event_log.h"
+#include "projections/rocksdb_store.h"
+
+namespace homeward::connectors::http {
+
+struct LedgerApi {
+  projections::RocksProjectionStore* store = nullptr;
+  LiveProjection* live = nullptr;
+  // The log's appender, used by one publish at a time (publish_mutex).
+  engine::EventLogAppender* appender = nullptr;
+  std::mutex publish_mutex;
+  std::string log_description;  // "the embedded log in DIR/log"
+  std::string listen_address;   // "127.0.0.1:8080", for /v1/info
+  // /readyz: ready once the first round is done and the lag is at most this.
+  int64_t ready_lag_events = 10'000;
+  // min_position and wait=outcome wait at most this long (wait_ms=).
+  std::chrono::milliseconds default_wait{5'000};
+  std::chrono::milliseconds max_wait{30'000};
+  // Pages of /v1/cases and /v1/rejections.
+  size_t default_page = 1'000;
+  size_t max_page = 10'000;
+};
+
+// Adds the read routes (health, info, cases, case, stats, rejections,
+// donors). `api` must outlive the router.
+void add_read_routes(Router& router, LedgerApi& api);
+
+}  // namespace homeward::connectors::http

@@ -1,0 +1,274 @@
+// The read routes of `homeward serve`, over real TCP on 127.0.0.1 with
+// libcurl: every document is byte for byte the CLI's --json output for the
+// same data directory (a generated stream, every rejection reason, refused
+// lines and a malformed record), pages walk every case exactly once, and bad
+// requests get their problem documents while the server goes on serving.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/http/support/http_client.h"
+#include "tests/http/support/ledger_stream.h"
+#include "tests/http/support/serve_process.h"
+#include "tests/support/cli_runner.h"
+#include "tests/support/temp_dir.h"
+
+namespace homeward {
+namespace {
+
+using nlohmann::json;
+using testing::http_get;
+using testing::run_homeward;
+using testing::ServeProcess;
+using testing::TempDir;
+
+// One ledger for the whole suite: publishing and projecting it takes a
+// second, and every test only reads it.
+class HttpReadTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    data_ = dir_->path() / "data";
+    const auto input = dir_->path() / "events.ndjson";
+    {
+      std::ofstream file(input, std::ios::binary);
+      file << testing::generated_lines(3000, 11) << testing::every_reason_lines();
+    }
+    const auto published = run_homeward({"--data", data_.string(), "publish", input.string()});
+    ASSERT_EQ(published.code, 3) << published.err;  // some lines refused, the rest appended
+    testing::append_malformed_record(data_);
+    // The CLI's documents, with the projections brought up to date.
+    cli_cases_ = cli({"cases", "--json"});
+    cli_stats_ = cli({"stats", "--json"});
+    cli_rejections_ = cli({"rejections", "--json"});
+    // Every other document the tests compare, before the server takes the
+    // data directory (the CLI cannot open it beside a running server yet).
+    for (const std::string& id : case_ids()) cli({"case", id, "--json"});
+    for (const std::vector<std::string>& args : kCliDocuments) cli(args);
+    server_ = new ServeProcess(data_, {}, dir_->path() / "serve.err");
+    ASSERT_FALSE(server_->address().empty()) << "serve did not start";
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->stop(SIGTERM), 0);
+    }
+    delete server_;
+    delete dir_;
+  }
+
+  // The CLI's output for `args`, run once before the server started.
+  static std::string cli(const std::vector<std::string>& args) {
+    const auto cached = cli_outputs_->find(args);
+    if (cached != cli_outputs_->end()) return cached->second;
+    EXPECT_EQ(server_, nullptr) << "the CLI runs before the server starts";
+    std::vector<std::string> full{"--data", data_.string()};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto run = run_homeward(full);
+    EXPECT_EQ(run.code, 0) << run.err;
+    (*cli_outputs_)[args] = run.out;
+    return run.out;
+  }
+  static inline const std::vector<std::vector<std::string>> kCliDocuments = {
+      {"stats", "--json", "--as-of", "2015-06-01T08:00:00Z"},
+      {"cases", "--json", "--as-of", "2015-06-01T08:00:00Z"},
+      {"case", "r-usd", "--json", "--as-of", "2015-06-01T08:00:00Z"},
+      {"donor", "d-1", "--json"}};
+  static inline auto* cli_outputs_ = new std::map<std::vector<std::string>, std::string>();
+  static std::string url(const std::string& path) { return server_->url(path); }
+  static std::vector<std::string> case_ids() {
+    std::vector<std::string> ids;
+    for (const auto& c : json::parse(cli_cases_)) ids.push_back(c["case_id"]);
+    return ids;
+  }
+
+  static inline TempDir* dir_ = nullptr;
+  static inline std::filesystem::path data_;
+  static inline ServeProcess* server_ = nullptr;
+  static inline std::string cli_cases_, cli_stats_, cli_rejections_;
+};
+
+TEST_F(HttpReadTest, TheStreamHasEveryRejectionReason) {
+  const json stats = json::parse(cli_stats_);
+  const std::vector<std::string> reasons = {"malformed",
+                                            "conflicting_duplicate",
+                                            "case_exists",
+                                            "unknown_case",
+                                            "case_closed",
+                                            "currency_mismatch",
+                                            "overflow",
+                                            "unknown_pledge",
+                                            "pledge_not_outstanding",
+                                            "unknown_donation",
+                                            "refund_exceeds_donation",
+                                            "insufficient_funds"};
+  for (const std::string& reason : reasons) {
+    EXPECT_TRUE(stats["events"]["rejected_by_reason"].contains(reason)) << reason;
+  }
+  EXPECT_GT(stats["events"]["duplicates"].get<int64_t>(), 0);
+}
+
+TEST_F(HttpReadTest, CasesStatsAndRejectionsAreTheCliDocumentsByteForByte) {
+  // One page of every case: the default page is larger than this ledger.
+  auto cases = http_get(url("/v1/cases?limit=10000"), "/v1/cases");
+  EXPECT_EQ(cases.status, 200);
+  EXPECT_EQ(cases.header("content-type"), "application/json");
+  EXPECT_EQ(cases.body, cli_cases_);
+  auto stats = http_get(url("/v1/stats"), "/v1/stats");
+  EXPECT_EQ(stats.status, 200);
+  EXPECT_EQ(stats.body, cli_stats_);
+  auto rejections = http_get(url("/v1/rejections?limit=10000"), "/v1/rejections");
+  EXPECT_EQ(rejections.status, 200);
+  EXPECT_EQ(rejections.body, cli_rejections_);
+}
+
+TEST_F(HttpReadTest, EveryCaseIsTheCliCaseDocumentByteForByte) {
+  for (const std::string& id : case_ids()) {
+    auto response = http_get(url("/v1/cases/" + id), "/v1/cases/{case_id}");
+    ASSERT_EQ(response.status, 200) << id;
+    EXPECT_EQ(response.body, cli({"case", id, "--json"})) << id;
+  }
+}
+
+TEST_F(HttpReadTest, AsOfGivesTheCliAsOfDocuments) {
+  const std::string at = "2015-06-01T08:00:00Z";
+  EXPECT_EQ(http_get(url("/v1/stats?as_of=" + at), "/v1/stats").body,
+            cli({"stats", "--json", "--as-of", at}));
+  EXPECT_EQ(http_get(url("/v1/cases?limit=10000&as_of=" + at), "/v1/cases").body,
+            cli({"cases", "--json", "--as-of", at}));
+  EXPECT_EQ(http_get(url("/v1/cases/r-usd?as_of=" + at), "/v1/cases/{case_id}").body,
+            cli({"case", "r-usd", "--json", "--as-of", at}));
+  auto bad = http_get(url("/v1/stats?as_of=yesterday"), "/v1/stats");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.header("content-type"), "application/problem+json");
+  EXPECT_EQ(bad.json()["parameter"], "as_of");
+}
+
+TEST_F(HttpReadTest, DonorStatementIsTheCliDocument) {
+  auto response = http_get(url("/v1/donors/d-1"), "/v1/donors/{donor_ref}");
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, cli({"donor", "d-1", "--json"}));
+  EXPECT_EQ(response.header("cache-control"), "no-store");
+  auto unknown = http_get(url("/v1/donors/nobody"), "/v1/donors/{donor_ref}");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.json()["type"], "https://homeward.example/problems/unknown-donor");
+}
+
+TEST_F(HttpReadTest, EveryResponseCarriesThePositionItWasReadAt) {
+  auto response = http_get(url("/v1/stats"), "/v1/stats");
+  const json stats = json::parse(cli_stats_);
+  const int64_t records = stats["events"]["applied"].get<int64_t>() +
+                          stats["events"]["duplicates"].get<int64_t>() +
+                          stats["events"]["rejected"].get<int64_t>();
+  // The embedded log has one partition; every record read is below it.
+  EXPECT_EQ(response.header("homeward-position"), "0:" + std::to_string(records));
+}
+
+TEST_F(HttpReadTest, MinPositionAnswersAtOnceWhenReachedAndWaitsBoundedOtherwise) {
+  const std::string at = http_get(url("/v1/stats")).header("homeward-position");
+  auto reached = http_get(url("/v1/stats?min_position=" + at), "/v1/stats");
+  EXPECT_EQ(reached.status, 200);
+  EXPECT_EQ(reached.body, cli_stats_);
+  auto ahead = http_get(url("/v1/stats?min_position=0:999999999&wait_ms=50"), "/v1/stats");
+  EXPECT_EQ(ahead.status, 503);
+  EXPECT_EQ(ahead.json()["type"], "https://homeward.example/problems/position-not-reached");
+  EXPECT_EQ(ahead.header("retry-after"), "1");
+  auto bad = http_get(url("/v1/stats?min_position=zero"), "/v1/stats");
+  EXPECT_EQ(bad.status, 400);
+  auto too_long = http_get(url("/v1/stats?min_position=0:1&wait_ms=99999999"), "/v1/stats");
+  EXPECT_EQ(too_long.status, 400);
+}
+
+TEST_F(HttpReadTest, WalkingEveryPageGivesEveryCaseExactlyOnce) {
+  const std::vector<std::string> all = case_ids();
+  for (const int limit : {1, 7, 64, 1000}) {
+    std::vector<std::string> seen;
+    std::string next = "/v1/cases?limit=" + std::to_string(limit);
+    for (int pages = 0; !next.empty() && pages < 10'000; ++pages) {
+      auto page = http_get(url(next), "/v1/cases");
+      ASSERT_EQ(page.status, 200) << page.body;
+      for (const auto& c : page.json()) seen.push_back(c["case_id"]);
+      EXPECT_LE(page.json().size(), static_cast<size_t>(limit));
+      const std::string cursor = page.header("homeward-next-cursor");
+      next = cursor.empty() ? "" : "/v1/cases?limit=" + std::to_string(limit) + "&cursor=" + cursor;
+    }
+    EXPECT_EQ(seen, all) << "limit " << limit;
+  }
+}
+
+TEST_F(HttpReadTest, TheStatusFilterIsKeptByTheCursor) {
+  std::vector<std::string> expected;
+  for (const auto& c : json::parse(cli_cases_)) {
+    if (c["status"] == "funded") expected.push_back(c["case_id"]);
+  }
+  ASSERT_FALSE(expected.empty());
+  std::vector<std::string> seen;
+  std::string next = "/v1/cases?status=funded&limit=3";
+  for (int pages = 0; !next.empty() && pages < 10'000; ++pages) {
+    auto page = http_get(url(next), "/v1/cases");
+    ASSERT_EQ(page.status, 200) << page.body;
+    for (const auto& c : page.json()) {
+      EXPECT_EQ(c["status"], "funded");
+      seen.push_back(c["case_id"]);
+    }
+    const std::string cursor = page.header("homeward-next-cursor");
+    next = cursor.empty() ? "" : "/v1/cases?limit=3&cursor=" + cursor;
+  }
+  EXPECT_EQ(seen, expected);
+  auto bad = http_get(url("/v1/cases?status=pending"), "/v1/cases");
+  EXPECT_EQ(bad.status, 400);
+  auto forged = http_get(url("/v1/cases?cursor=!!"), "/v1/cases");
+  EXPECT_EQ(forged.status, 400);
+  EXPECT_EQ(forged.json()["parameter"], "cursor");
+}
+
+TEST_F(HttpReadTest, RejectionPagesWalkEveryRejectionOnce) {
+  const json all = json::parse(cli_rejections_);
+  json seen = json::array();
+  std::string next = "/v1/rejections?limit=5";
+  for (int pages = 0; !next.empty() && pages < 10'000; ++pages) {
+    auto page = http_get(url(next), "/v1/rejections");
+    ASSERT_EQ(page.status, 200);
+    for (const auto& r : page.json()) seen.push_back(r);
+    const std::string cursor = page.header("homeward-next-cursor");
+    next = cursor.empty() ? "" : "/v1/rejections?limit=5&cursor=" + cursor;
+  }
+  EXPECT_EQ(seen, all);
+}
+
+TEST_F(HttpReadTest, HostileIdsGetProblemDocumentsAndTheServerGoesOn) {
+  for (const std::string& path : std::vector<std::string>{
+           "/v1/cases/..", "/v1/cases/a%2Fb", "/v1/cases/%00", "/v1/cases/%2e%2e%2fetc",
+           "/v1/cases/" + std::string(300, 'x'), "/v1/cases/caf%C3%A9", "/v1/cases/%ff%fe"}) {
+    auto response = http_get(url(path), "/v1/cases/{case_id}");
+    EXPECT_EQ(response.status, 404) << path;
+    EXPECT_EQ(response.header("content-type"), "application/problem+json") << path;
+  }
+  auto bad_escape = http_get(url("/v1/cases/%zz"));
+  EXPECT_EQ(bad_escape.status, 400);
+  EXPECT_EQ(http_get(url("/v1/nothing-here")).status, 404);
+  auto wrong_method = testing::http_post(url("/v1/stats"), "{}", "application/json");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.header("allow"), "GET");
+  EXPECT_EQ(http_get(url("/v1/stats"), "/v1/stats").body, cli_stats_);
+}
+
+TEST_F(HttpReadTest, HealthAndInfoAnswer) {
+  EXPECT_EQ(http_get(url("/livez"), "/livez").status, 200);
+  auto ready = http_get(url("/readyz"), "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json()["lag_events"], 0);
+  auto info = http_get(url("/v1/info"), "/v1/info");
+  EXPECT_EQ(info.status, 200);
+  EXPECT_EQ(info.json()["schema_version"], 1);
+  EXPECT_EQ(info.json()["listen"], server_->address());
+}
+
+}  // namespace
+}  // namespace homeward
