@@ -27,6 +27,7 @@
 
 #include "connectors/cli/command_context.h"
 #include "connectors/cli/follow.h"
+#include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/http/ledger_routes.h"
 #include "connectors/http/live_projection.h"
@@ -253,9 +254,8 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
   serve->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
       ->capture_default_str();
-  serve->footer(
-      "Examples:\n  homeward --data ./ledger serve --listen 127.0.0.1:8080\n"
-      "  curl http://127.0.0.1:8080/v1/stats");
+  add_examples(serve, {"homeward --data ./ledger serve --listen 127.0.0.1:8080",
+                       "homeward serve --listen 127.0.0.1:0   # prints the address it took"});
   commands.push_back(
       {serve, [args](const CommandContext& context) { return run_serve(*args, context); }});
 }

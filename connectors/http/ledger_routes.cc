@@ -81,8 +81,8 @@ AsOf parse_as_of(const Request& request) {
   auto t = projections::parse_as_of(*text);
   if (!t) {
     result.error = bad_parameter(
-        "as_of", fmt::format("as_of={}: not an RFC 3339 timestamp or a date: {}", *text,
-                             t.error().message));
+        "as_of",
+        fmt::format("as_of={}: not an RFC 3339 timestamp or a date: {}", *text, t.error().message));
     return result;
   }
   result.at = *t;
@@ -216,8 +216,9 @@ Response cases(LedgerApi& api, Request& request) {
   if (const auto cursor = request.query_value("cursor")) {
     const auto fields = decode_cursor(*cursor);
     if (!fields || fields->size() != 4 || (*fields)[0] != "cases") {
-      return bad_parameter("cursor", "cursor: not a cursor of /v1/cases (pass on the one a "
-                                     "page's Homeward-Next-Cursor gave)");
+      return bad_parameter("cursor",
+                           "cursor: not a cursor of /v1/cases (pass on the one a "
+                           "page's Homeward-Next-Cursor gave)");
     }
     // The cursor keeps the filter; a different one beside it is a mistake.
     if ((request.query_value("status") && *request.query_value("status") != (*fields)[1]) ||
@@ -261,8 +262,8 @@ Response cases(LedgerApi& api, Request& request) {
   if (page->next) {
     const std::string next = encode_cursor({"cases", status_text, as_of_text, *page->next});
     response.set_header("Homeward-Next-Cursor", next);
-    response.set_header("Link", fmt::format("</v1/cases?cursor={}&limit={}>; rel=\"next\"", next,
-                                            limit.value));
+    response.set_header(
+        "Link", fmt::format("</v1/cases?cursor={}&limit={}>; rel=\"next\"", next, limit.value));
   }
   return response;
 }
@@ -307,8 +308,9 @@ Response rejections(LedgerApi& api, Request& request) {
       if (key) after = std::move(*key);
     }
     if (!after) {
-      return bad_parameter("cursor", "cursor: not a cursor of /v1/rejections (pass on the one a "
-                                     "page's Homeward-Next-Cursor gave)");
+      return bad_parameter("cursor",
+                           "cursor: not a cursor of /v1/rejections (pass on the one a "
+                           "page's Homeward-Next-Cursor gave)");
     }
     query.after = std::move(after);
   }

@@ -42,7 +42,6 @@ Result<TimestampMicros> parse_as_of(std::string_view text) {
   return t;
 }
 
-
 Result<std::optional<engine::CaseSummary>> case_as_of(const RocksProjectionStore& store,
                                                       std::string_view case_id,
                                                       TimestampMicros as_of) {

@@ -54,6 +54,7 @@ class HttpReadTest : public ::testing::Test {
     for (const std::vector<std::string>& args : kCliDocuments) cli(args);
     server_ = new ServeProcess(data_, {}, dir_->path() / "serve.err");
     ASSERT_FALSE(server_->address().empty()) << "serve did not start";
+    ASSERT_TRUE(testing::wait_until_ready(server_->url(""))) << "serve never became ready";
   }
   static void TearDownTestSuite() {
     if (server_ != nullptr) {
@@ -79,7 +80,9 @@ class HttpReadTest : public ::testing::Test {
       {"stats", "--json", "--as-of", "2015-06-01T08:00:00Z"},
       {"cases", "--json", "--as-of", "2015-06-01T08:00:00Z"},
       {"case", "r-usd", "--json", "--as-of", "2015-06-01T08:00:00Z"},
-      {"donor", "d-1", "--json"}};
+      {"donor", "d-1", "--json"},
+      {"cases", "--json", "--status", "funded", "--limit", "3"},
+      {"stats", "--json", "--as-of", "2015-06-01"}};
   static inline auto* cli_outputs_ = new std::map<std::vector<std::string>, std::string>();
   static std::string url(const std::string& path) { return server_->url(path); }
   static std::vector<std::string> case_ids() {
@@ -144,6 +147,9 @@ TEST_F(HttpReadTest, AsOfGivesTheCliAsOfDocuments) {
             cli({"cases", "--json", "--as-of", at}));
   EXPECT_EQ(http_get(url("/v1/cases/r-usd?as_of=" + at), "/v1/cases/{case_id}").body,
             cli({"case", "r-usd", "--json", "--as-of", at}));
+  // A date is the end of that day, as for the CLI's --as-of.
+  EXPECT_EQ(http_get(url("/v1/stats?as_of=2015-06-01"), "/v1/stats").body,
+            cli({"stats", "--json", "--as-of", "2015-06-01"}));
   auto bad = http_get(url("/v1/stats?as_of=yesterday"), "/v1/stats");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.header("content-type"), "application/problem+json");
@@ -221,6 +227,10 @@ TEST_F(HttpReadTest, TheStatusFilterIsKeptByTheCursor) {
     next = cursor.empty() ? "" : "/v1/cases?limit=3&cursor=" + cursor;
   }
   EXPECT_EQ(seen, expected);
+  // The first page is the CLI's page of the same filter and limit.
+  const json cli_page = json::parse(cli({"cases", "--json", "--status", "funded", "--limit", "3"}));
+  EXPECT_EQ(http_get(url("/v1/cases?status=funded&limit=3"), "/v1/cases").json(),
+            cli_page["cases"]);
   auto bad = http_get(url("/v1/cases?status=pending"), "/v1/cases");
   EXPECT_EQ(bad.status, 400);
   auto forged = http_get(url("/v1/cases?cursor=!!"), "/v1/cases");

@@ -12,7 +12,9 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -129,6 +131,19 @@ inline HttpResponse http_post(const std::string& url, const std::string& body,
   HttpClient client;
   headers.push_back("Content-Type: " + content_type);
   return client.send(HttpRequest{"POST", url, body, std::move(headers), 60'000, route});
+}
+
+// Polls GET /readyz until it answers 200 (the first round of the follow loop
+// is done), at most `attempts` times 50 ms apart. False if it never did.
+inline bool wait_until_ready(const std::string& base_url, int attempts = 1200) {
+  for (int i = 0; i < attempts; ++i) {
+    HttpClient client;
+    if (client.send(HttpRequest{"GET", base_url + "/readyz", "", {}, 5'000, ""}).status == 200) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
 }
 
 }  // namespace homeward::testing
