@@ -253,7 +253,7 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
     if (ahead.redelivered || !ahead.event.has_value() || !*ahead.event) return;
     const events::Event& event = **ahead.event;
     if (const auto it = cases_.find(event.case_id); it != cases_.end()) {
-      it->second->prefetch_for(event);
+      it->second.ledger->prefetch_for(event);
     }
   };
   for (size_t i = 0; i < kPrefetchDistance; ++i) prefetch(i);
@@ -346,8 +346,27 @@ Result<int64_t> Projector::project_batch(PreparedBatch& prepared) {
   if (auto committed = store_.commit_pipelined(commit); !committed) {
     return std::unexpected(std::move(committed.error()));
   }
-  for (CaseLedger* ledger : touched) ledger->dirty.clear();
+  for (CaseLedger* ledger : touched) {
+    ledger->dirty.clear();
+    CachedCase& cached = cases_.at(ledger->case_id);
+    const size_t bytes = ledger->memory_bytes() + sizeof(CaseLedger);
+    cached_bytes_ = cached_bytes_ - cached.bytes + bytes;
+    cached.bytes = bytes;
+  }
+  evict_cases();
   return projected;
+}
+
+void Projector::evict_cases() {
+  while (cached_bytes_ > options_.case_cache_bytes && !recency_.empty()) {
+    const auto it = cases_.find(recency_.back());
+    HOMEWARD_CHECK(it != cases_.end(), "a case in the recency list is not cached");
+    // Only committed cases are dropped: the store holds all of them.
+    HOMEWARD_CHECK(it->second.ledger->dirty.empty(), "a dirty case was about to be evicted");
+    cached_bytes_ -= it->second.bytes;
+    cases_.erase(it);
+    recency_.pop_back();
+  }
 }
 
 size_t Projector::next_batch_events() const {
@@ -357,7 +376,10 @@ size_t Projector::next_batch_events() const {
 }
 
 Result<CaseLedger*> Projector::find_or_load_case(const std::string& case_id) {
-  if (const auto it = cases_.find(case_id); it != cases_.end()) return it->second.get();
+  if (const auto it = cases_.find(case_id); it != cases_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
+    return it->second.ledger.get();
+  }
   auto loaded = store_.load_case(case_id);
   if (!loaded) return std::unexpected(std::move(loaded.error()));
   auto ledger = std::make_unique<CaseLedger>();
@@ -372,7 +394,8 @@ Result<CaseLedger*> Projector::find_or_load_case(const std::string& case_id) {
     ledger->case_id = case_id;
   }
   CaseLedger* raw = ledger.get();
-  cases_.emplace(case_id, std::move(ledger));
+  recency_.push_front(case_id);
+  cases_.emplace(case_id, CachedCase{std::move(ledger), recency_.begin(), 0});
   return raw;
 }
 

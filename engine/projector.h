@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,14 @@ struct ProjectorOptions {
   size_t batch_events_per_case = 0;
   size_t batch_events_cap = 300'000;
   std::chrono::milliseconds read_wait{100};
+  // The most heap bytes the cases held in memory may take (CaseLedger::
+  // memory_bytes). After each commit, while they take more, the least
+  // recently used cases are dropped: every case is written back by the commit
+  // of the batch that touched it, so a dropped case is loaded again from the
+  // store (by folding its history) on its next event, with the same figures.
+  // The default is 1 GiB (docs/design.md, limits); the bound is what keeps
+  // `project --follow` in constant memory over months.
+  size_t case_cache_bytes = size_t{1} << 30;
   // Not owned; null: nobody watches (one pointer test per record).
   ProjectionObserver* observer = nullptr;
 };
@@ -118,8 +127,22 @@ class Projector {
   // The per-record chain index of the batch being projected (chain_index.h).
   ChainIndexBuilder chain_index_;
   ProjectionTotals totals_;
-  // Ledgers by case_id; unique_ptr: the touched lists keep pointers to them.
-  absl::flat_hash_map<std::string, std::unique_ptr<CaseLedger>> cases_;
+  // Drops least recently used cases until the cache fits case_cache_bytes;
+  // called after a commit, when no case is dirty.
+  void evict_cases();
+
+  // A case held in memory, with its place in the recency list and the bytes
+  // it was last counted at.
+  struct CachedCase {
+    std::unique_ptr<CaseLedger> ledger;  // unique_ptr: the touched lists keep pointers
+    std::list<std::string>::iterator recency;
+    size_t bytes = 0;
+  };
+  // Ledgers by case_id.
+  absl::flat_hash_map<std::string, CachedCase> cases_;
+  // Case ids, most recently used first.
+  std::list<std::string> recency_;
+  size_t cached_bytes_ = 0;
 };
 
 // The next chain head after reading `value` at `offset` (see ChainHead).

@@ -516,5 +516,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     catch_up(second);
   }
   expect_same(store_b, store_a, "B (two projectors, batches of 1000)");
+
+  MemoryStore store_c;
+  {
+    MemoryLog log;
+    fill(log, records);
+    engine::ProjectorOptions c;
+    c.batch_events_max = 1 + (options & 15);
+    c.read_wait = std::chrono::milliseconds(0);
+    c.case_cache_bytes = 1;  // every case evicted after each commit
+    engine::Projector projector(log, store_c, c);
+    catch_up(projector);
+  }
+  expect_same(store_c, store_a, "C (a case cache of 1 byte)");
   return 0;
 }

@@ -94,6 +94,24 @@ TEST(ProjectorDeterminismTest, BatchesGrowWithTheCasesHeldAndLeaveTheSameStore) 
   expect_same_dump(dump_store(*fresh.store), reference);
 }
 
+// A case cache of one byte drops every case after each commit, so each
+// batch loads its cases again from the store (folding their histories): the
+// store must come out byte for byte as with the whole ledger in memory.
+TEST(ProjectorDeterminismTest, ATinyCaseCacheEvictsAndLeavesTheSameStore) {
+  const auto records = rich_log_records();
+  const StoreDump unbounded = project_fresh(records, 5);
+  ASSERT_FALSE(unbounded.records.empty());
+  FreshLedger fresh(records);
+  ASSERT_TRUE(fresh.opened());
+  FaultyStore counting(*fresh.store, {});  // no faults: counts the loads
+  engine::Projector projector(*fresh.log, counting, {.batch_events_max = 5, .case_cache_bytes = 1});
+  auto report = projector.catch_up();
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  // Nine cases (rich_case_streams): an unbounded cache loads each once.
+  EXPECT_GT(counting.load_cases(), 9 * 10);
+  expect_same_dump(dump_store(*fresh.store), unbounded);
+}
+
 TEST(ProjectorDeterminismTest, InterleavingOfCasesDoesNotChangeTheFigures) {
   const StoreDump reference = project_fresh(events_only(1), 13);
   ASSERT_FALSE(reference.cases.empty());
