@@ -217,6 +217,12 @@ const Body& body(const Event& event) {
 
 class Reference final : public engine::ProjectionObserver {
  public:
+  // The in-memory log has a record at every offset: a skip would mean the
+  // projector invented a gap.
+  void on_skip(Partition partition, Offset next_offset) override {
+    FUZZ_CHECK(false, "a skip to offset %lld of partition %d in a log without gaps",
+               static_cast<long long>(next_offset.value()), static_cast<int>(partition.value()));
+  }
   void on_record(const engine::LogRecord& record, const Event* event,
                  const Outcome& outcome) override {
     ++records_;
