@@ -343,7 +343,7 @@ struct PendingBatch {
 // line and the remaining batches are still tried, since a log that was
 // briefly unreachable may take them.
 void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosition>>> results,
-                    PublishReport& report) {
+                    PublishReport& report, const PublishOptions& options) {
   // A log that could not say whether it took a record reports it unknown,
   // never failed (PublishReport::unknown).
   auto answer_of = [&report](const Error& error) -> std::vector<AppendFailure>& {
@@ -362,6 +362,7 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
     const Result<LogPosition>& result = (*results)[i];
     if (result) {
       ++report.appended;
+      if (options.on_appended) options.on_appended(batch.lines[i], batch.requests[i].key, *result);
     } else {
       answer_of(result.error()).push_back(AppendFailure{batch.lines[i], result.error().message});
     }
@@ -372,8 +373,9 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
 // started batch is finished, also when publishing stops early.
 class Appending {
  public:
-  Appending(EventLogAppender& log, PublishReport& report, const PublishProgressCallback& progress)
-      : log_(log), report_(report), progress_(progress) {}
+  Appending(EventLogAppender& log, PublishReport& report, const PublishOptions& options,
+            const PublishProgressCallback& progress)
+      : log_(log), report_(report), options_(options), progress_(progress) {}
   ~Appending() {
     // Only while an exception unwinds (every other return finishes all
     // batches first): the log's answers still have to be taken, though
@@ -415,12 +417,13 @@ class Appending {
     // the span the log holds stays valid until `batch` goes.
     PendingBatch batch = std::move(in_flight_.front());
     in_flight_.pop_front();
-    record_answers(batch, log_.finish_append(), report_);
+    record_answers(batch, log_.finish_append(), report_, options_);
     if (progress_) progress_(PublishProgress{batch.lines_read, report_.appended});
   }
 
   EventLogAppender& log_;
   PublishReport& report_;
+  const PublishOptions& options_;
   const PublishProgressCallback& progress_;
   std::deque<PendingBatch> in_flight_;
 };
@@ -471,7 +474,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
   // About one batch of chunks ahead of the one being appended.
   const size_t window_chunks = std::max<size_t>(batch_max / kChunkLines + 2 * threads, 4);
   ChunkPipeline chunks(input, options_.max_line_bytes, threads == 1 ? 0 : threads, window_chunks);
-  Appending appending(log_, report, progress);
+  Appending appending(log_, report, options_, progress);
 
   auto new_batch = [batch_max] {
     PendingBatch batch;
@@ -552,7 +555,7 @@ Result<PublishReport> Publisher::publish_events(std::span<const events::Event> e
   }
   if (options_.all_or_nothing && report.refused_count > 0) return report;
   for (PendingBatch& batch : batches) {
-    if (batch.size() > 0) record_answers(batch, log_.append(batch.requests), report);
+    if (batch.size() > 0) record_answers(batch, log_.append(batch.requests), report, options_);
   }
   return report;
 }

@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/event_log.h"
@@ -59,6 +60,14 @@ struct PublishOptions {
   // reaches the caller of publish_ndjson / publish_events after the batches
   // already started are finished.
   std::function<void(const Refusal&)> on_refusal = {};
+  // Called with every line the log took, its case (the record's key) and
+  // where the log holds it, in input order, on the caller's thread, once its
+  // batch is durable. Callers that
+  // answer per line (the HTTP API's POST /v1/events) or wait for the stage-2
+  // outcome (publish --wait) take the positions here; the report counts them
+  // in `appended` either way.
+  std::function<void(int64_t line, std::string_view case_id, const LogPosition& position)>
+      on_appended = {};
 };
 
 struct Refusal {

@@ -13,6 +13,7 @@
 #include "connectors/http/cursor.h"
 #include "connectors/http/position.h"
 #include "connectors/http/problem.h"
+#include "connectors/http/route_params.h"
 #include "events/codec.h"
 #include "events/timestamp.h"
 #include "projections/json_output.h"
@@ -39,34 +40,6 @@ Response json_response(const ordered_json& document) {
   Response response;
   response.body = json_body(document);
   return response;
-}
-
-// Unknown query parameters are refused: a misspelt filter must not pass
-// silently as "no filter".
-std::optional<Response> check_params(const Request& request,
-                                     std::initializer_list<std::string_view> allowed) {
-  for (const auto& [name, value] : request.query) {
-    bool known = false;
-    for (const std::string_view a : allowed) known = known || name == a;
-    if (!known) {
-      std::string list;
-      for (const std::string_view a : allowed) {
-        if (!list.empty()) list += ", ";
-        list += a;
-      }
-      return bad_parameter(name, fmt::format("{} is not a parameter of {} (it takes: {})", name,
-                                             request.path, list.empty() ? "none" : list));
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<int64_t> parse_int(std::string_view text) {
-  int64_t value = 0;
-  if (text.empty() || text.size() > 12) return std::nullopt;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 // as_of=TIMESTAMP: the figures of the events that occurred by then.
@@ -113,20 +86,6 @@ Limit parse_limit(const Request& request, const LedgerApi& api) {
   return limit;
 }
 
-// The wait of min_position= and wait=outcome: wait_ms=, bounded.
-std::optional<std::chrono::milliseconds> parse_wait(const Request& request, const LedgerApi& api,
-                                                    std::optional<Response>& error) {
-  const auto text = request.query_value("wait_ms");
-  if (!text) return api.default_wait;
-  const auto value = parse_int(*text);
-  if (!value || *value < 0 || *value > api.max_wait.count()) {
-    error = bad_parameter("wait_ms", fmt::format("wait_ms={}: must be a whole number from 0 to {}",
-                                                 *text, api.max_wait.count()));
-    return std::nullopt;
-  }
-  return std::chrono::milliseconds(*value);
-}
-
 // A read with its position: Homeward-Position is the published position
 // taken before the read, so the figures include at least every record
 // below it. With min_position=, the read waits (bounded) until the
@@ -149,7 +108,7 @@ Handler positioned(LedgerApi& api, ReadFn read) {
                                        *min));
     }
     std::optional<Response> error;
-    const auto wait = parse_wait(request, api, error);
+    const auto wait = parse_wait_ms(request, api.default_wait, api.max_wait, error);
     if (error) return *error;
     if (api.live->reached(*wanted)) return run(request);
     auto kept = std::make_shared<Request>(request);

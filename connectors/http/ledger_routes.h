@@ -35,10 +35,20 @@ struct LedgerApi {
   // Pages of /v1/cases and /v1/rejections.
   size_t default_page = 1'000;
   size_t max_page = 10'000;
+  // POST /v1/events: the most events (non-blank lines, array elements) one
+  // request may carry, and the longest line (longer ones are refused, as
+  // `homeward publish` refuses them).
+  size_t max_events_per_request = 10'000;
+  size_t max_line_bytes = size_t{1} << 20;
 };
 
 // Adds the read routes (health, info, cases, case, stats, rejections,
 // donors). `api` must outlive the router.
 void add_read_routes(Router& router, LedgerApi& api);
+
+// Adds POST /v1/events (publish_routes.cc): stage 1 and append exactly as
+// `homeward publish`, one result per event in input order, answered once
+// the events are durable; `atomic=true`, `wait=outcome`.
+void add_publish_routes(Router& router, LedgerApi& api);
 
 }  // namespace homeward::connectors::http

@@ -113,6 +113,38 @@ TEST_F(PublisherTest, GoodLinesAreAppendedInOrderAsTheirEvents) {
   EXPECT_EQ(gift.donor_ref, "d-17");
 }
 
+TEST_F(PublisherTest, EachAppendedLineIsReportedWithItsPositionInInputOrder) {
+  // Line 2 is refused and line 3 is blank: neither has a position.
+  const std::string input = opened_line("e1", "case-a") + "\nnot json\n\n" +
+                            donation_line("e2", "case-a") + "\n" + opened_line("e3", "case-b") +
+                            "\n";
+  std::vector<std::pair<int64_t, LogPosition>> positions;
+  std::vector<std::string> cases;
+  PublishOptions options;
+  options.batch_events_max = 2;  // two batches: the order holds across them
+  options.on_appended = [&](int64_t line, std::string_view case_id, const LogPosition& position) {
+    positions.emplace_back(line, position);
+    cases.emplace_back(case_id);
+  };
+  auto report = publish(input, options);
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->appended, 3);
+  ASSERT_EQ(positions.size(), 3u);
+  EXPECT_EQ(positions[0].first, 1);
+  EXPECT_EQ(positions[1].first, 4);
+  EXPECT_EQ(positions[2].first, 5);
+  EXPECT_EQ(cases, (std::vector<std::string>{"case-a", "case-a", "case-b"}));
+  // The positions are where the log holds each line's event.
+  ASSERT_TRUE(log_->seek({}).has_value());
+  RecordBatch batch;
+  ASSERT_TRUE(log_->read(1000, std::chrono::milliseconds{0}, batch).has_value());
+  ASSERT_EQ(batch.records.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(positions[i].second.partition, batch.records[i].partition);
+    EXPECT_EQ(positions[i].second.offset, batch.records[i].offset);
+  }
+}
+
 TEST_F(PublisherTest, RefusalsCarryLineNumbersAndFields) {
   const std::string input = opened_line("e1", "case-a") + "\n" +             // 1
                             "this is not json\n" +                           // 2
