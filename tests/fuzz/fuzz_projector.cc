@@ -8,9 +8,10 @@
 //
 // Each input is projected three times through engine::Projector over an
 // in-memory log and store (memory_ledger.h):
-//   A. in batches of 1 to 16 events, watched by a reference written here from
-//      SPEC sections 4 and 5 (it keeps its own donations, pledges and sums,
-//      sharing nothing with engine/rules.cc);
+//   A. in batches of 1 to 16 events, watched by the reference fold of SPEC
+//      sections 4 and 5 (tests/support/reference_fold.h: its own donations,
+//      pledges and sums, sharing nothing with engine/rules.cc), whose verdict
+//      on every event the projector's outcome must equal;
 //   B. in batches of 1,000, in two catch-ups by two projectors (the second
 //      reloads every case from the store by folding its history);
 //   C. like A with a case cache of 1 byte, so that every case is written back
@@ -30,11 +31,13 @@
 #include <vector>
 
 #include "engine/projector.h"
+#include "engine/rules.h"
 #include "events/codec.h"
 #include "events/event.h"
 #include "events/money.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/memory_ledger.h"
+#include "tests/support/reference_fold.h"
 
 namespace homeward::fuzzing {
 namespace {
@@ -184,37 +187,10 @@ std::vector<Record> records_from(Bytes& in) {
 
 // ------------------------------------------------------------- the reference
 
-struct RefDonation {
-  Wide amount = 0;
-  Wide refunded = 0;
-};
-struct RefPledge {
-  std::string donor;
-  Wide amount = 0;
-  bool outstanding = true;
-};
-struct RefCase {
-  bool opened = false;
-  bool closed = false;
-  bool chargeback = false;
-  Currency currency;
-  Wide goal = 0;
-  Wide received = 0, refunded = 0, pledged = 0, disbursed = 0;
-  std::map<Category, Wide> disbursed_by_category;
-  int64_t donations = 0, refunds = 0;
-  std::set<std::string> donors;
-  int64_t applied = 0, duplicates = 0, rejected = 0;
-  std::map<std::string, Event> seen;
-  std::map<std::string, RefDonation> donation_records;
-  std::map<std::string, RefPledge> pledge_records;
-  [[nodiscard]] Wide available() const { return received - refunded - disbursed; }
-};
-
-template <typename Body>
-const Body& body(const Event& event) {
-  return std::get<Body>(event.body);
-}
-
+// Watches run A record by record: every decoded event goes through the
+// reference fold (tests/support/reference_fold.h, SPEC sections 4-5, shared
+// with the randomized reference test), whose verdict the projector's outcome
+// must equal; at the end every case's figures must equal the fold's.
 class Reference final : public engine::ProjectionObserver {
  public:
   // The in-memory log has a record at every offset: a skip would mean the
@@ -223,62 +199,49 @@ class Reference final : public engine::ProjectionObserver {
     FUZZ_CHECK(false, "a skip to offset %lld of partition %d in a log without gaps",
                static_cast<long long>(next_offset.value()), static_cast<int>(partition.value()));
   }
+
   void on_record(const engine::LogRecord& record, const Event* event,
                  const Outcome& outcome) override {
     ++records_;
-    count(outcome, applied_, duplicates_, rejected_);
     if (event == nullptr) {
       FUZZ_CHECK(outcome == Outcome::rejected(RejectReason::kMalformed),
                  "a record that did not decode must be rejected malformed (offset %lld)",
                  static_cast<long long>(record.offset.value()));
+      ++malformed_;
       return;
     }
-    FUZZ_CHECK(
-        outcome.reason != RejectReason::kMalformed || outcome.disposition != Disposition::kRejected,
-        "a decoded event was rejected malformed");
-    RefCase& c = cases_[event->case_id];
-    // SPEC section 4, stage 2, rule 1: the duplicate rule comes first.
-    if (const auto it = c.seen.find(event->event_id); it != c.seen.end()) {
-      if (it->second == *event) {
-        FUZZ_CHECK(outcome == Outcome::duplicate(), "an identical repeat of %s is not a duplicate",
-                   event->event_id.c_str());
-      } else {
-        FUZZ_CHECK(outcome == Outcome::rejected(RejectReason::kConflictingDuplicate),
-                   "a different event under the id %s is not conflicting_duplicate",
-                   event->event_id.c_str());
-      }
-    } else {
-      FUZZ_CHECK(outcome.disposition != Disposition::kDuplicate &&
-                     outcome != Outcome::rejected(RejectReason::kConflictingDuplicate),
-                 "a first-seen id %s was taken for a repeat", event->event_id.c_str());
-      c.seen.emplace(event->event_id, *event);
-      if (event->type() == EventType::kCaseOpened) {
-        FUZZ_CHECK((outcome == Outcome::rejected(RejectReason::kCaseExists)) == c.opened,
-                   "case_exists must be given exactly when the case is open");
-      } else {
-        FUZZ_CHECK((outcome == Outcome::rejected(RejectReason::kUnknownCase)) == !c.opened,
-                   "unknown_case must be given exactly when the case never opened");
-      }
-      if (outcome.disposition == Disposition::kApplied) apply(c, *event);
-    }
-    if (c.opened) count(outcome, c.applied, c.duplicates, c.rejected);
+    const std::string verdict = fold_.fold(*event, record.offset.value());
+    const std::string got = outcome.disposition == Disposition::kApplied ? std::string()
+                            : outcome.disposition == Disposition::kDuplicate
+                                ? "duplicate"
+                                : std::string(engine::to_string(outcome.reason));
+    FUZZ_CHECK(got == verdict, "event %s of case %s: the projector says '%s', SPEC '%s'",
+               event->event_id.c_str(), event->case_id.c_str(), got.c_str(), verdict.c_str());
   }
 
   void check(const MemoryStore& store) const {
     FUZZ_CHECK(store.totals().read() == records_, "totals count %lld records of %lld",
                static_cast<long long>(store.totals().read()), static_cast<long long>(records_));
-    FUZZ_CHECK(store.totals().applied == applied_ && store.totals().duplicates == duplicates_ &&
-                   store.totals().rejected == rejected_,
+    FUZZ_CHECK(store.totals().applied == fold_.applied &&
+                   store.totals().duplicates == fold_.duplicates &&
+                   store.totals().rejected == fold_.rejected + malformed_,
                "the totals by outcome differ from the records' outcomes");
-    int64_t by_reason = 0;
-    for (const int64_t n : store.totals().rejected_by_reason) by_reason += n;
-    FUZZ_CHECK(by_reason == rejected_, "rejections by reason do not add up to the rejections");
-    FUZZ_CHECK(static_cast<int64_t>(store.rejections().size()) == rejected_,
+    for (size_t r = 0; r < engine::kRejectReasonCount; ++r) {
+      const auto reason = static_cast<RejectReason>(r);
+      const std::string name(engine::to_string(reason));
+      const auto it = fold_.rejected_by_reason.find(name);
+      const int64_t want = (it == fold_.rejected_by_reason.end() ? 0 : it->second) +
+                           (reason == RejectReason::kMalformed ? malformed_ : 0);
+      FUZZ_CHECK(store.totals().rejected_by_reason[r] == want, "totals: %lld rejected %s, not %lld",
+                 static_cast<long long>(store.totals().rejected_by_reason[r]), name.c_str(),
+                 static_cast<long long>(want));
+    }
+    FUZZ_CHECK(static_cast<int64_t>(store.rejections().size()) == fold_.rejected + malformed_,
                "the rejection list has %zu entries for %lld rejections", store.rejections().size(),
-               static_cast<long long>(rejected_));
-    FUZZ_CHECK(store.cases().size() == cases_.size(), "the store has %zu cases, the log %zu",
-               store.cases().size(), cases_.size());
-    for (const auto& [case_id, ref] : cases_) {
+               static_cast<long long>(fold_.rejected + malformed_));
+    FUZZ_CHECK(store.cases().size() == fold_.cases.size(), "the store has %zu cases, the log %zu",
+               store.cases().size(), fold_.cases.size());
+    for (const auto& [case_id, ref] : fold_.cases) {
       const auto it = store.cases().find(case_id);
       FUZZ_CHECK(it != store.cases().end(), "case %s is missing", case_id.c_str());
       check_case(case_id, it->second.summary, ref);
@@ -286,121 +249,8 @@ class Reference final : public engine::ProjectionObserver {
   }
 
  private:
-  static void count(const Outcome& outcome, int64_t& applied, int64_t& duplicates,
-                    int64_t& rejected) {
-    switch (outcome.disposition) {
-      case Disposition::kApplied:
-        ++applied;
-        break;
-      case Disposition::kDuplicate:
-        ++duplicates;
-        break;
-      case Disposition::kRejected:
-        ++rejected;
-        break;
-    }
-  }
-
-  // The effect of an applied event (SPEC section 4's last column), with the
-  // conditions SPEC sets on an event being applied at all.
-  static void apply(RefCase& c, const Event& event) {
-    const char* id = event.event_id.c_str();
-    if (event.type() != EventType::kCaseOpened) {
-      FUZZ_CHECK(c.opened, "%s was applied to a case that never opened", id);
-    }
-    auto same_currency = [&](const Currency& currency) {
-      FUZZ_CHECK(currency == c.currency, "%s was applied in another currency", id);
-    };
-    switch (event.type()) {
-      case EventType::kCaseOpened: {
-        const auto& plan = body<events::CaseOpened>(event).plan;
-        c.opened = true;
-        c.currency = plan.currency;
-        c.goal = plan.goal.value();
-        break;
-      }
-      case EventType::kCaseGoalChanged: {
-        const auto& plan = body<events::CaseGoalChanged>(event).plan;
-        FUZZ_CHECK(!c.closed, "a goal change %s was applied to a closed case", id);
-        same_currency(plan.currency);
-        c.goal = plan.goal.value();
-        break;
-      }
-      case EventType::kCaseClosed:
-        FUZZ_CHECK(!c.closed, "%s closed a closed case", id);
-        c.closed = true;
-        break;
-      case EventType::kDonationReceived: {
-        const auto& d = body<events::DonationReceived>(event);
-        same_currency(d.currency);
-        c.received += d.amount.value();
-        ++c.donations;
-        c.donors.insert(d.donor_ref);
-        c.donation_records[event.event_id] = {d.amount.value(), 0};
-        break;
-      }
-      case EventType::kPledgeMade: {
-        const auto& p = body<events::PledgeMade>(event);
-        FUZZ_CHECK(!c.closed, "a pledge %s was applied to a closed case", id);
-        same_currency(p.currency);
-        c.pledged += p.amount.value();
-        c.pledge_records[event.event_id] = {p.donor_ref, p.amount.value(), true};
-        break;
-      }
-      case EventType::kPledgeFulfilled: {
-        const auto it = c.pledge_records.find(body<events::PledgeFulfilled>(event).pledge_id);
-        FUZZ_CHECK(it != c.pledge_records.end() && it->second.outstanding,
-                   "%s fulfilled a pledge that was not outstanding", id);
-        it->second.outstanding = false;
-        c.pledged -= it->second.amount;
-        c.received += it->second.amount;
-        ++c.donations;
-        c.donors.insert(it->second.donor);
-        c.donation_records[event.event_id] = {it->second.amount, 0};
-        break;
-      }
-      case EventType::kPledgeCancelled: {
-        const auto it = c.pledge_records.find(body<events::PledgeCancelled>(event).pledge_id);
-        FUZZ_CHECK(it != c.pledge_records.end() && it->second.outstanding,
-                   "%s cancelled a pledge that was not outstanding", id);
-        it->second.outstanding = false;
-        c.pledged -= it->second.amount;
-        break;
-      }
-      case EventType::kRefundIssued: {
-        const auto& r = body<events::RefundIssued>(event);
-        same_currency(r.currency);
-        const auto it = c.donation_records.find(r.donation_id);
-        FUZZ_CHECK(it != c.donation_records.end(), "%s refunded an unknown donation", id);
-        it->second.refunded += r.amount.value();
-        FUZZ_CHECK(it->second.refunded <= it->second.amount, "%s refunded more than the donation",
-                   id);
-        c.refunded += r.amount.value();
-        ++c.refunds;
-        if (r.reason == events::RefundReason::kChargeback) {
-          c.chargeback = true;
-        } else {
-          FUZZ_CHECK(c.available() >= 0, "refund %s was applied beyond the available funds", id);
-        }
-        break;
-      }
-      case EventType::kFundsDisbursed: {
-        const auto& f = body<events::FundsDisbursed>(event);
-        same_currency(f.currency);
-        c.disbursed += f.amount.value();
-        c.disbursed_by_category[f.category] += f.amount.value();
-        FUZZ_CHECK(c.available() >= 0, "disbursement %s was applied beyond the available funds",
-                   id);
-        break;
-      }
-    }
-    // SPEC section 1, principle 3: no total leaves the signed 64-bit range.
-    constexpr Wide kMax = INT64_MAX;
-    FUZZ_CHECK(c.received <= kMax && c.pledged <= kMax && c.disbursed <= kMax,
-               "%s took a total past the 64-bit range", id);
-  }
-
-  static void check_case(const std::string& id, const engine::CaseSummary& s, const RefCase& ref) {
+  static void check_case(const std::string& id, const engine::CaseSummary& s,
+                         const testing::RefCase& ref) {
     const char* name = id.c_str();
     FUZZ_CHECK(s.opened == ref.opened, "case %s: opened differs", name);
     FUZZ_CHECK(s.received.value() == ref.received && s.refunded.value() == ref.refunded &&
@@ -415,11 +265,17 @@ class Reference final : public engine::ProjectionObserver {
     FUZZ_CHECK(s.events_applied == ref.applied && s.duplicates == ref.duplicates &&
                    s.events_rejected == ref.rejected,
                "case %s: counters differ from the reference", name);
-    FUZZ_CHECK(s.closed() == ref.closed && s.closed_at.has_value() == ref.closed,
-               "case %s: closed differs", name);
+    FUZZ_CHECK(s.close_reason == ref.close_reason &&
+                   s.closed_at.has_value() == ref.closed_at.has_value() &&
+                   (!ref.closed_at || s.closed_at->value() == *ref.closed_at),
+               "case %s: closed, its reason or its time differs", name);
     if (!ref.opened) return;
-    FUZZ_CHECK(s.goal.value() == ref.goal && s.currency == ref.currency,
+    FUZZ_CHECK(s.goal.value() == ref.goal && std::string(s.currency.code_view()) == ref.currency,
                "case %s: goal or currency differs", name);
+    FUZZ_CHECK(s.opened_at.value() == ref.opened_at, "case %s: opened_at differs", name);
+    FUZZ_CHECK(s.fully_funded_at.has_value() == ref.fully_funded_at.has_value() &&
+                   (!ref.fully_funded_at || s.fully_funded_at->value() == *ref.fully_funded_at),
+               "case %s: fully_funded_at differs", name);
     // SPEC section 5's identities.
     const Wide net = Wide{s.received.value()} - s.refunded.value();
     FUZZ_CHECK(s.net().value() == net, "case %s: net != received - refunded", name);
@@ -432,24 +288,25 @@ class Reference final : public engine::ProjectionObserver {
                "case %s: remaining or surplus", name);
     Wide by_category = 0;
     for (size_t i = 0; i < events::kCategoryCount; ++i) {
+      const auto category = static_cast<Category>(i);
       by_category += s.disbursed_by_category[i].value();
-      const auto it = ref.disbursed_by_category.find(static_cast<Category>(i));
+      const auto disbursed = ref.disbursed_by_category.find(category);
       FUZZ_CHECK(s.disbursed_by_category[i].value() ==
-                     (it == ref.disbursed_by_category.end() ? 0 : it->second),
+                     (disbursed == ref.disbursed_by_category.end() ? 0 : disbursed->second),
                  "case %s: disbursed in category %zu differs", name, i);
+      const auto planned = ref.planned.find(category);
+      FUZZ_CHECK(s.planned[i].value() == (planned == ref.planned.end() ? 0 : planned->second),
+                 "case %s: planned in category %zu differs", name, i);
     }
     FUZZ_CHECK(by_category == s.disbursed.value(), "case %s: categories do not sum", name);
-    const engine::CaseStatus status = ref.closed        ? engine::CaseStatus::kClosed
+    const engine::CaseStatus status = ref.close_reason  ? engine::CaseStatus::kClosed
                                       : net >= ref.goal ? engine::CaseStatus::kFunded
                                                         : engine::CaseStatus::kOpen;
     FUZZ_CHECK(s.status() == status, "case %s: status", name);
-    if (status == engine::CaseStatus::kFunded) {
-      FUZZ_CHECK(s.fully_funded_at.has_value(), "case %s: funded without fully_funded_at", name);
-    }
   }
 
-  std::map<std::string, RefCase> cases_;
-  int64_t records_ = 0, applied_ = 0, duplicates_ = 0, rejected_ = 0;
+  testing::ReferenceFold fold_;
+  int64_t records_ = 0, malformed_ = 0;
 };
 
 // ---------------------------------------------------------------- the runs
