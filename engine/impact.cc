@@ -73,6 +73,7 @@ void ImpactBuilder::add_case(const CaseSummary& summary) {
   sums.pledged += summary.pledged.value();
   sums.disbursed += summary.disbursed.value();
   sums.surplus += summary.surplus().value();
+  if (!summary.closed()) sums.goal_not_closed += summary.goal.value();
 
   if (summary.fully_funded_at.has_value()) {
     report_.cases_ever_fully_funded += 1;

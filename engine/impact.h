@@ -40,6 +40,9 @@ struct CurrencyTotals {
   events::WideMinorUnits pledged = 0;
   events::WideMinorUnits disbursed = 0;
   events::WideMinorUnits surplus = 0;
+  // The goals of the cases that are not closed: what is still being raised
+  // for (the public view's `goal` per currency, SPEC section 8).
+  events::WideMinorUnits goal_not_closed = 0;
   bool operator==(const CurrencyTotals&) const = default;
 };
 

@@ -167,6 +167,7 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   http::Router router;
   http::add_read_routes(router, api);
   http::add_publish_routes(router, api);
+  http::add_public_routes(router, api);
 
   http::ServerOptions options;
   options.address = listen->first;

@@ -51,4 +51,8 @@ void add_read_routes(Router& router, LedgerApi& api);
 // the events are durable; `atomic=true`, `wait=outcome`.
 void add_publish_routes(Router& router, LedgerApi& api);
 
+// Adds the public reads (public_routes.cc): /v1/public/cases,
+// /v1/public/cases/{case_id}, /v1/public/stats, SPEC section 8's view only.
+void add_public_routes(Router& router, LedgerApi& api);
+
 }  // namespace homeward::connectors::http

@@ -88,6 +88,8 @@ TEST(ImpactBuilderTest, CountsCasesByStatus) {
   EXPECT_EQ(r.cases_funded, 1);
   EXPECT_EQ(r.cases_closed, 2);
   EXPECT_EQ(r.cases_ever_fully_funded, 2);
+  // The goals still raised for: the open and the funded case, not the closed.
+  EXPECT_TRUE(r.by_currency.at("USD").goal_not_closed == 2000);
 }
 
 TEST(ImpactBuilderTest, UnopenedSummariesAreIgnored) {
@@ -120,7 +122,10 @@ TEST(ImpactBuilderTest, SumsSixFiguresPerCurrencyIncludingZeros) {
   EXPECT_TRUE(usd.pledged == 700);
   EXPECT_TRUE(usd.disbursed == 2000);
   EXPECT_TRUE(usd.surplus == 1000);  // a: 4000 - 3000; b: none
-  EXPECT_EQ(r.by_currency.at("JPY"), CurrencyTotals{});
+  EXPECT_TRUE(usd.goal_not_closed == 4000);
+  CurrencyTotals jpy_expected;
+  jpy_expected.goal_not_closed = 150000;  // its goal; every sum is zero
+  EXPECT_EQ(r.by_currency.at("JPY"), jpy_expected);
 }
 
 TEST(ImpactBuilderTest, SumsAcrossCasesGoBeyondInt64) {
