@@ -184,8 +184,10 @@ void check_chunk(const events::LineReader& input, Chunk& chunk) {
 // a chunk marked `last` is in the window, nothing more is read.
 class ChunkPipeline {
  public:
-  ChunkPipeline(std::istream& input, size_t max_line_bytes, size_t threads, size_t window_chunks)
-      : input_(input, max_line_bytes), window_chunks_(window_chunks) {
+  // Lines are numbered from `first_line`: `input` is positioned there. It
+  // must outlive the pipeline.
+  ChunkPipeline(events::LineReader& input, int64_t first_line, size_t threads, size_t window_chunks)
+      : input_(input), window_chunks_(window_chunks), next_line_(first_line) {
     // Reserved first: growing the vector after a thread started could
     // throw and leave a joinable thread behind.
     threads_.reserve(threads);
@@ -308,7 +310,7 @@ class ChunkPipeline {
   }
 
   // Read by one thread at a time (the one that set reading_), without mutex_.
-  events::LineReader input_;
+  events::LineReader& input_;
   const size_t window_chunks_;
   std::mutex mutex_;
   std::condition_variable room_;   // workers wait for room in the window
@@ -316,7 +318,7 @@ class ChunkPipeline {
   std::deque<std::unique_ptr<Chunk>> window_;
   std::vector<std::unique_ptr<Chunk>> spare_;  // released chunks, for reuse
   size_t window_bytes_ = 0;
-  int64_t next_line_ = 1;
+  int64_t next_line_;
   bool input_done_ = false;
   bool reading_ = false;  // a worker is reading the input
   bool stopping_ = false;
@@ -362,6 +364,7 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
     const Result<LogPosition>& result = (*results)[i];
     if (result) {
       ++report.appended;
+      report.last_appended_line = batch.lines[i];
       if (options.on_appended) options.on_appended(batch.lines[i], batch.requests[i].key, *result);
     } else {
       answer_of(result.error()).push_back(AppendFailure{batch.lines[i], result.error().message});
@@ -438,6 +441,31 @@ std::string field_of(std::string_view message) {
   return std::string(field);
 }
 
+// Reads past the lines before `first_line` without looking at them, with
+// the reader that then reads the rest, so that lines are counted exactly as
+// read_chunk counts them (an over-long line is one line, a byte order mark
+// is skipped only at the very start). kInvalidArgument when the input ends
+// before `first_line - 1` lines: a line number past the end is a mistake,
+// not an empty publish.
+Status skip_lines_before(events::LineReader& input, int64_t first_line) {
+  std::string scratch;
+  for (int64_t line = 1; line < first_line; ++line) {
+    scratch.clear();
+    const events::LineReader::Next next = input.next(scratch);
+    if (next == events::LineReader::Next::kFailed) {
+      return make_error(ErrorCode::kIo,
+                        fmt::format("publish: reading the input failed at line {}", line));
+    }
+    if (next == events::LineReader::Next::kEnd) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        fmt::format("publish: the input has {} lines, so there is no line {} to "
+                                    "start from",
+                                    line - 1, first_line));
+    }
+  }
+  return {};
+}
+
 size_t parse_thread_count(size_t asked) {
   if (asked > 0) return std::min(asked, PublishOptions::kMaxParseThreads);
   const size_t cores = std::max<size_t>(std::thread::hardware_concurrency(), 1);
@@ -450,6 +478,7 @@ Publisher::Publisher(EventLogAppender& log, PublishOptions options) : log_(log),
   HOMEWARD_CHECK(!options_.batch_events_max || *options_.batch_events_max > 0,
                  "batch_events_max must be positive");
   HOMEWARD_CHECK(options_.batch_bytes_max > 0, "batch_bytes_max must be positive");
+  HOMEWARD_CHECK(options_.first_line >= 1, "first_line must be positive");
 }
 
 void Publisher::refuse(Refusal refusal, PublishReport& report) const {
@@ -469,11 +498,16 @@ size_t Publisher::batch_events_max() const {
 Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
                                                 const PublishProgressCallback& progress) {
   PublishReport report;
+  report.next_line = options_.first_line;
+  events::LineReader lines(input, options_.max_line_bytes);
+  if (auto skipped = skip_lines_before(lines, options_.first_line); !skipped) {
+    return std::unexpected(skipped.error());
+  }
   const size_t batch_max = batch_events_max();
   const size_t threads = parse_thread_count(options_.parse_threads);
   // About one batch of chunks ahead of the one being appended.
   const size_t window_chunks = std::max<size_t>(batch_max / kChunkLines + 2 * threads, 4);
-  ChunkPipeline chunks(input, options_.max_line_bytes, threads == 1 ? 0 : threads, window_chunks);
+  ChunkPipeline chunks(lines, options_.first_line, threads == 1 ? 0 : threads, window_chunks);
   Appending appending(log_, report, options_, progress);
 
   auto new_batch = [batch_max] {
@@ -489,6 +523,15 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
   std::vector<PendingBatch> held;
 
   while (Chunk* chunk = chunks.next()) {
+    // Asked at a chunk boundary, so that every line before next_line has
+    // its answer and none after it has one. The chunk may be one that the
+    // input cut short because of the same stop (the CLI's input ends when a
+    // signal comes); it is not handled, since the predicate stays true.
+    if (options_.stop_requested && options_.stop_requested()) {
+      report.interrupted = true;
+      report.next_line = chunk->first_line;
+      break;
+    }
     for (LineResult& result : chunk->results) {
       ++report.lines_read;
       if (result.refused) {
@@ -508,6 +551,7 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
     }
     const bool input_failed = chunk->input_failed;
     const int64_t last_line = chunk->last_line;
+    report.next_line = last_line + 1;
     chunks.release();
     if (input_failed) {
       // What was started is finished (the log must answer it); the lines of
@@ -519,6 +563,12 @@ Result<PublishReport> Publisher::publish_ndjson(std::istream& input,
   }
 
   if (options_.all_or_nothing) {
+    if (report.interrupted) {
+      // Not every line was checked, so none may be appended: the whole
+      // input is still to publish.
+      report.next_line = options_.first_line;
+      return report;
+    }
     if (report.refused_count > 0) return report;  // nothing appended
     for (PendingBatch& batch : held) {
       batch.lines_read = report.lines_read;

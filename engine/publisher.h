@@ -68,6 +68,17 @@ struct PublishOptions {
   // in `appended` either way.
   std::function<void(int64_t line, std::string_view case_id, const LogPosition& position)>
       on_appended = {};
+  // publish_ndjson: the lines before this one (1-based) are skipped unread
+  // as events, so that an interrupted publish goes on where it stopped
+  // (PublishReport::next_line). Line numbers in the report stay those of the
+  // whole input.
+  int64_t first_line = 1;
+  // publish_ndjson: asked on the caller's thread before each chunk of lines
+  // is handled; once it returns true, no further line is handled, the batch
+  // being built and those in flight are appended and finished, and the
+  // report says where to go on (interrupted, next_line). Unset: never stops.
+  // The predicate must stay true once it was (a stop is not taken back).
+  std::function<bool()> stop_requested = {};
 };
 
 struct Refusal {
@@ -93,6 +104,19 @@ struct PublishReport {
   // reported as failed, since a caller that believes a failure might resend
   // under a new event_id and count the money twice.
   std::vector<AppendFailure> unknown;
+  // The line number of the last appended record; 0 when none was.
+  int64_t last_appended_line = 0;
+  // True when stop_requested ended the publish before the end of the input.
+  bool interrupted = false;
+  // The first line that got no answer (publish_ndjson): every line before it
+  // and from first_line on was appended, refused, failed or unknown, none
+  // after it was. Publishing the same input again with first_line =
+  // next_line gives the log exactly what one uninterrupted publish would
+  // have (lines unknown before it are published again on their own, as
+  // always). After a complete publish: one past the input's last line. With
+  // all_or_nothing, an interrupted publish appends nothing, so next_line is
+  // first_line.
+  int64_t next_line = 0;
 };
 
 struct PublishProgress {

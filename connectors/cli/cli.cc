@@ -57,7 +57,8 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
       "Data: --data DIR holds DIR/log (the embedded event log, the truth) and DIR/projections "
       "(derived, rebuildable).\nExit codes: 0 ok, 1 error, 2 usage error, 3 publish refused "
       "some lines or export skipped malformed records, 4 an audit check failed, 6 publish has "
-      "lines whose Kafka delivery is unknown (publish them again with the same event_id).");
+      "lines whose Kafka delivery is unknown (publish them again with the same event_id), 130 "
+      "publish interrupted by SIGINT or SIGTERM (it says which --from-line goes on).");
   app.add_option("--data", options.data_dir, "Data directory: DIR/log and DIR/projections")
       ->type_name("DIR")
       ->capture_default_str();
@@ -96,8 +97,8 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   }
 
   set_up_logging(options.log_level);
-  const CommandContext context{options, streams.in, streams.out, streams.err,
-                               streams.err_is_terminal};
+  const CommandContext context{
+      options, streams.in, streams.out, streams.err, streams.err_is_terminal, streams.in_fd};
   for (const Command& command : commands) {
     if (!command.app->parsed()) continue;
     Result<int> result = command.action(context);
@@ -128,7 +129,7 @@ int run_cli(int argc, const char* const* argv, const CliStreams& streams) {
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   const bool terminal = &err == &std::cerr && isatty(STDERR_FILENO) == 1;
-  return run_cli(argc, argv, CliStreams{std::cin, out, err, terminal});
+  return run_cli(argc, argv, CliStreams{std::cin, out, err, terminal, STDIN_FILENO});
 }
 
 }  // namespace homeward::connectors

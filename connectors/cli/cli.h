@@ -10,7 +10,8 @@
 //
 // Exit codes: 0 ok; 1 error (unreadable input, busy store, unknown case, I/O);
 // 2 usage error (bad arguments); 3 `publish` refused some lines or `export`
-// skipped malformed records (the rest was done).
+// skipped malformed records (the rest was done); 130 `publish` stopped by
+// SIGINT or SIGTERM before the end of its input (publishing.h).
 //
 // run_cli is the whole CLI and the process edge: it catches argument errors
 // and any exception, and prints only to the streams it is given, so tests run
@@ -29,6 +30,8 @@ struct CliStreams {
   std::ostream& out;
   std::ostream& err;
   bool err_is_terminal = false;
+  // The descriptor `in` reads (STDIN_FILENO for std::cin), or -1.
+  int in_fd = -1;
 };
 
 // Runs one command line (argv[0] is the program name) and returns its exit

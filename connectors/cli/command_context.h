@@ -38,6 +38,10 @@ struct CommandContext {
   std::ostream& out;
   std::ostream& err;
   bool err_is_terminal = false;
+  // The file descriptor behind `in` when it is the process's standard input
+  // (so that `publish -` can wait for it and still stop on a signal); -1
+  // when `in` is a stream of the caller's (tests, embedding).
+  int in_fd = -1;
 
   // Progress lines are drawn only for a person watching a terminal.
   [[nodiscard]] bool show_progress() const { return err_is_terminal && !options.quiet; }
@@ -51,6 +55,9 @@ inline constexpr int kExitPartial = 3;
 // Some Kafka deliveries have no answer: those lines may be in the log or not
 // (publish them again with the same event_id).
 inline constexpr int kExitUnknownOutcome = 6;
+// `publish` stopped by SIGINT or SIGTERM before the end of its input (the
+// shell's 128 + SIGINT).
+inline constexpr int kExitInterrupted = 130;
 
 // A command's action: its exit code, or an Error that run_cli prints as
 // `homeward: error: MESSAGE` with exit code 1.

@@ -106,7 +106,7 @@ Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
   {
     auto log = open_log(options, LogAccess::kCreateIfMissing);
     if (!log) return std::unexpected(log.error());
-    auto report = publish_stream(**log, input->stream(), false, demo_context);
+    auto report = publish_stream(**log, input->stream(), engine::PublishOptions{}, demo_context);
     if (!report) return std::unexpected(report.error());
     context.out << fmt::format("Homeward demo: the {} scenario replayed into a fresh ledger\n\n",
                                scenario_name);

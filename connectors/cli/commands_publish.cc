@@ -1,50 +1,66 @@
 // `homeward publish FILE|-`: stage-1 checks and append to the log.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
 #include "connectors/cli/command_context.h"
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
+#include "connectors/cli/stop_signals.h"
 
 namespace homeward::connectors::cli {
 namespace {
 
 struct PublishArgs {
   std::string file;
+  int64_t from_line = 1;
   bool all_or_nothing = false;
   bool json = false;
   bool pretty = false;
 };
 
 Result<int> run_publish(const PublishArgs& args, const CommandContext& context) {
-  auto input = open_input(args.file, context.in);
+  // From here on, SIGINT and SIGTERM finish the batch in flight and report
+  // where to go on; a second one ends the process (stop_signals.h).
+  StopSignals signals;
+  auto input = open_stoppable_input(args.file, context, signals);
   if (!input) return std::unexpected(input.error());
   auto log = open_log(context.options, LogAccess::kCreateIfMissing);
   if (!log) return std::unexpected(log.error());
+  engine::PublishOptions options;
+  options.all_or_nothing = args.all_or_nothing;
+  options.first_line = args.from_line;
+  options.stop_requested = [&signals] { return signals.stop_requested(); };
   // Refusals go out as they happen, never held (1M refused lines held were
   // 162 MB): on stderr, or into the JSON document as it is written.
   JsonReportStream json(context.out, args.pretty);
-  auto report = publish_stream(**log, input->stream(), args.all_or_nothing, context,
-                               [&](const engine::Refusal& refusal) {
-                                 if (args.json) {
-                                   json.refusal(refusal);
-                                 } else {
-                                   print_refusal(refusal, context);
-                                 }
-                               });
+  auto report =
+      publish_stream(**log, input->stream(), options, context, [&](const engine::Refusal& refusal) {
+        if (args.json) {
+          json.refusal(refusal);
+        } else {
+          print_refusal(refusal, context);
+        }
+      });
   if (!report) {
-    json.fail(report.error().message);
-    return std::unexpected(report.error());
+    std::string message = report.error().message;
+    if (const std::string reason = input->read_error(); !reason.empty()) {
+      message = fmt::format("{} ({})", message, reason);
+    }
+    json.fail(message);
+    return make_error(report.error().code, message);
   }
   if (args.json) {
     json.finish(publish_report_json(*report));
   } else {
     print_publish_report(*report, args.all_or_nothing, context);
   }
+  print_interruption(*report, signals.signal_name(), args.all_or_nothing, context);
   return publish_exit_code(*report);
 }
 
@@ -56,9 +72,16 @@ void add_publish_commands(CLI::App& app, std::vector<Command>& commands) {
       "publish",
       "Check NDJSON events (stage 1) and append the well-formed ones to the log. Exits 0 when "
       "none was refused, 3 when some were, 6 when Kafka gave no answer for some (publish those "
-      "lines again, same event_id), 1 on any other error.");
+      "lines again, same event_id), 130 when SIGINT or SIGTERM stopped it (after the batch in "
+      "flight; it says which --from-line goes on), 1 on any other error.");
   publish->add_option("FILE", args->file, "NDJSON file to publish, or - for standard input")
       ->required();
+  publish
+      ->add_option("--from-line", args->from_line,
+                   "Skip the input's lines before line N (1 = the first), e.g. to go on after "
+                   "an interrupted publish; line numbers in refusals stay the input's")
+      ->option_text("N")
+      ->check(CLI::PositiveNumber);
   publish->add_flag("--all-or-nothing", args->all_or_nothing,
                     "Append nothing when any line is refused");
   publish->add_flag("--json", args->json,

@@ -2,10 +2,6 @@
 // LogHandle, `project --follow` with consumer lag, and `dev-broker`.
 #include "connectors/cli/kafka_mode.h"
 
-#include <poll.h>
-#include <signal.h>
-
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <ostream>
@@ -21,6 +17,7 @@
 #include "connectors/cli/dev_broker_port.h"
 #include "connectors/cli/follow.h"
 #include "connectors/cli/help.h"
+#include "connectors/cli/stop_signals.h"
 #include "connectors/kafka/kafka_log.h"
 #include "connectors/kafka/mock_cluster.h"
 #include "engine/projector.h"
@@ -59,54 +56,6 @@ class KafkaLogHandle final : public LogHandle {
   std::unique_ptr<KafkaReader> reader_;
   std::unique_ptr<KafkaAppender> appender_;
   KafkaOptions options_;
-};
-
-// ------------------------------------------------------------ signals
-
-// Set by SIGINT/SIGTERM; the first signal asks for a clean stop at the next
-// batch boundary, and restores the default action so that a second one ends
-// the process at once (the store is consistent at any point anyway).
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void on_stop_signal(int signal_number) {
-  g_stop_requested.store(true);
-  ::signal(signal_number, SIG_DFL);
-}
-
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_requested.store(false);
-    struct sigaction action {};
-    action.sa_handler = on_stop_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
-  [[nodiscard]] bool stop_requested() const { return g_stop_requested.load(); }
-
-  // Waits up to `duration`, returning early when a stop is requested.
-  void wait(std::chrono::milliseconds duration) const {
-    const Clock::time_point deadline = Clock::now() + duration;
-    while (!stop_requested()) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) return;
-      // poll() with no descriptors is an interruptible sleep: a signal ends it.
-      ::poll(nullptr, 0, static_cast<int>(std::min<int64_t>(left.count(), 100)));
-    }
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 // ---------------------------------------------------------- lag display

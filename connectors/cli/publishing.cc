@@ -36,11 +36,22 @@ Result<PublishInput> open_input(const std::string& file, std::istream& standard_
   return PublishInput(std::move(stream));
 }
 
+Result<PublishInput> open_stoppable_input(const std::string& file, const CommandContext& context,
+                                          const StopSignals& signals) {
+  auto stop_requested = [&signals] { return signals.stop_requested(); };
+  if (file == "-") {
+    if (context.in_fd < 0) return PublishInput(context.in);
+    return PublishInput(
+        std::make_unique<InterruptibleInput>(context.in_fd, false, std::move(stop_requested)));
+  }
+  auto input = InterruptibleInput::open(file, std::move(stop_requested));
+  if (!input) return std::unexpected(input.error());
+  return PublishInput(std::move(*input));
+}
+
 Result<engine::PublishReport> publish_stream(
-    LogHandle& log, std::istream& input, bool all_or_nothing, const CommandContext& context,
-    const std::function<void(const engine::Refusal&)>& on_refusal) {
-  engine::PublishOptions options;
-  options.all_or_nothing = all_or_nothing;
+    LogHandle& log, std::istream& input, engine::PublishOptions options,
+    const CommandContext& context, const std::function<void(const engine::Refusal&)>& on_refusal) {
   ProgressLine progress(context.err, context.show_progress(), "publishing");
   if (on_refusal) {
     options.on_refusal = [&progress, &on_refusal](const engine::Refusal& refusal) {
@@ -109,6 +120,15 @@ nlohmann::ordered_json publish_report_json(const engine::PublishReport& report) 
   document["refused"] = std::move(refused);
   document["failed"] = std::move(failed);
   document["unknown"] = std::move(unknown);
+  if (report.interrupted) {
+    // Only when interrupted, so that the document of a complete publish is
+    // unchanged.
+    document["interrupted"] = true;
+    document["last_appended_line"] = report.last_appended_line == 0
+                                         ? nlohmann::ordered_json(nullptr)
+                                         : nlohmann::ordered_json(report.last_appended_line);
+    document["next_line"] = report.next_line;
+  }
   return document;
 }
 
@@ -121,9 +141,31 @@ std::string unknown_advice(size_t lines) {
       lines == 1 ? "it" : "them");
 }
 
+void print_interruption(const engine::PublishReport& report, std::string_view signal_name,
+                        bool all_or_nothing, const CommandContext& context) {
+  if (!report.interrupted) return;
+  if (all_or_nothing) {
+    context.err << fmt::format(
+        "homeward: interrupted by {} before every line was checked: nothing appended "
+        "(--all-or-nothing); run the same command again to publish the input\n",
+        signal_name);
+    return;
+  }
+  const std::string last =
+      report.last_appended_line == 0
+          ? std::string("no line appended")
+          : fmt::format("the last line appended: {}", report.last_appended_line);
+  context.err << fmt::format(
+      "homeward: interrupted by {} before line {} ({}); to go on, run the same command again "
+      "with --from-line {}\n",
+      signal_name, report.next_line, last, report.next_line);
+}
+
 int publish_exit_code(const engine::PublishReport& report) {
   // Before "failed": a caller must learn that some lines may be in the log.
   if (!report.unknown.empty()) return kExitUnknownOutcome;
+  // Before "failed": the lines from next_line on are still to publish.
+  if (report.interrupted) return kExitInterrupted;
   if (!report.failed.empty()) return kExitError;
   if (report.refused_count > 0) return kExitPartial;
   return kExitOk;

@@ -12,7 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/cli/command_context.h"
+#include "connectors/cli/interruptible_input.h"
 #include "connectors/cli/log_access.h"
+#include "connectors/cli/stop_signals.h"
 #include "engine/publisher.h"
 #include "events/error.h"
 
@@ -25,22 +27,37 @@ class PublishInput {
   explicit PublishInput(std::istream& standard_input) : stream_(&standard_input) {}
   explicit PublishInput(std::unique_ptr<std::ifstream> file)
       : file_(std::move(file)), stream_(file_.get()) {}
+  explicit PublishInput(std::unique_ptr<InterruptibleInput> input)
+      : interruptible_(std::move(input)), stream_(&interruptible_->stream()) {}
   [[nodiscard]] std::istream& stream() { return *stream_; }
+  // Why reading failed, when the system said (empty otherwise).
+  [[nodiscard]] std::string read_error() const {
+    return interruptible_ ? interruptible_->error() : std::string();
+  }
 
  private:
   std::unique_ptr<std::ifstream> file_;
+  std::unique_ptr<InterruptibleInput> interruptible_;
   std::istream* stream_;
 };
 
 // kNotFound / kIo with the file name and the system's reason.
 [[nodiscard]] Result<PublishInput> open_input(const std::string& file,
                                               std::istream& standard_input);
+// The same, for `publish`: a file, or standard input when it is the
+// process's own (context.in_fd), read so that a stop requested by a signal
+// ends the input (interruptible_input.h), also while it waits for data.
+// Standard input given as a stream (tests, embedding) is read as it is.
+[[nodiscard]] Result<PublishInput> open_stoppable_input(const std::string& file,
+                                                        const CommandContext& context,
+                                                        const StopSignals& signals);
 
-// Runs the publisher over `input`, drawing a progress line. With
-// `on_refusal`, each refusal goes there as it happens (the progress line
-// erased first) instead of into the report (engine::PublishOptions).
+// Runs the publisher over `input` with `options`, drawing a progress line.
+// With `on_refusal`, each refusal goes there as it happens (the progress
+// line erased first) instead of into the report (engine::PublishOptions).
 [[nodiscard]] Result<engine::PublishReport> publish_stream(
-    LogHandle& log, std::istream& input, bool all_or_nothing, const CommandContext& context,
+    LogHandle& log, std::istream& input, engine::PublishOptions options,
+    const CommandContext& context,
     const std::function<void(const engine::Refusal&)>& on_refusal = {});
 
 // A refusal on stderr: `line L: FIELD: REASON` (or `line L: REASON`).
@@ -86,8 +103,13 @@ class JsonReportStream {
 // publish them again with the same event_id.
 [[nodiscard]] std::string unknown_advice(size_t lines);
 
-// 6 when any line's outcome is unknown, else 1 when any append failed, else
-// 3 when any line was refused, else 0.
+// When the publish was interrupted: by which signal, the last line appended
+// and how to go on (`--from-line N`), on stderr.
+void print_interruption(const engine::PublishReport& report, std::string_view signal_name,
+                        bool all_or_nothing, const CommandContext& context);
+
+// 6 when any line's outcome is unknown, else 130 when interrupted, else 1
+// when any append failed, else 3 when any line was refused, else 0.
 [[nodiscard]] int publish_exit_code(const engine::PublishReport& report);
 
 // One JSON document and a newline; invalid UTF-8 inside strings (quoted bad

@@ -5,6 +5,7 @@
 #include "engine/publisher.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <new>
 #include <span>
@@ -718,6 +719,129 @@ TEST(PublisherThreadsTest, AnExceptionFromTheLogReachesTheCallerAfterTheStartedB
     std::istringstream input(generated);
     EXPECT_THROW({ auto ignored = publisher.publish_ndjson(input); }, std::bad_alloc);
     EXPECT_EQ(all_records(**log).size(), 1'000u);  // the first batch only
+  }
+}
+
+// --- stopping and going on (--from-line)
+
+TEST_F(PublisherTest, FirstLineSkipsTheLinesBeforeItAndKeepsTheInputsLineNumbers) {
+  const std::string input = opened_line("e1", "case-a") + "\n" +    // 1: skipped
+                            "not json\n" +                          // 2: skipped, not refused
+                            donation_line("e2", "case-a") + "\n" +  // 3
+                            "\n" +                                  // 4: blank
+                            "still not json\n" +                    // 5: refused
+                            donation_line("e3", "case-a");          // 6: no final newline
+  auto report = publish(input, {.first_line = 3});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_EQ(report->lines_read, 3);
+  EXPECT_EQ(report->appended, 2);
+  ASSERT_EQ(report->refused.size(), 1u);
+  EXPECT_EQ(report->refused[0].line, 5);
+  EXPECT_EQ(report->last_appended_line, 6);
+  EXPECT_EQ(report->next_line, 7);
+  EXPECT_FALSE(report->interrupted);
+  EXPECT_EQ(logged_ids(), (std::vector<std::string>{"e2", "e3"}));
+}
+
+TEST_F(PublisherTest, FirstLinePastTheEndOfTheInputIsAnError) {
+  const std::string input = opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a");
+  // Line 3 is one past the end: nothing left, which is what a publish
+  // interrupted after its last line says to go on with.
+  auto at_end = publish(input, {.first_line = 3});
+  ASSERT_TRUE(at_end.has_value()) << at_end.error().message;
+  EXPECT_EQ(at_end->lines_read, 0);
+  EXPECT_EQ(at_end->next_line, 3);
+  auto past_end = publish(input, {.first_line = 4});
+  ASSERT_FALSE(past_end.has_value());
+  EXPECT_EQ(past_end.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(past_end.error().message.find("has 2 lines"), std::string::npos)
+      << past_end.error().message;
+  EXPECT_TRUE(logged_ids().empty());
+}
+
+TEST_F(PublisherTest, AStopRequestedBeforeAnyLineAppendsNothingAndGoesOnFromTheFirstLine) {
+  const std::string input = opened_line("e1", "case-a") + "\n" + donation_line("e2", "case-a");
+  auto report = publish(input, {.first_line = 2, .stop_requested = [] { return true; }});
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_TRUE(report->interrupted);
+  EXPECT_EQ(report->appended, 0);
+  EXPECT_EQ(report->last_appended_line, 0);
+  EXPECT_EQ(report->next_line, 2);
+  EXPECT_TRUE(logged_ids().empty());
+}
+
+// A stop predicate that turns true at its `calls`-th question and stays true.
+std::function<bool()> stop_after(int calls) {
+  auto asked = std::make_shared<int>(0);
+  return [asked, calls] { return ++*asked >= calls; };
+}
+
+// An interrupted publish and a second one from its next_line, into one log,
+// leave exactly the log, the refusals and the appended count of one
+// uninterrupted publish; every line before next_line has its answer in the
+// first report, none after it.
+TEST(PublisherStopTest, GoingOnFromNextLineGivesTheLogOfOneUninterruptedPublish) {
+  const std::string input = damaged_stream(30'000);
+  const PublishRun clean = publish_into_new_log(input, {.batch_events_max = 1'000});
+  ASSERT_TRUE(clean.report.has_value()) << clean.report.error().message;
+  for (const size_t threads : {size_t{1}, size_t{4}}) {
+    for (const int stop_at : {2, 7, 20}) {
+      SCOPED_TRACE(fmt::format("{} threads, stop at question {}", threads, stop_at));
+      TempDir dir;
+      auto log = EmbeddedLog::open(dir.path());
+      ASSERT_TRUE(log.has_value()) << log.error().message;
+      std::istringstream first_input(input);
+      Publisher first(**log, {.batch_events_max = 1'000,
+                              .parse_threads = threads,
+                              .stop_requested = stop_after(stop_at)});
+      auto stopped = first.publish_ndjson(first_input);
+      ASSERT_TRUE(stopped.has_value()) << stopped.error().message;
+      ASSERT_TRUE(stopped->interrupted);
+      EXPECT_GT(stopped->next_line, 1);
+      EXPECT_GT(stopped->appended, 0);
+      EXPECT_LT(stopped->last_appended_line, stopped->next_line);
+      for (const Refusal& refusal : stopped->refused) EXPECT_LT(refusal.line, stopped->next_line);
+      // Every record of the lines before next_line is in the log, and only those.
+      const std::vector<LogRecord> after_stop = all_records(**log);
+      ASSERT_EQ(static_cast<int64_t>(after_stop.size()), stopped->appended);
+
+      std::istringstream rest_input(input);
+      Publisher rest(
+          **log,
+          {.batch_events_max = 1'000, .parse_threads = threads, .first_line = stopped->next_line});
+      auto finished = rest.publish_ndjson(rest_input);
+      ASSERT_TRUE(finished.has_value()) << finished.error().message;
+      EXPECT_FALSE(finished->interrupted);
+      for (const Refusal& refusal : finished->refused) EXPECT_GE(refusal.line, stopped->next_line);
+
+      PublishRun both;
+      both.report = *stopped;
+      both.report->lines_read += finished->lines_read;
+      both.report->appended += finished->appended;
+      both.report->refused.insert(both.report->refused.end(), finished->refused.begin(),
+                                  finished->refused.end());
+      ASSERT_TRUE((*log)->seek({}).has_value());  // all_records read from where it stopped
+      both.records = all_records(**log);
+      both.progress = clean.progress;  // progress is not what this test is about
+      expect_same_run(both, clean);
+    }
+  }
+}
+
+TEST(PublisherStopTest, AllOrNothingInterruptedAppendsNothingAndGoesOnFromItsFirstLine) {
+  const std::string input = generated_stream(20'000, 8);
+  for (const size_t threads : {size_t{1}, size_t{4}}) {
+    SCOPED_TRACE(threads);
+    const PublishRun run = publish_into_new_log(input, {.batch_events_max = 1'000,
+                                                        .all_or_nothing = true,
+                                                        .parse_threads = threads,
+                                                        .first_line = 5,
+                                                        .stop_requested = stop_after(3)});
+    ASSERT_TRUE(run.report.has_value()) << run.report.error().message;
+    EXPECT_TRUE(run.report->interrupted);
+    EXPECT_EQ(run.report->appended, 0);
+    EXPECT_EQ(run.report->next_line, 5);
+    EXPECT_TRUE(run.records.empty());
   }
 }
 

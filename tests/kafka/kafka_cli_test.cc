@@ -28,6 +28,7 @@
 #include "connectors/cli/cli.h"
 #include "tests/kafka/support/ledger_runs.h"
 #include "tests/kafka/support/mock_kafka_cluster.h"
+#include "tests/support/child_process.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -42,84 +43,11 @@ using testing::TempDir;
 using testing::CliRun;
 using testing::run_homeward;
 
-// A child process running the homeward binary; killed (SIGKILL) and reaped
-// by the destructor if the test did not end it.
-class Child {
+// The homeward binary in a child process (tests/support/child_process.h).
+class Child : public testing::ChildProcess {
  public:
-  // stdout goes to a pipe that `read_line` reads; stderr to `stderr_file`.
-  Child(const std::vector<std::string>& args, const std::filesystem::path& stderr_file) {
-    std::array<int, 2> out{};
-    if (::pipe(out.data()) != 0) return;
-    std::vector<std::string> full{HOMEWARD_BINARY};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : full) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      ::dup2(out[1], STDOUT_FILENO);
-      const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    out_fd_ = out[0];
-  }
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (out_fd_ >= 0) ::close(out_fd_);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
-  [[nodiscard]] bool started() const { return pid_ > 0; }
-
-  // The first line of standard output, waiting up to `deadline`.
-  std::string read_line(std::chrono::milliseconds deadline) {
-    std::string line;
-    const Clock::time_point give_up = Clock::now() + deadline;
-    while (Clock::now() < give_up) {
-      pollfd entry{out_fd_, POLLIN, 0};
-      if (::poll(&entry, 1, 100) <= 0) continue;
-      char c = 0;
-      if (::read(out_fd_, &c, 1) != 1) break;
-      if (c == '\n') return line;
-      line += c;
-    }
-    return line;
-  }
-
-  // Sends `signal_number` and waits up to `deadline` for the exit; the exit
-  // status (-1 when it did not end, 128+N when killed by signal N).
-  // Signal 0: only waits.
-  int stop(int signal_number, std::chrono::milliseconds deadline) {
-    if (pid_ <= 0) return -1;
-    if (signal_number != 0) ::kill(pid_, signal_number);
-    const Clock::time_point give_up = Clock::now() + deadline;
-    int status = 0;
-    while (Clock::now() < give_up) {
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-        return -1;
-      }
-      ::poll(nullptr, 0, 20);
-    }
-    return -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
+  Child(const std::vector<std::string>& args, const std::filesystem::path& stderr_file)
+      : ChildProcess(HOMEWARD_BINARY, args, stderr_file) {}
 };
 
 std::string read_file(const std::filesystem::path& path) {

@@ -1,0 +1,131 @@
+// A child process running a real binary (fork + exec), for tests that need
+// signals, exit codes and separate processes: standard output to a pipe that
+// the test reads, standard error to a file. Every wait is a poll with a
+// deadline, so a child that hangs fails the test instead of blocking it; the
+// destructor kills (SIGKILL) and reaps a child the test did not end. Not
+// thread-safe.
+#pragma once
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace homeward::testing {
+
+class ChildProcess {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Runs `binary` with `args`; stdout goes to a pipe (read_line,
+  // read_output), stderr to `stderr_file`.
+  ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+               const std::filesystem::path& stderr_file) {
+    std::array<int, 2> out{};
+    if (::pipe(out.data()) != 0) return;
+    std::vector<std::string> full{binary};
+    full.insert(full.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& arg : full) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec.
+      ::dup2(out[1], STDOUT_FILENO);
+      const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err >= 0) ::dup2(err, STDERR_FILENO);
+      ::close(out[0]);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    out_fd_ = out[0];
+  }
+  ~ChildProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  [[nodiscard]] bool started() const { return pid_ > 0; }
+
+  // The next line of standard output, waiting up to `deadline`.
+  std::string read_line(std::chrono::milliseconds deadline) {
+    std::string line;
+    const Clock::time_point give_up = Clock::now() + deadline;
+    while (Clock::now() < give_up) {
+      pollfd entry{out_fd_, POLLIN, 0};
+      if (::poll(&entry, 1, 100) <= 0) continue;
+      char c = 0;
+      if (::read(out_fd_, &c, 1) != 1) break;
+      if (c == '\n') return line;
+      line += c;
+    }
+    return line;
+  }
+
+  // Everything the child writes on standard output until it closes it,
+  // waiting up to `deadline`.
+  std::string read_output(std::chrono::milliseconds deadline) {
+    std::string output;
+    const Clock::time_point give_up = Clock::now() + deadline;
+    std::array<char, 4096> buffer{};
+    while (Clock::now() < give_up) {
+      pollfd entry{out_fd_, POLLIN, 0};
+      if (::poll(&entry, 1, 100) <= 0) continue;
+      const ssize_t got = ::read(out_fd_, buffer.data(), buffer.size());
+      if (got <= 0) break;
+      output.append(buffer.data(), static_cast<size_t>(got));
+    }
+    return output;
+  }
+
+  void signal(int signal_number) {
+    if (pid_ > 0) ::kill(pid_, signal_number);
+  }
+
+  // Waits up to `deadline` for the exit; the exit status (-1 when it did
+  // not end, 128+N when killed by signal N).
+  int wait_exit(std::chrono::milliseconds deadline) {
+    if (pid_ <= 0) return -1;
+    const Clock::time_point give_up = Clock::now() + deadline;
+    int status = 0;
+    while (Clock::now() < give_up) {
+      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        pid_ = -1;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+        return -1;
+      }
+      ::poll(nullptr, 0, 20);
+    }
+    return -1;
+  }
+
+  // Sends `signal_number` and waits up to `deadline` for the exit.
+  // Signal 0: only waits.
+  int stop(int signal_number, std::chrono::milliseconds deadline) {
+    if (pid_ <= 0) return -1;
+    if (signal_number != 0) signal(signal_number);
+    return wait_exit(deadline);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+}  // namespace homeward::testing
