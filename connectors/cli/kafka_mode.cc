@@ -147,7 +147,7 @@ Result<int> run_follow(const CommandContext& context) {
   // Before the clients exist: their blocking calls give up on the first
   // SIGINT/SIGTERM (KafkaOptions::interrupt), also while the brokers are down.
   StopSignals signals;
-  auto log = open_kafka_handle(context.options, BrokerWait::kKeepTrying, &g_stop_requested);
+  auto log = open_kafka_handle(context.options, BrokerWait::kKeepTrying, signals.flag());
   if (!log) return std::unexpected(log.error());
   KafkaLogHandle& handle = **log;
   // The store's LOCK: a second projector into the same directory stops here.

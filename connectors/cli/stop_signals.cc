@@ -13,12 +13,15 @@ namespace {
 
 // Lock-free, so that the handler may touch them (async-signal-safe).
 std::atomic<int> g_stop_signal{0};
+std::atomic<bool> g_stop_flag{false};  // g_stop_signal != 0, as a bool
 std::atomic<bool> g_installed{false};
 static_assert(std::atomic<int>::is_always_lock_free);
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_stop_signal(int signal_number) {
   int expected = 0;
   g_stop_signal.compare_exchange_strong(expected, signal_number);
+  g_stop_flag.store(true);
   ::signal(signal_number, SIG_DFL);
 }
 
@@ -27,6 +30,7 @@ extern "C" void on_stop_signal(int signal_number) {
 StopSignals::StopSignals() {
   HOMEWARD_CHECK(!g_installed.exchange(true), "one StopSignals at a time");
   g_stop_signal.store(0);
+  g_stop_flag.store(false);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -42,6 +46,8 @@ StopSignals::~StopSignals() {
 }
 
 bool StopSignals::stop_requested() const { return g_stop_signal.load() != 0; }
+
+const std::atomic<bool>* StopSignals::flag() const { return &g_stop_flag; }
 
 int StopSignals::signal_number() const { return g_stop_signal.load(); }
 

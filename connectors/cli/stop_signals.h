@@ -18,6 +18,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <string_view>
 
@@ -35,6 +36,11 @@ class StopSignals {
   [[nodiscard]] int signal_number() const;
   // "SIGINT", "SIGTERM", or "a signal" for anything else.
   [[nodiscard]] std::string_view signal_name() const;
+
+  // The flag itself, true once a stop is requested, for code below the CLI
+  // that polls an atomic (connectors/kafka: KafkaOptions' interrupt). Valid
+  // while this StopSignals exists.
+  [[nodiscard]] const std::atomic<bool>* flag() const;
 
   // Waits up to `duration`, returning early when a stop is requested.
   void wait(std::chrono::milliseconds duration) const;
