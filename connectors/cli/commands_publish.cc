@@ -88,8 +88,8 @@ void add_publish_commands(CLI::App& app, std::vector<Command>& commands) {
                     "Print {\"refused\",\"appended\",\"failed\",\"unknown\"} as one JSON "
                     "document");
   publish->add_flag("--pretty", args->pretty, "Indent the JSON document");
-  add_examples(publish, {"homeward publish events.ndjson",
-                         "homeward --data /srv/ledger publish - --json < events.ndjson"});
+  add_examples(publish, {"homeward --data /srv/ledger publish - --json < events.ndjson",
+                         "homeward publish events.ndjson --from-line 500482   # after Ctrl-C"});
   commands.push_back(
       {publish, [args](const CommandContext& context) { return run_publish(*args, context); }});
 }
