@@ -21,6 +21,7 @@
 #include <iostream>
 #include <map>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -105,7 +106,11 @@ void seed_set(const std::string& prefix, const std::vector<std::string>& lines,
 
     engine::CaseLedger& ledger = ledgers[event->case_id];
     ledger.case_id = event->case_id;
-    const engine::Outcome outcome = engine::handle_event(ledger, *event);
+    const auto handled = engine::handle_event(ledger, *event);
+    // A handful of seed events cannot fill an identifier table: a failure here
+    // is a broken rule, and a seed corpus built past it would be wrong.
+    if (!handled) throw std::runtime_error("handle_event: " + handled.error().message);
+    const engine::Outcome outcome = *handled;
     totals.count(outcome);
     if (outcome.disposition == engine::Disposition::kRejected) {
       rejections.push_back({event->case_id, event->event_id, event->type(), outcome.reason,
