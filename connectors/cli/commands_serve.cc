@@ -6,10 +6,16 @@
 // what is in flight (every publish it answered is durable), the follow loop
 // ends its round, and the store closes cleanly. A second signal ends the
 // process at once (the store is consistent at any point anyway).
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <charconv>
@@ -33,6 +39,8 @@
 #include "connectors/http/live_projection.h"
 #include "connectors/http/router.h"
 #include "connectors/http/server.h"
+#include "connectors/http/tokens.h"
+#include "events/identifier.h"
 
 namespace homeward::connectors::cli {
 namespace {
@@ -50,6 +58,15 @@ struct ServeArgs {
   int64_t idle_timeout_ms = 60'000;
   size_t max_connections = 4096;
   size_t max_body_bytes = size_t{16} << 20;
+  std::string tokens_file;
+  double token_rate = 1000;  // requests per second per token
+  size_t max_events = 10'000;
+};
+
+struct TokenArgs {
+  std::string name;
+  std::vector<std::string> scopes;
+  std::string append;
 };
 
 // "ADDR:PORT", "[::1]:PORT" or ":PORT" (127.0.0.1).
@@ -137,7 +154,16 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
     context.err << fmt::format("homeward: {}\n", loopback.error().message);
     return kExitUsage;
   }
-  if (!*loopback) {
+  std::optional<http::TokenTable> tokens;
+  if (!args.tokens_file.empty()) {
+    auto loaded = http::TokenTable::load(args.tokens_file);
+    if (!loaded) {
+      context.err << fmt::format("homeward: {}\n", loaded.error().message);
+      return kExitUsage;
+    }
+    tokens = std::move(*loaded);
+  }
+  if (!*loopback && !tokens) {
     context.err << fmt::format(
         "homeward: serve refuses to listen on {} without --tokens FILE: anyone who can reach "
         "a non-loopback address could publish and read personal data\n",
@@ -163,6 +189,7 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   api.live = &live;
   api.appender = &(*log)->appender();
   api.log_description = (*log)->describe();
+  api.max_events_per_request = args.max_events;
 
   http::Router router;
   http::add_read_routes(router, api);
@@ -178,7 +205,15 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   options.idle_timeout = std::chrono::milliseconds(args.idle_timeout_ms);
   options.max_connections = args.max_connections;
   options.max_body_bytes = args.max_body_bytes;
+  http::AdmissionOptions admission_options;
+  admission_options.tokens = tokens ? &*tokens : nullptr;
+  admission_options.rate_per_second = args.token_rate;
+  admission_options.burst = std::max(1.0, 2 * args.token_rate);
+  http::Admission admission(admission_options);
   http::ServerHooks hooks;
+  hooks.admit = [&admission](http::Request& request, const http::Route& route) {
+    return admission.admit(request, route);
+  };
   hooks.changes = &live.changes();
   auto server = http::Server::start(options, router, std::move(hooks));
   if (!server) return std::unexpected(server.error());
@@ -221,6 +256,49 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   return kExitOk;
 }
 
+Result<int> run_token_create(const TokenArgs& args, const CommandContext& context) {
+  if (!events::is_valid_identifier(args.name)) {
+    context.err << fmt::format(
+        "homeward: --name {}: must be 1 to 128 characters of A-Z a-z 0-9 . _ : -\n", args.name);
+    return kExitUsage;
+  }
+  uint8_t scopes = 0;
+  for (const std::string& scope : args.scopes) {
+    auto bits = http::parse_scopes(scope);
+    if (!bits) {
+      context.err << fmt::format("homeward: --scope {}: {}\n", scope, bits.error().message);
+      return kExitUsage;
+    }
+    scopes |= *bits;
+  }
+  auto token = http::new_token();
+  if (!token) return std::unexpected(token.error());
+  const std::string line = http::token_line(args.name, scopes, *token);
+  if (!args.append.empty()) {
+    // The file holds hashes only, but who may add tokens to it matters.
+    const int fd = ::open(args.append.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_error(ErrorCode::kIo,
+                        fmt::format("--append {}: {}", args.append, std::strerror(errno)));
+    }
+    const std::string text = line + "\n";
+    const ssize_t written = ::write(fd, text.data(), text.size());
+    const int closed = ::close(fd);
+    if (written != static_cast<ssize_t>(text.size()) || closed != 0) {
+      return make_error(ErrorCode::kIo, fmt::format("--append {}: writing failed", args.append));
+    }
+  }
+  // The token alone on the first line (TOKEN=$(homeward token create ... | head -1)).
+  context.out << *token << '\n' << line << '\n';
+  if (!context.options.quiet) {
+    context.err << fmt::format(
+        "homeward: the first line is the token (shown only now); the second {} the tokens "
+        "file\n",
+        args.append.empty() ? "goes into" : "was appended to");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
@@ -256,10 +334,47 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
   serve->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
       ->capture_default_str();
+  serve
+      ->add_option("--tokens", args->tokens_file,
+                   "Tokens file (NAME SCOPES sha256:HEX per line; `homeward token create`): "
+                   "every route but /v1/public/*, /livez and /readyz then needs a token. "
+                   "Without it serve listens on loopback only and every route is open")
+      ->check(CLI::ExistingFile);
+  serve
+      ->add_option("--token-rate", args->token_rate,
+                   "Requests per second per token (bursts of twice as many); over it: 429")
+      ->check(CLI::Range(0.1, 1e7))
+      ->capture_default_str();
+  serve->add_option("--max-events", args->max_events, "Most events in one POST /v1/events")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
   add_examples(serve, {"homeward --data ./ledger serve --listen 127.0.0.1:8080",
-                       "homeward serve --listen 127.0.0.1:0   # prints the address it took"});
+                       "homeward serve --listen 127.0.0.1:0   # prints the address it took",
+                       "homeward serve --listen 0.0.0.0:8080 --tokens /etc/homeward/tokens"});
   commands.push_back(
       {serve, [args](const CommandContext& context) { return run_serve(*args, context); }});
+
+  // `homeward token create`: a new token for --tokens FILE.
+  auto token_args = std::make_shared<TokenArgs>();
+  CLI::App* token = app.add_subcommand("token", "Tokens of the HTTP API (serve --tokens FILE)");
+  CLI::App* create = token->add_subcommand(
+      "create",
+      "Make a new token: prints the token (keep it secret; it is shown once) and the line for "
+      "the tokens file, which holds only its hash");
+  create->add_option("--name", token_args->name, "The token's name (an identifier, for logs)")
+      ->required();
+  create
+      ->add_option("--scope", token_args->scopes,
+                   "A scope it grants: publish, read, audit, metrics (repeat, or comma-separated)")
+      ->required();
+  create->add_option("--append", token_args->append,
+                     "Append the line to this tokens file (created with mode 0600)");
+  add_examples(create, {"homeward token create --name portal --scope publish --scope read",
+                        "homeward token create --name board --scope read,audit --append tokens"});
+  token->require_subcommand(1);
+  commands.push_back({create, [token_args](const CommandContext& context) -> Result<int> {
+                        return run_token_create(*token_args, context);
+                      }});
 }
 
 }  // namespace homeward::connectors::cli
