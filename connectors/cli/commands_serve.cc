@@ -348,8 +348,7 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
   serve->add_option("--max-events", args->max_events, "Most events in one POST /v1/events")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
-  add_examples(serve, {"homeward --data ./ledger serve --listen 127.0.0.1:8080",
-                       "homeward serve --listen 127.0.0.1:0   # prints the address it took",
+  add_examples(serve, {"homeward serve --listen 127.0.0.1:0   # prints the address it took",
                        "homeward serve --listen 0.0.0.0:8080 --tokens /etc/homeward/tokens"});
   commands.push_back(
       {serve, [args](const CommandContext& context) { return run_serve(*args, context); }});
@@ -371,6 +370,7 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
                      "Append the line to this tokens file (created with mode 0600)");
   add_examples(create, {"homeward token create --name portal --scope publish --scope read",
                         "homeward token create --name board --scope read,audit --append tokens"});
+  add_examples(token, {"homeward token create --name portal --scope publish --scope read"});
   token->require_subcommand(1);
   commands.push_back({create, [token_args](const CommandContext& context) -> Result<int> {
                         return run_token_create(*token_args, context);
