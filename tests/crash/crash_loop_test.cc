@@ -49,6 +49,7 @@
 #include "events/event.h"
 #include "events/money.h"
 #include "events/ndjson.h"
+#include "tests/crash/child_process.h"
 #include "tests/support/reference_fold.h"
 #include "tests/support/temp_dir.h"
 
@@ -56,72 +57,10 @@ namespace homeward {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using events::Event;
-
-// ------------------------------------------------------------ processes
-
-struct Run {
-  bool killed = false;  // SIGKILLed by the loop while it ran
-  int code = -1;        // the exit code when it was not killed
-  std::chrono::milliseconds took{0};
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs the binary with `args`; with `kill_after`, SIGKILLs it then if it is
-// still running. Every wait is bounded: a command that outlives 10 minutes
-// is killed and reported as a failure by the caller (code -1).
-Run run_binary(const fs::path& scratch, const std::vector<std::string>& args,
-               std::optional<std::chrono::microseconds> kill_after) {
-  const fs::path out = scratch / "out.txt", err = scratch / "err.txt";
-  std::vector<std::string> all{HOMEWARD_BINARY, "--quiet"};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : all) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const auto start = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec.
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null = ::open("/dev/null", O_RDONLY);
-    if (o < 0 || e < 0 || null < 0) ::_exit(127);
-    ::dup2(null, 0);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  const auto limit = start + std::chrono::minutes(10);
-  const auto kill_at = kill_after ? start + *kill_after : limit;
-  int status = 0;
-  Run run;
-  for (;;) {
-    const pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (Clock::now() >= kill_at) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      run.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && kill_at < limit;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
-  }
-  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  if (WIFEXITED(status)) run.code = WEXITSTATUS(status);
-  run.out = slurp(out);
-  run.err = slurp(err);
-  return run;
-}
+using testing::ChildRun;
+using testing::Clock;
+using testing::run_binary;
 
 // ------------------------------------------------------------ the input
 
@@ -215,7 +154,7 @@ class CrashLoop {
     }
     for (int attempt = 0;; ++attempt) {
       const bool try_kill = attempt < 3 && pick(4) != 0;
-      const Run run = command("publish", {"publish", file.string()}, try_kill);
+      const ChildRun run = command("publish", {"publish", file.string()}, try_kill);
       if (run.killed) {
         for (const std::string& line : lines) ++killed_[line];
         continue;
@@ -228,7 +167,8 @@ class CrashLoop {
       break;
     }
     // project --rebuild, killed at random; `project` after a kill.
-    if (const Run run = command("rebuild", {"project", "--rebuild"}, pick(3) != 0); run.killed) {
+    if (const ChildRun run = command("rebuild", {"project", "--rebuild"}, pick(3) != 0);
+        run.killed) {
       if (!expect_ok(command("project", {"project"}, false), "project after a killed rebuild")) {
         return false;
       }
@@ -243,10 +183,10 @@ class CrashLoop {
         std::ofstream out(second);
         for (const std::string& line : more) out << line << '\n';
       }
-      const Run run = command("publish", {"publish", second.string()}, false);
+      const ChildRun run = command("publish", {"publish", second.string()}, false);
       if (!expect_ok(run, "publish of the second file")) return false;
       for (const std::string& line : more) ++completed_[line];
-      if (const Run project = command("project", {"project"}, true);
+      if (const ChildRun project = command("project", {"project"}, true);
           !project.killed && !expect_ok(project, "project")) {
         return false;
       }
@@ -254,7 +194,7 @@ class CrashLoop {
     // audit, killed at random (a killed audit leaves no report that says passed;
     // the audit of the checks below runs into a directory of its own).
     const fs::path killed_out = dir_.path() / fmt::format("killed-audit-{}", number);
-    if (const Run audit = command("audit", {"audit", "--out", killed_out.string()}, true);
+    if (const ChildRun audit = command("audit", {"audit", "--out", killed_out.string()}, true);
         !audit.killed && !expect_ok(audit, "audit")) {
       return false;
     }
@@ -270,7 +210,7 @@ class CrashLoop {
 
   // The data directory's commands; `kill` picks a moment within the time the
   // last complete run of this command took (at least 300 ms).
-  Run command(const std::string& name, const std::vector<std::string>& args, bool kill) {
+  ChildRun command(const std::string& name, const std::vector<std::string>& args, bool kill) {
     std::vector<std::string> all{"--data", (dir_.path() / "data").string()};
     all.insert(all.end(), args.begin(), args.end());
     std::optional<std::chrono::microseconds> after;
@@ -278,7 +218,7 @@ class CrashLoop {
       const auto span = std::max<int64_t>(typical_[name].count(), 300) * 1000;
       after = std::chrono::microseconds(static_cast<int64_t>(rng_() % span));
     }
-    Run run = run_binary(dir_.path(), all, after);
+    ChildRun run = run_binary(dir_.path(), all, after);
     if (run.killed) {
       ++kills_;
       ++by_command_[name];
@@ -288,7 +228,7 @@ class CrashLoop {
     return run;
   }
 
-  static bool expect_ok(const Run& run, const std::string& what) {
+  static bool expect_ok(const ChildRun& run, const std::string& what) {
     if (!run.killed && run.code == 0) return true;
     ADD_FAILURE() << what << " exited " << run.code << ": " << run.err;
     return false;
@@ -296,7 +236,7 @@ class CrashLoop {
 
   bool check(int number) {
     SCOPED_TRACE(fmt::format("after round {}", number));
-    const Run exported = command("export", {"export"}, false);
+    const ChildRun exported = command("export", {"export"}, false);
     if (!expect_ok(exported, "export")) return false;
     std::map<std::string, int> in_log;
     testing::ReferenceFold fold;
@@ -334,7 +274,7 @@ class CrashLoop {
       }
     }
 
-    const Run cases = command("cases", {"cases", "--json"}, false);
+    const ChildRun cases = command("cases", {"cases", "--json"}, false);
     if (!expect_ok(cases, "cases --json")) return false;
     const auto listed = nlohmann::json::parse(cases.out);
     std::map<std::string, const testing::RefCase*> opened;
@@ -369,7 +309,7 @@ class CrashLoop {
                                                          : "open";
       EXPECT_EQ(got.at("status"), status);
     }
-    const Run stats = command("stats", {"stats", "--json"}, false);
+    const ChildRun stats = command("stats", {"stats", "--json"}, false);
     if (!expect_ok(stats, "stats --json")) return false;
     const auto report = nlohmann::json::parse(stats.out);
     EXPECT_EQ(report.at("events").at("applied"), fold.applied);
