@@ -87,6 +87,11 @@ class Projector {
   // then returns. Calls `progress` after each committed batch.
   [[nodiscard]] Result<CatchUpReport> catch_up(const ProgressCallback& progress = {});
 
+  // The cases held in memory and the bytes they are counted at (the bound of
+  // ProjectorOptions::case_cache_bytes holds after every commit).
+  [[nodiscard]] size_t cached_cases() const { return cases_.size(); }
+  [[nodiscard]] size_t cached_case_bytes() const { return cached_bytes_; }
+
  private:
   // A record as the fold needs it: the chain head after it and the event
   // verified and decoded (or why it is malformed). Computed with the read, on

@@ -112,6 +112,37 @@ TEST(ProjectorDeterminismTest, ATinyCaseCacheEvictsAndLeavesTheSameStore) {
   expect_same_dump(dump_store(*fresh.store), unbounded);
 }
 
+// The bound holds after every commit: with room for about three of the nine
+// cases, the cache never holds more bytes than its bound once a batch is
+// committed, and still holds some cases (the most recent ones).
+TEST(ProjectorDeterminismTest, TheCaseCacheStaysWithinItsBoundAfterEveryCommit) {
+  const auto records = rich_log_records();
+  size_t largest_case = 0;
+  {
+    FreshLedger unbounded(records);
+    ASSERT_TRUE(unbounded.opened());
+    engine::Projector projector(*unbounded.log, *unbounded.store, {.batch_events_max = 5});
+    ASSERT_TRUE(projector.catch_up().has_value());
+    EXPECT_EQ(projector.cached_cases(), 9u);  // rich_case_streams: nine cases, all kept
+    largest_case = projector.cached_case_bytes() / projector.cached_cases();
+  }
+  FreshLedger fresh(records);
+  ASSERT_TRUE(fresh.opened());
+  const size_t bound = 3 * largest_case;
+  engine::Projector projector(*fresh.log, *fresh.store,
+                              {.batch_events_max = 5, .case_cache_bytes = bound});
+  int commits = 0;
+  auto report = projector.catch_up([&](const auto&...) {
+    ++commits;
+    EXPECT_LE(projector.cached_case_bytes(), bound) << "after commit " << commits;
+  });
+  ASSERT_TRUE(report.has_value()) << report.error().message;
+  EXPECT_GT(commits, 10);
+  EXPECT_LE(projector.cached_case_bytes(), bound);
+  EXPECT_GT(projector.cached_cases(), 0u);
+  EXPECT_LT(projector.cached_cases(), 9u);
+}
+
 TEST(ProjectorDeterminismTest, InterleavingOfCasesDoesNotChangeTheFigures) {
   const StoreDump reference = project_fresh(events_only(1), 13);
   ASSERT_FALSE(reference.cases.empty());
