@@ -35,6 +35,7 @@
 #include "connectors/cli/follow.h"
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
+#include "connectors/http/change_routes.h"
 #include "connectors/http/ledger_routes.h"
 #include "connectors/http/live_projection.h"
 #include "connectors/http/router.h"
@@ -61,6 +62,7 @@ struct ServeArgs {
   std::string tokens_file;
   double token_rate = 1000;  // requests per second per token
   size_t max_events = 10'000;
+  int64_t public_window_ms = 60'000;
 };
 
 struct TokenArgs {
@@ -195,6 +197,12 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   http::add_read_routes(router, api);
   http::add_publish_routes(router, api);
   http::add_public_routes(router, api);
+  http::ChangeOptions change_options;
+  change_options.public_window = std::chrono::milliseconds(args.public_window_ms);
+  http::ChangeStreams change_streams(api, change_options);
+  change_streams.add_routes(router);
+  live.set_round_listener(
+      [&change_streams](const http::RoundChanges& changes) { change_streams.on_round(changes); });
 
   http::ServerOptions options;
   options.address = listen->first;
@@ -248,6 +256,7 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   (*server)->stop();
   live.request_stop();
   (*server)->join();
+  change_streams.stop();
   if (!followed) return std::unexpected(followed.error());
   if (!context.options.quiet) {
     context.err << fmt::format("homeward: stopped; read {} events, the projections are saved\n",
@@ -344,6 +353,12 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
       ->add_option("--token-rate", args->token_rate,
                    "Requests per second per token (bursts of twice as many); over it: 429")
       ->check(CLI::Range(0.1, 1e7))
+      ->capture_default_str();
+  serve
+      ->add_option("--public-window-ms", args->public_window_ms,
+                   "GET /v1/public/changes tells of a case at most once per window of this "
+                   "length (SPEC section 8)")
+      ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}))
       ->capture_default_str();
   serve->add_option("--max-events", args->max_events, "Most events in one POST /v1/events")
       ->check(CLI::Range(1, 1'000'000))
