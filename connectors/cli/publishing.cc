@@ -213,15 +213,35 @@ void JsonReportStream::member(std::string_view key, const nlohmann::ordered_json
        << dump(value, 1);
 }
 
-void JsonReportStream::finish(const nlohmann::ordered_json& document) {
+void JsonReportStream::array_member(std::string_view key, size_t count,
+                                    const std::function<nlohmann::ordered_json(size_t)>& element) {
+  out_ << (pretty_ ? ",\n  " : ",") << nlohmann::ordered_json(key).dump()
+       << (pretty_ ? ": [" : ":[");
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) out_ << ',';
+    if (pretty_) out_ << "\n    ";
+    out_ << dump(element(i), 2);
+  }
+  if (pretty_ && count > 0) out_ << "\n  ";
+  out_ << ']';
+}
+
+void JsonReportStream::finish(const nlohmann::ordered_json& document,
+                              const std::function<void()>& more) {
   begin();
   if (pretty_ && any_refusal_) out_ << "\n  ";
   out_ << ']';
   for (const auto& [key, value] : document.items()) {
     if (key != "refused") member(key, value);
   }
+  if (more) more();
   out_ << (pretty_ ? "\n}\n" : "}\n");
   finished_ = true;
+}
+
+void JsonReportStream::fail(const std::string& message, const nlohmann::ordered_json& document) {
+  if (finished_) return;
+  finish(document, [&] { member("error", message); });
 }
 
 void JsonReportStream::fail(const std::string& message) {

@@ -79,14 +79,23 @@ class JsonReportStream {
  public:
   JsonReportStream(std::ostream& out, bool pretty) : out_(out), pretty_(pretty) {}
   void refusal(const engine::Refusal& refusal);
-  // The rest of `document` (its "refused", empty, is skipped), then `}`.
-  void finish(const nlohmann::ordered_json& document);
+  // The rest of `document` (its "refused", empty, is skipped), then what
+  // `more` writes (through member and array_member), then `}`.
+  void finish(const nlohmann::ordered_json& document, const std::function<void()>& more = {});
+  // Inside finish's `more`: one more member; one more array member whose
+  // `count` elements are made one at a time by `element(i)` and written as
+  // they come (1M outcomes are never one document in memory).
+  void member(std::string_view key, const nlohmann::ordered_json& value);
+  void array_member(std::string_view key, size_t count,
+                    const std::function<nlohmann::ordered_json(size_t)>& element);
   // After an error: closes a document already begun with {"error": message}.
   void fail(const std::string& message);
+  // After an error that came once the publish was done (publish --wait):
+  // the whole document, begun or not, with {"error": message} at its end.
+  void fail(const std::string& message, const nlohmann::ordered_json& document);
 
  private:
   void begin();
-  void member(std::string_view key, const nlohmann::ordered_json& value);
   [[nodiscard]] std::string dump(const nlohmann::ordered_json& value, int depth) const;
 
   std::ostream& out_;
