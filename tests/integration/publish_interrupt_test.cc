@@ -124,5 +124,52 @@ TEST(PublishInterrupt, SigintWithJsonGivesTheLineToGoOnFromAndRefusalsKeepTheirL
   expect_same_ledger(data, clean);
 }
 
+// With --wait, the lines appended before the signal get their stage-2
+// outcomes (issue 11 item 6), and going on from --from-line with --wait
+// gives the rest: together, exactly the outcomes of one clean publish.
+TEST(PublishInterrupt, SigtermWithWaitGivesTheOutcomesOfTheLinesAppendedBeforeIt) {
+  constexpr int64_t kEvents = 200'000;
+  constexpr int64_t kFedBeforeSignal = 120'000;
+  const std::string ndjson = generated_stream(kEvents, 43);
+  TempDir work;
+  const std::filesystem::path file = work.path() / "events.ndjson";
+  std::ofstream(file, std::ios::binary) << ndjson;
+  const std::string data = (work.path() / "data").string();
+
+  const InterruptedPublish stopped =
+      publish_and_interrupt(HOMEWARD_BINARY, {"--data", data}, work.path(), ndjson,
+                            kFedBeforeSignal, SIGTERM, {"--wait", "--json"});
+  ASSERT_EQ(stopped.code, 130) << stopped.out << stopped.err;
+  const auto first = nlohmann::json::parse(stopped.out);
+  const int64_t next_line = first["next_line"];
+  ASSERT_GT(next_line, 1);
+  ASSERT_EQ(first["outcomes"].size(), static_cast<size_t>(first["appended"].get<int64_t>()));
+  EXPECT_EQ(first["outcomes"].back()["line"], next_line - 1);
+
+  const CliRun rest = run_homeward({"--data", data, "publish", file.string(), "--from-line",
+                                    std::to_string(next_line), "--wait", "--json"});
+  ASSERT_EQ(rest.code, 0) << rest.err;
+  const auto second = nlohmann::json::parse(rest.out);
+  EXPECT_EQ(second["outcomes"][0]["line"], next_line);
+
+  const std::string clean = (work.path() / "clean").string();
+  const CliRun published =
+      run_homeward({"--data", clean, "publish", file.string(), "--wait", "--json"});
+  ASSERT_EQ(published.code, 0) << published.err;
+  const auto whole = nlohmann::json::parse(published.out);
+  // The same outcome for every line (positions too: one partition, the same
+  // order), and the totals add up.
+  nlohmann::json both = first["outcomes"];
+  for (const auto& outcome : second["outcomes"]) both.push_back(outcome);
+  EXPECT_TRUE(both == whole["outcomes"]) << "the outcomes differ";
+  for (const char* word : {"applied", "duplicate", "rejected"}) {
+    EXPECT_EQ(first["outcome_totals"][word].get<int64_t>() +
+                  second["outcome_totals"][word].get<int64_t>(),
+              whole["outcome_totals"][word])
+        << word;
+  }
+  expect_same_ledger(data, clean);
+}
+
 }  // namespace
 }  // namespace homeward::testing

@@ -115,8 +115,11 @@ inline InterruptedPublish publish_and_interrupt(const std::string& binary,
       write_all(fd, ndjson.substr(0, prefix_bytes(ndjson, lines_before_signal)), give_up);
   EXPECT_TRUE(fed) << "the child stopped reading: " << file_text(err_file);
   child.signal(signal_number);
-  result.code = child.wait_exit(std::chrono::seconds(120));
-  result.out = child.read_output(std::chrono::seconds(5));
+  // Standard output is read to its end before the exit is waited for: a
+  // child with more to say than a pipe holds (publish --wait --json) would
+  // otherwise never get to exit.
+  result.out = child.read_output(std::chrono::seconds(120));
+  result.code = child.wait_exit(std::chrono::seconds(10));
   ::close(fd);
   result.err = file_text(err_file);
 
