@@ -38,9 +38,11 @@
 #include "connectors/http/change_routes.h"
 #include "connectors/http/ledger_routes.h"
 #include "connectors/http/live_projection.h"
+#include "connectors/http/metrics.h"
 #include "connectors/http/router.h"
 #include "connectors/http/server.h"
 #include "connectors/http/tokens.h"
+#include "events/codec.h"
 #include "events/identifier.h"
 
 namespace homeward::connectors::cli {
@@ -201,8 +203,14 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   change_options.public_window = std::chrono::milliseconds(args.public_window_ms);
   http::ChangeStreams change_streams(api, change_options);
   change_streams.add_routes(router);
-  live.set_round_listener(
-      [&change_streams](const http::RoundChanges& changes) { change_streams.on_round(changes); });
+  http::Metrics metrics(HOMEWARD_VERSION, events::kSchemaVersion);
+  api.metrics = &metrics;
+  http::add_metrics_route(router, metrics);
+  live.set_outcome_hook([&metrics](const engine::Outcome& outcome) { metrics.handled(outcome); });
+  live.set_round_listener([&change_streams, &metrics](const http::RoundChanges& changes) {
+    if (changes.seconds > 0) metrics.round(changes.seconds);
+    change_streams.on_round(changes);
+  });
 
   http::ServerOptions options;
   options.address = listen->first;
@@ -222,6 +230,11 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   hooks.admit = [&admission](http::Request& request, const http::Route& route) {
     return admission.admit(request, route);
   };
+  hooks.observe = [&metrics](std::string_view route, std::string_view method, int status,
+                             std::chrono::duration<double> seconds) {
+    metrics.observe_request(route, method, status, seconds.count());
+  };
+  hooks.on_stream_count = [&metrics](int delta) { metrics.stream_count(delta); };
   hooks.changes = &live.changes();
   auto server = http::Server::start(options, router, std::move(hooks));
   if (!server) return std::unexpected(server.error());
@@ -243,7 +256,14 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   FollowHooks follow;
   follow.stop_requested = [&] { return live.stop_requested(); };
   follow.wait = [&](std::chrono::milliseconds duration) { live.wait_for_work(duration); };
-  follow.on_lag = [&](int64_t, int64_t lag) { live.set_lag(lag); };
+  // The lag in seconds: since the projections were last caught up.
+  auto caught_up_at = std::chrono::steady_clock::now();
+  follow.on_lag = [&](int64_t, int64_t lag) {
+    live.set_lag(lag);
+    const auto now = std::chrono::steady_clock::now();
+    if (lag == 0) caught_up_at = now;
+    metrics.lag(lag, lag == 0 ? 0.0 : std::chrono::duration<double>(now - caught_up_at).count());
+  };
   follow.on_round = [&](const engine::Checkpoints& positions, int64_t) -> Status {
     live.on_round(positions);
     return {};

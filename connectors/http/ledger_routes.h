@@ -19,7 +19,11 @@
 
 namespace homeward::connectors::http {
 
+class Metrics;  // metrics.h
+
 struct LedgerApi {
+  // Counts publishes when set.
+  Metrics* metrics = nullptr;
   projections::RocksProjectionStore* store = nullptr;
   LiveProjection* live = nullptr;
   // The log's appender, used by one publish at a time (publish_mutex).
@@ -54,5 +58,8 @@ void add_publish_routes(Router& router, LedgerApi& api);
 // Adds the public reads (public_routes.cc): /v1/public/cases,
 // /v1/public/cases/{case_id}, /v1/public/stats, SPEC section 8's view only.
 void add_public_routes(Router& router, LedgerApi& api);
+
+// Adds GET /metrics (scope metrics): `metrics` in the Prometheus text format.
+void add_metrics_route(Router& router, Metrics& metrics);
 
 }  // namespace homeward::connectors::http

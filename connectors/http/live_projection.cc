@@ -18,6 +18,8 @@ void LiveProjection::on_record(const engine::LogRecord& record, const events::Ev
   // The case the record changed: a malformed record changes no case's
   // figures (it is never entered into one), only the rejection list.
   if (event != nullptr) round_cases_.insert(event->case_id);
+  if (round_started_ns_ == 0) round_started_ns_ = now_ns();
+  if (outcome_hook_) outcome_hook_(outcome);
   std::lock_guard lock(mutex_);
   observed_next_[record.partition.value()] = record.offset.value() + 1;
   if (interest_.empty()) return;
@@ -47,6 +49,10 @@ void LiveProjection::on_round(const engine::Checkpoints& checkpoints) {
   changes.case_ids.assign(round_cases_.begin(), round_cases_.end());
   std::sort(changes.case_ids.begin(), changes.case_ids.end());
   round_cases_.clear();
+  if (round_started_ns_ != 0) {
+    changes.seconds = static_cast<double>(now_ns() - round_started_ns_) / 1e9;
+    round_started_ns_ = 0;
+  }
   std::function<void(const RoundChanges&)> listener;
   {
     std::lock_guard lock(mutex_);

@@ -42,6 +42,8 @@ namespace homeward::connectors::http {
 struct RoundChanges {
   engine::OffsetMap position;
   std::vector<std::string> case_ids;
+  // From the round's first record to its end; 0 for a round without records.
+  double seconds = 0;
 };
 
 class LiveProjection final : public engine::ProjectionObserver {
@@ -64,6 +66,11 @@ class LiveProjection final : public engine::ProjectionObserver {
   // Called with each round's changes, on the follow loop's thread, after the
   // position is published (the change streams read the store there).
   void set_round_listener(std::function<void(const RoundChanges&)> listener);
+  // Called with each record's outcome on the follow loop's thread (metrics).
+  // Set before the follow loop starts.
+  void set_outcome_hook(std::function<void(const engine::Outcome&)> hook) {
+    outcome_hook_ = std::move(hook);
+  }
 
   // ---- the HTTP side
   [[nodiscard]] engine::OffsetMap position() const;
@@ -112,6 +119,8 @@ class LiveProjection final : public engine::ProjectionObserver {
   absl::flat_hash_map<Key, engine::Outcome> staged_;  // folded this round
   absl::flat_hash_map<Key, engine::Outcome> ready_;   // committed
   absl::flat_hash_set<std::string> round_cases_;      // follow loop's thread only
+  int64_t round_started_ns_ = 0;                      // follow loop's thread only
+  std::function<void(const engine::Outcome&)> outcome_hook_;
   std::function<void(const RoundChanges&)> listener_;
 
   std::atomic<int64_t> rounds_{0};

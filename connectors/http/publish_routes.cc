@@ -22,6 +22,7 @@
 
 #include "connectors/http/json_array.h"
 #include "connectors/http/ledger_routes.h"
+#include "connectors/http/metrics.h"
 #include "connectors/http/position.h"
 #include "connectors/http/problem.h"
 #include "connectors/http/route_params.h"
@@ -352,6 +353,7 @@ Reply publish(LedgerApi& api, Request& request) {
   HOMEWARD_CHECK(
       run.appended + run.refused + run.failed + run.unknown <= static_cast<int64_t>(lines.size()),
       "the publisher answered more lines than the body holds");
+  if (api.metrics != nullptr) api.metrics->published(run.appended, run.refused);
   // The follow loop projects the new records now rather than at its next poll.
   if (run.appended > 0) api.live->wake_follower();
   if (!with_outcomes || run.appended == 0) return publish_answer(run, with_outcomes);
