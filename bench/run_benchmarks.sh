@@ -432,6 +432,15 @@ fi
   fi
 } >>"$REPORT"
 
+# The HTTP API (bench/http_bench.sh): wrk against serve and nginx, POST against publish.
+{
+  echo
+  echo "## HTTP API: homeward serve (bench/http_bench.sh)"
+  echo
+  "$SCRIPT_DIR/http_bench.sh" "$BUILD_DIR" --cases "$(( CASES < 100000 ? CASES : 100000 ))" \
+    --post-events "$(( EVENTS >= 100000 ? 100000 : 1000 ))"
+} >>"$REPORT"
+
 cp "$REPORT" "$RESULTS_DIR/latest.md"
 cp "$REPORT" "$RESULTS_DIR/$STAMP.md"
 cat "$REPORT"

@@ -26,6 +26,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 
 #include "connectors/http/problem.h"
 
@@ -78,29 +79,44 @@ struct Server::Impl {
   std::once_flag joined;
 
   // Runs `f` on the worker pool and resumes on the caller's executor with
-  // its result (or its exception).
-  template <typename F>
-  awaitable<Reply> on_worker(F f) {
-    auto executor = co_await net::this_coro::executor;
-    co_return co_await net::async_initiate<decltype(use_awaitable),
-                                           void(std::exception_ptr, Reply)>(
-        [this, executor, f = std::move(f)](auto handler) mutable {
-          auto work = net::make_work_guard(executor);
-          net::post(workers, [executor, work = std::move(work), f = std::move(f),
-                              handler = std::move(handler)]() mutable {
-            std::exception_ptr error;
-            Reply reply;
-            try {
-              reply = f();
-            } catch (...) {
-              error = std::current_exception();
-            }
-            net::post(executor,
-                      [handler = std::move(handler), error, reply = std::move(reply),
-                       work = std::move(work)]() mutable { handler(error, std::move(reply)); });
-          });
-        },
-        use_awaitable);
+  // its result (or its exception). Everything the worker touches is in a
+  // shared state (never the coroutine's frame or an initiation lambda), and
+  // the coroutine waits on a timer of its own executor that the worker's
+  // completion cancels: the hand-over is only a post and a cancel.
+  struct WorkerState {
+    explicit WorkerState(net::any_io_executor e) : executor(std::move(e)), timer(executor) {}
+    net::any_io_executor executor;
+    net::steady_timer timer;
+    std::function<Reply()> work;
+    Reply reply;
+    std::exception_ptr error;
+    bool done = false;  // read and written on `executor` only
+  };
+  awaitable<Reply> on_worker(std::function<Reply()> f) {
+    auto state = std::make_shared<WorkerState>(co_await net::this_coro::executor);
+    state->work = std::move(f);
+    state->timer.expires_at(net::steady_timer::time_point::max());
+    net::post(workers, [state] {
+      Reply reply;
+      std::exception_ptr error;
+      try {
+        reply = state->work();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      net::post(state->executor, [state, error, reply = std::move(reply)]() mutable {
+        state->reply = std::move(reply);
+        state->error = error;
+        state->done = true;
+        state->timer.cancel();
+      });
+    });
+    while (!state->done) {
+      beast::error_code ec;
+      co_await state->timer.async_wait(net::redirect_error(use_awaitable, ec));
+    }
+    if (state->error) std::rethrow_exception(state->error);
+    co_return std::move(state->reply);
   }
 
   Reply call(const Route& route, Request& request) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -267,6 +268,30 @@ TEST_F(HttpReadTest, HostileIdsGetProblemDocumentsAndTheServerGoesOn) {
   EXPECT_EQ(wrong_method.status, 405);
   EXPECT_EQ(wrong_method.header("allow"), "GET");
   EXPECT_EQ(http_get(url("/v1/stats"), "/v1/stats").body, cli_stats_);
+}
+
+TEST_F(HttpReadTest, ManyConcurrentKeepAliveClientsOfWorkerRoutesAllGetTheirDocuments) {
+  // 32 clients at once, each on one keep-alive connection, 100 requests of
+  // a worker route each (bounded); every answer is the CLI's document. (A
+  // worker's hand-back to the connection once used freed memory under such
+  // load.)
+  const std::vector<std::string> ids = case_ids();
+  std::vector<int> wrong(32, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 32; ++c) {
+    clients.emplace_back([&, c] {
+      testing::HttpClient client;
+      for (int i = 0; i < 100; ++i) {
+        const std::string& id = ids[static_cast<size_t>(c * 100 + i) % ids.size()];
+        const auto answer =
+            client.send(testing::HttpRequest{"GET", url("/v1/cases/" + id), "", {}, 60'000, ""});
+        if (answer.status != 200 || answer.body != cli({"case", id, "--json"})) ++wrong[c];
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  for (int c = 0; c < 32; ++c) EXPECT_EQ(wrong[c], 0) << "client " << c;
+  EXPECT_EQ(http_get(url("/livez")).status, 200);
 }
 
 TEST_F(HttpReadTest, HealthAndInfoAnswer) {
