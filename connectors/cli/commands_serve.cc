@@ -206,6 +206,7 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   http::Metrics metrics(HOMEWARD_VERSION, events::kSchemaVersion);
   api.metrics = &metrics;
   http::add_metrics_route(router, metrics);
+  http::add_openapi_route(router);
   live.set_outcome_hook([&metrics](const engine::Outcome& outcome) { metrics.handled(outcome); });
   live.set_round_listener([&change_streams, &metrics](const http::RoundChanges& changes) {
     if (changes.seconds > 0) metrics.round(changes.seconds);

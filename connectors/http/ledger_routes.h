@@ -62,4 +62,7 @@ void add_public_routes(Router& router, LedgerApi& api);
 // Adds GET /metrics (scope metrics): `metrics` in the Prometheus text format.
 void add_metrics_route(Router& router, Metrics& metrics);
 
+// Adds GET /openapi.json (public): docs/openapi.json, compiled in.
+void add_openapi_route(Router& router);
+
 }  // namespace homeward::connectors::http

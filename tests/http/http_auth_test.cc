@@ -80,6 +80,7 @@ const std::vector<RouteCase> kRoutes{
     {"GET", "/v1/donors/d-1", "audit", "/v1/donors/{donor_ref}"},
     {"POST", "/v1/events", "publish", "/v1/events"},
     {"GET", "/metrics", "metrics", "/metrics"},
+    {"GET", "/openapi.json", "", "/openapi.json"},
 };
 
 class HttpAuthTest : public ::testing::Test {

@@ -1,23 +1,27 @@
 // A real HTTP client for the HTTP tests: libcurl's easy interface, one
 // request per call (a new connection each time unless a Client is reused).
-// With HOMEWARD_HTTP_RECORD=FILE in the environment, every response is also
+// Every response to a request that names its route is checked against
+// docs/openapi.json (openapi_check.h); a mismatch fails the test. With
+// HOMEWARD_HTTP_RECORD=FILE in the environment, each such response is also
 // appended to FILE as one JSON line ({method, route, status, content_type,
-// body}), which tests/http/validate_openapi.mjs checks against
-// docs/openapi.json.
+// body}).
 #pragma once
 
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
-#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/http/support/openapi_check.h"
 
 namespace homeward::testing {
 
@@ -103,6 +107,12 @@ class HttpClient {
     return size * count;
   }
   static void record(const HttpRequest& request, const HttpResponse& response) {
+    const auto mismatches =
+        OpenApiCheck::instance().check(request.route, request.method, response.status,
+                                       response.header("content-type"), response.body);
+    for (const std::string& mismatch : mismatches) {
+      ADD_FAILURE() << "docs/openapi.json: " << mismatch;
+    }
     const char* file = std::getenv("HOMEWARD_HTTP_RECORD");
     if (file == nullptr || *file == '\0') return;
     nlohmann::json line = {{"method", request.method},
