@@ -14,6 +14,8 @@ std::string_view to_string(ErrorCode code) {
       return "io";
     case ErrorCode::kBusy:
       return "busy";
+    case ErrorCode::kReadOnly:
+      return "read_only";
     case ErrorCode::kUnavailable:
       return "unavailable";
     case ErrorCode::kInternal:

@@ -19,7 +19,8 @@ enum class ErrorCode {
   kNotFound,           // a case, file or record that was asked for does not exist
   kCorruption,         // stored bytes do not decode as they must
   kIo,                 // the file system, RocksDB or the network failed
-  kBusy,               // another process holds the store
+  kBusy,               // another process holds the writer lock: retry later
+  kReadOnly,           // the directory cannot be written by this user (reads still work)
   kUnavailable,        // a broker or other peer cannot be reached now
   kInternal,           // a library reported something Homeward cannot classify
   kResourceExhausted,  // a documented limit was reached (docs/design.md, "Limits")

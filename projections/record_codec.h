@@ -17,6 +17,7 @@
 //                                           that offset, within one window of 1,024 offsets
 //   m/donors                             -> u64 the number of g keys
 //   m/format                             -> u32 store format version
+//   m/source                             -> the identity of the log it was built from
 //   m/pos/ <partition u32 BE>            -> PartitionCheckpoint
 //   m/totals                             -> ProjectionTotals
 //   r <case_id> \0 <partition u32 BE> <offset u64 BE> -> RejectionRecord
@@ -71,6 +72,9 @@ inline constexpr std::string_view kTotalsKey = "m/totals";
 // The number of `g` keys (distinct donors of applied donations), kept with
 // every commit so that the impact report need not count them.
 inline constexpr std::string_view kDonorCountKey = "m/donors";
+// The identity of the log the store was built from (RocksProjectionStore::
+// bind_to_log), raw bytes.
+inline constexpr std::string_view kSourceKey = "m/source";
 inline constexpr std::string_view kCheckpointPrefix = "m/pos/";
 inline constexpr std::string_view kChainIndexPrefix = "m/chain/";
 

@@ -1,5 +1,6 @@
 #include "projections/rocksdb_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -8,7 +9,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <stdio.h>  // renameat2
+#include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,6 +22,8 @@
 #include <vector>
 
 #include "engine/id_table.h"
+#include "engine/scratch_dir.h"
+#include "engine/writer_lock.h"
 #include "events/check.h"
 #include "events/identifier.h"
 #include "projections/case_history.h"
@@ -120,14 +126,6 @@ constexpr size_t kBlockCacheBytes = 64 << 20;
 // its CPU compacting (bench/README.md).
 constexpr int kBulkCompactionTrigger = 64;
 
-// Writes outside the StoreWriter (the format record of a new store) follow
-// its rule: no WAL (DESIGN decision 2).
-rocksdb::WriteOptions write_options() {
-  rocksdb::WriteOptions options;
-  options.disableWAL = true;
-  return options;
-}
-
 // Where the StoreWriter builds its SST files, inside the store's directory so
 // that RocksDB can link them in rather than copy them.
 std::filesystem::path commit_file_dir(const std::filesystem::path& store_dir) {
@@ -179,24 +177,8 @@ Error with_case(std::string_view case_id, Error error) {
 
 Error rocksdb_error(const rocksdb::Status& status, std::string_view context) {
   ErrorCode code = ErrorCode::kIo;
-  if (status.IsCorruption()) {
-    code = ErrorCode::kCorruption;
-  } else if (is_lock_error(status)) {
-    code = ErrorCode::kBusy;
-  }
+  if (status.IsCorruption()) code = ErrorCode::kCorruption;
   return Error{code, fmt::format("{}: {}", context, status.ToString())};
-}
-
-bool is_lock_error(const rocksdb::Status& status) {
-  // RocksDB reports a held LOCK as an IOError; only its text tells it from
-  // other I/O errors ("While lock file: DIR/LOCK: Resource temporarily
-  // unavailable" from another process, "lock hold by current process" from
-  // this one).
-  if (!status.IsIOError() && !status.IsBusy()) return false;
-  const std::string text = status.ToString();
-  return text.find("While lock file") != std::string::npos ||
-         text.find("lock hold by current process") != std::string::npos ||
-         text.find("lock held by current process") != std::string::npos;
 }
 
 Family family_of(std::string_view key) {
@@ -297,31 +279,33 @@ Result<int64_t> ReadSnapshot::donor_count() const {
 }
 
 RocksProjectionStore::RocksProjectionStore(std::unique_ptr<rocksdb::DB> db,
-                                           std::unique_ptr<StoreDb> handles,
-                                           const std::filesystem::path& dir)
+                                           std::unique_ptr<StoreDb> handles)
     : db_(std::move(db)),
       handles_(std::move(handles)),
       written_(std::make_unique<WrittenKeys>()),
-      donors_(std::make_unique<GlobalDonors>(false)),
-      writer_(std::make_unique<StoreWriter>(*handles_, commit_file_dir(dir))) {}
+      donors_(std::make_unique<GlobalDonors>(false)) {}
 
 RocksProjectionStore::~RocksProjectionStore() {
-  if (auto written = wait_for_commits(); !written) {
-    std::fprintf(stderr, "homeward: %s\n", written.error().message.c_str());
-  }
-  writer_.reset();  // its thread must end before the database closes
-  // With the WAL off, only flushed memtables survive; flush and wait so that
-  // a clean exit keeps every committed batch. A destructor cannot return an
-  // error, so a failure is reported on stderr (the next run then resumes from
-  // an earlier batch boundary, which is safe, only slower).
-  rocksdb::FlushOptions flush;
-  flush.wait = true;
   const std::vector<rocksdb::ColumnFamilyHandle*> families(handles_->families.begin(),
                                                            handles_->families.end());
-  rocksdb::Status s = db_->Flush(flush, families);
-  if (!s.ok()) {
-    std::fprintf(stderr, "homeward: flushing the projection store failed: %s\n",
-                 s.ToString().c_str());
+  rocksdb::Status s;
+  if (writer_ != nullptr) {
+    if (auto written = wait_for_commits(); !written) {
+      std::fprintf(stderr, "homeward: %s\n", written.error().message.c_str());
+    }
+    writer_.reset();  // its thread must end before the database closes
+    // The WAL is not synced; flush and wait so that a clean exit keeps every
+    // committed batch on disk and the next open has no WAL to replay. A
+    // destructor cannot return an error, so a failure is reported on stderr
+    // (the next run then resumes from an earlier batch boundary, which is
+    // safe, only slower).
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    s = db_->Flush(flush, families);
+    if (!s.ok()) {
+      std::fprintf(stderr, "homeward: flushing the projection store failed: %s\n",
+                   s.ToString().c_str());
+    }
   }
   for (rocksdb::ColumnFamilyHandle* family : families) {
     s = db_->DestroyColumnFamilyHandle(family);
@@ -380,23 +364,37 @@ rocksdb::ColumnFamilyOptions family_options(Family family,
 
 }  // namespace
 
-Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
-    const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo,
-                      fmt::format("cannot create the projection store directory {}: {}",
-                                  dir.string(), ec.message()));
-  }
+namespace {
 
+// What a store's directory holds before it is opened.
+struct OpenedDb {
+  std::unique_ptr<rocksdb::DB> db;
+  std::unique_ptr<StoreDb> handles;
+};
+
+// Releases the family handles before the database closes, on an early return
+// (once the store owns them, its destructor does).
+struct ReleaseHandles {
+  StoreDb* handles;
+  ~ReleaseHandles() {
+    if (handles == nullptr) return;
+    for (rocksdb::ColumnFamilyHandle* family : handles->families) {
+      (void)handles->db->DestroyColumnFamilyHandle(family);
+    }
+  }
+};
+
+Result<OpenedDb> open_database(const std::filesystem::path& dir,
+                               const std::filesystem::path* secondary_dir) {
   rocksdb::DBOptions options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  // The WAL is off (the log is the truth); atomic_flush keeps the families
-  // consistent with each other on disk, so that a crash leaves all of them
-  // at one commit boundary.
+  options.create_if_missing = secondary_dir == nullptr;
+  options.create_missing_column_families = secondary_dir == nullptr;
+  // atomic_flush keeps the families consistent with each other on disk, so
+  // that a crash leaves all of them at one commit boundary.
   options.atomic_flush = true;
+  // A secondary instance must keep every file open (RocksDB requires it),
+  // so that the writer's compactions cannot pull a file from under it.
+  if (secondary_dir != nullptr) options.max_open_files = -1;
   const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kBlockCacheBytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (size_t i = 0; i < kFamilyCount; ++i) {
@@ -404,77 +402,98 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   }
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), descriptors, &opened, &raw);
+  const rocksdb::Status s =
+      secondary_dir == nullptr
+          ? rocksdb::DB::Open(options, dir.string(), descriptors, &opened, &raw)
+          : rocksdb::DB::OpenAsSecondary(options, dir.string(), secondary_dir->string(),
+                                         descriptors, &opened, &raw);
   if (!s.ok()) {
-    if (is_lock_error(s)) {
-      return make_error(ErrorCode::kBusy,
-                        fmt::format("the projection store in {} is in use by another homeward "
-                                    "process ({})",
-                                    dir.string(), s.ToString()));
-    }
     return std::unexpected(
         rocksdb_error(s, fmt::format("opening the projection store in {}", dir.string())));
   }
-  std::unique_ptr<rocksdb::DB> db(raw);
+  OpenedDb result{std::unique_ptr<rocksdb::DB>(raw), std::make_unique<StoreDb>()};
   HOMEWARD_CHECK(opened.size() == kFamilyCount, "RocksDB opened another number of families");
-  auto handles = std::make_unique<StoreDb>();
-  handles->db = db.get();
-  for (size_t i = 0; i < kFamilyCount; ++i) handles->families[i] = opened[i];
-  // Until the store owns them, the handles are released here, before the
-  // database closes, on an early return.
-  struct ReleaseHandles {
-    StoreDb* handles;
-    ~ReleaseHandles() {
-      if (handles == nullptr) return;
-      for (rocksdb::ColumnFamilyHandle* family : handles->families) {
-        (void)handles->db->DestroyColumnFamilyHandle(family);
-      }
-    }
-  } release{handles.get()};
+  result.handles->db = raw;
+  result.handles->secondary = secondary_dir != nullptr;
+  for (size_t i = 0; i < kFamilyCount; ++i) result.handles->families[i] = opened[i];
+  return result;
+}
 
+// The store's format record, and whether the store holds no record at all.
+struct StoredFormat {
   std::optional<std::string> format;
   bool empty = true;
-  {
-    ReadSnapshot snapshot(*handles);
-    auto value = snapshot.get(kFormatKey);
-    if (!value) return std::unexpected(value.error());
-    format = std::move(*value);
-    if (!format) {
-      StoreIterator it(*handles, snapshot.options(), "");
-      empty = !it.valid();
-      if (auto status = it.status(); !status) {
-        return std::unexpected(
-            Error{status.error().code, fmt::format("reading the projection store in {}: {}",
-                                                   dir.string(), status.error().message)});
-      }
+};
+
+Result<StoredFormat> read_format(const StoreDb& handles, const std::filesystem::path& dir) {
+  StoredFormat stored;
+  ReadSnapshot snapshot(handles);
+  auto value = snapshot.get(kFormatKey);
+  if (!value) return std::unexpected(value.error());
+  stored.format = std::move(*value);
+  stored.empty = false;
+  if (!stored.format) {
+    StoreIterator it(handles, snapshot.options(), "");
+    stored.empty = !it.valid();
+    if (auto status = it.status(); !status) {
+      return std::unexpected(
+          Error{status.error().code, fmt::format("reading the projection store in {}: {}",
+                                                 dir.string(), status.error().message)});
     }
   }
+  return stored;
+}
 
-  if (format) {
-    auto version = decode_format_version(*format);
-    if (!version) {
-      return make_error(ErrorCode::kCorruption,
-                        fmt::format("the projection store in {}: {}; run `homeward project "
-                                    "--rebuild`",
-                                    dir.string(), version.error().message));
-    }
-    if (*version != kStoreFormatVersion) {
-      return make_error(ErrorCode::kCorruption,
-                        fmt::format("the projection store in {}: store format {} is not "
-                                    "supported (this homeward reads format {}); run `homeward "
-                                    "project --rebuild`",
-                                    dir.string(), *version, kStoreFormatVersion));
-    }
-  } else if (!empty) {
+Status check_format(const StoredFormat& stored, const std::filesystem::path& dir) {
+  if (!stored.format) {
+    if (stored.empty) return {};
     // Records without a format record: not a store this code wrote.
     return make_error(ErrorCode::kCorruption,
                       fmt::format("the projection store in {} has no format record; run "
                                   "`homeward project --rebuild`",
                                   dir.string()));
-  } else {
+  }
+  auto version = decode_format_version(*stored.format);
+  if (!version) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("the projection store in {}: {}; run `homeward project "
+                                  "--rebuild`",
+                                  dir.string(), version.error().message));
+  }
+  if (*version != kStoreFormatVersion) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("the projection store in {}: store format {} is not "
+                                  "supported (this homeward reads format {}); run `homeward "
+                                  "project --rebuild`",
+                                  dir.string(), *version, kStoreFormatVersion));
+  }
+  return {};
+}
+
+Error in_store(Error error, const std::filesystem::path& dir) {
+  error.message = fmt::format("the projection store in {}: {}", dir.string(), error.message);
+  return error;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
+    const std::filesystem::path& dir, std::string_view holder) {
+  // The lock first: a second writer must not even replay the store's WAL.
+  auto lock = engine::WriterLock::acquire(dir, holder);
+  if (!lock) return std::unexpected(std::move(lock.error()));  // it names the directory
+  auto opened = open_database(dir, nullptr);
+  if (!opened) return std::unexpected(opened.error());
+  ReleaseHandles release{opened->handles.get()};
+
+  auto stored = read_format(*opened->handles, dir);
+  if (!stored) return std::unexpected(stored.error());
+  if (auto checked = check_format(*stored, dir); !checked) return std::unexpected(checked.error());
+  if (!stored->format) {
     const std::string value = encode_format_version(kStoreFormatVersion);
-    s = db->Put(write_options(), handles->handle_for(kFormatKey),
-                rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), value);
+    const rocksdb::Status s =
+        opened->db->Put(store_write_options(), opened->handles->handle_for(kFormatKey),
+                        rocksdb::Slice(kFormatKey.data(), kFormatKey.size()), value);
     if (!s.ok()) {
       return std::unexpected(
           rocksdb_error(s, fmt::format("creating the projection store in {}", dir.string())));
@@ -482,6 +501,7 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   }
   // Commit files a crash left behind were never ingested: their commits are
   // not in the store, and the projector will make them again.
+  std::error_code ec;
   const std::filesystem::path commit_files = commit_file_dir(dir);
   std::filesystem::remove_all(commit_files, ec);
   if (!ec) std::filesystem::create_directories(commit_files, ec);
@@ -491,11 +511,105 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   }
   release.handles = nullptr;  // the store owns them now
   std::unique_ptr<RocksProjectionStore> store(
-      new RocksProjectionStore(std::move(db), std::move(handles), dir));
-  store->written_->knows_every_case = !format && empty;
-  store->donors_ = std::make_unique<GlobalDonors>(!format && empty);
+      new RocksProjectionStore(std::move(opened->db), std::move(opened->handles)));
+  const bool was_empty = !stored->format && stored->empty;
+  store->written_->knows_every_case = was_empty;
+  store->donors_ = std::make_unique<GlobalDonors>(was_empty);
+  store->writer_ = std::make_unique<StoreWriter>(*store->handles_, commit_file_dir(dir));
+  store->lock_ = std::move(*lock);
   return store;
 }
+
+Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open_reader(
+    const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir / "CURRENT", ec)) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("there is no projection store in {}", dir.string()));
+  }
+  auto scratch = engine::ScratchDir::create("store-reader");
+  if (!scratch) return std::unexpected(scratch.error());
+  const std::filesystem::path secondary = (*scratch)->path();
+  auto opened = open_database(dir, &secondary);
+  if (!opened) return std::unexpected(opened.error());
+  ReleaseHandles release{opened->handles.get()};
+  auto stored = read_format(*opened->handles, dir);
+  if (!stored) return std::unexpected(stored.error());
+  if (auto checked = check_format(*stored, dir); !checked) return std::unexpected(checked.error());
+  release.handles = nullptr;
+  std::unique_ptr<RocksProjectionStore> store(
+      new RocksProjectionStore(std::move(opened->db), std::move(opened->handles)));
+  store->secondary_dir_ = std::move(*scratch);
+  return store;
+}
+
+Status RocksProjectionStore::catch_up_with_writer() {
+  if (!is_reader()) return {};
+  const rocksdb::Status s = db_->TryCatchUpWithPrimary();
+  if (!s.ok()) return std::unexpected(rocksdb_error(s, "catching up with the store's writer"));
+  return {};
+}
+
+Result<std::optional<std::string>> RocksProjectionStore::bound_log() const {
+  ReadSnapshot snapshot(*handles_);
+  return snapshot.get(kSourceKey);
+}
+
+Status RocksProjectionStore::bind_to_log(std::string_view identity) {
+  HOMEWARD_CHECK(!identity.empty(), "a log identity is empty");
+  auto bound = bound_log();
+  if (!bound) return std::unexpected(bound.error());
+  if (*bound) {
+    if (**bound == identity) return {};
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("these projections were built from {}, not from {}: their "
+                                  "figures would mix two ledgers. Use the --data directory "
+                                  "(or --kafka/--topic) of that log, or rebuild them from this "
+                                  "one with `homeward project --rebuild`",
+                                  **bound, identity));
+  }
+  if (is_reader()) {
+    return make_error(ErrorCode::kInternal,
+                      "a projection store opened for reading cannot be bound");
+  }
+  // A store holding records that predate binding (an older homeward) may
+  // have been built from any log: it is bound on its next write, as its
+  // figures were always meant for the log it is used with.
+  if (auto drained = wait_for_commits(); !drained) return drained;
+  const rocksdb::Status s = db_->Put(store_write_options(), handles_->handle_for(kSourceKey),
+                                     rocksdb::Slice(kSourceKey.data(), kSourceKey.size()),
+                                     rocksdb::Slice(identity.data(), identity.size()));
+  if (!s.ok()) return std::unexpected(rocksdb_error(s, "recording the store's log"));
+  return {};
+}
+
+namespace {
+
+// Directory removal that no other process can watch half done: the store is
+// first renamed out of the way (one atomic step), then deleted.
+Status remove_store_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::path doomed = dir;
+  doomed += fmt::format(".deleting-{}", ::getpid());
+  std::filesystem::rename(dir, doomed, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot move {} out of the way: {}", dir.string(), ec.message()));
+  }
+  const rocksdb::Status s = rocksdb::DestroyDB(doomed.string(), rocksdb::Options());
+  if (!s.ok()) {
+    return std::unexpected(
+        rocksdb_error(s, fmt::format("deleting the projection store in {}", doomed.string())));
+  }
+  std::filesystem::remove_all(doomed, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("cannot remove {}: {}", doomed.string(), ec.message()));
+  }
+  return {};
+}
+
+}  // namespace
 
 Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -508,7 +622,8 @@ Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
   // A wrong --data path must never cost someone a directory: only a RocksDB
   // database (it has CURRENT) or an empty directory is removed.
   const bool is_db = std::filesystem::exists(dir / "CURRENT", ec);
-  const bool is_empty = !is_db && std::filesystem::is_empty(dir, ec);
+  const bool is_empty =
+      !is_db && (std::filesystem::is_empty(dir, ec) || engine::holds_only_writer_lock(dir));
   if (ec) {
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot inspect {}: {}", dir.string(), ec.message()));
@@ -518,25 +633,37 @@ Status RocksProjectionStore::destroy(const std::filesystem::path& dir) {
         ErrorCode::kInvalidArgument,
         fmt::format("{} does not look like a projection store; not deleting it", dir.string()));
   }
-  if (is_db) {
-    rocksdb::Status s = rocksdb::DestroyDB(dir.string(), rocksdb::Options());
-    if (!s.ok()) {
-      if (is_lock_error(s)) {
-        return make_error(ErrorCode::kBusy,
-                          fmt::format("the projection store in {} is in use by another homeward "
-                                      "process ({})",
-                                      dir.string(), s.ToString()));
-      }
-      return std::unexpected(
-          rocksdb_error(s, fmt::format("deleting the projection store in {}", dir.string())));
+  // Never while a writer has it; the lock goes with the directory.
+  auto lock = engine::WriterLock::acquire(dir, "homeward: deleting the store");
+  if (!lock) return std::unexpected(in_store(std::move(lock.error()), dir));
+  return remove_store_dir(dir);
+}
+
+Status RocksProjectionStore::swap_in(const std::filesystem::path& built,
+                                     const std::filesystem::path& live,
+                                     std::unique_ptr<engine::WriterLock> live_lock) {
+  HOMEWARD_CHECK(live_lock != nullptr && live_lock->dir() == live,
+                 "swap_in needs the writer lock of the live store");
+  std::error_code ec;
+  if (!std::filesystem::exists(live, ec)) {
+    std::filesystem::rename(built, live, ec);
+    if (ec) {
+      return make_error(ErrorCode::kIo, fmt::format("cannot move {} to {}: {}", built.string(),
+                                                    live.string(), ec.message()));
     }
+    return {};
   }
-  std::filesystem::remove_all(dir, ec);
-  if (ec) {
+  // One atomic step: a reader opening `live` finds the old store or the new
+  // one, never none and never half of one.
+  if (::renameat2(AT_FDCWD, built.c_str(), AT_FDCWD, live.c_str(), RENAME_EXCHANGE) != 0) {
     return make_error(ErrorCode::kIo,
-                      fmt::format("cannot remove {}: {}", dir.string(), ec.message()));
+                      fmt::format("cannot exchange {} and {}: {}", built.string(), live.string(),
+                                  std::error_code(errno, std::generic_category()).message()));
   }
-  return {};
+  // The old store is now at `built`; the lock held on it ends with this
+  // process's use of it.
+  live_lock.reset();
+  return destroy(built);
 }
 
 Result<engine::Checkpoints> RocksProjectionStore::load_checkpoints() {
@@ -644,6 +771,10 @@ Result<engine::ChainSegment> RocksProjectionStore::load_open_chain_segment(Parti
 }
 
 Status RocksProjectionStore::commit_pipelined(const engine::BatchCommit& batch) {
+  if (writer_ == nullptr) {
+    return make_error(ErrorCode::kInternal,
+                      "the projection store was opened for reading and cannot commit");
+  }
   EncodedBatch write = writer_->take_batch();
   // Commits of one replay are alike in size: room for the last one's.
   write.reserve(last_commit_bytes_, last_commit_records_);
@@ -723,6 +854,7 @@ Status RocksProjectionStore::commit(const engine::BatchCommit& batch) {
 }
 
 Status RocksProjectionStore::wait_for_commits() {
+  if (writer_ == nullptr) return {};  // a reader: nothing of its own to write
   Status drained = writer_->drain();
   if (!drained) donors_->forget();
   return drained;
@@ -735,11 +867,13 @@ class RocksRecordCursor final : public RecordCursor {
  public:
   RocksRecordCursor(const StoreDb& db, std::string_view prefix, std::string_view start)
       : db_(db),
-        snapshot_(db.db->GetSnapshot()),
+        // A secondary instance has no snapshots: its view changes only when
+        // it catches up with the writer, which is the caller's to call.
+        snapshot_(db.secondary ? nullptr : db.db->GetSnapshot()),
         it_(std::in_place, db, read_options(snapshot_), prefix, start) {}
   ~RocksRecordCursor() override {
     it_.reset();  // before the snapshot it reads
-    db_.db->ReleaseSnapshot(snapshot_);
+    if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
   }
   RocksRecordCursor(const RocksRecordCursor&) = delete;
   RocksRecordCursor& operator=(const RocksRecordCursor&) = delete;

@@ -2,16 +2,24 @@
 // heads in one database (DESIGN decision 2), plus the reads behind SPEC
 // section 7.
 //
-// Durability: writes go with the WAL off and atomic_flush on. The log is the
-// truth and this store can always be rebuilt from it, so a crash may lose the
-// last batches but never splits one: the positions are in the same
-// WriteBatch, or the same ingested SST file, as the state they produced
+// Durability: writes go through the WAL unsynced, with atomic_flush on. The
+// log is the truth and this store can always be rebuilt from it, so a crash
+// may lose the last batches but never splits one: the positions are in the
+// same WriteBatch, or the same ingested SST file, as the state they produced
 // (store_writer.h). The destructor writes what the writer holds and flushes
 // memtables, so that a clean exit keeps everything.
 //
-// Ownership and threads: one RocksProjectionStore owns the directory; RocksDB's
-// LOCK file makes a second process fail to open it (kBusy). Reads are
-// thread-safe; `commit` must come from one thread at a time.
+// Processes: one writer (`open`, which takes engine::WriterLock: a second
+// writer gets kBusy naming the first) and any number of readers beside it
+// (`open_reader`: a RocksDB secondary instance, which writes nothing into the
+// store's directory, so read-only copies can be read). A reader's view is one
+// commit boundary of the writer, the last one it caught up with.
+//
+// A store is bound to the log it was built from (bind_to_log): the figures
+// of one ledger are never read against, or extended from, another.
+//
+// Threads: reads are thread-safe; `commit` must come from one thread at a
+// time.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +33,8 @@
 #include "engine/case_ledger.h"
 #include "engine/impact.h"
 #include "engine/projection_store.h"
+#include "engine/scratch_dir.h"
+#include "engine/writer_lock.h"
 #include "events/error.h"
 
 namespace rocksdb {
@@ -60,14 +70,42 @@ class RecordCursor {
 
 class RocksProjectionStore final : public engine::ProjectionStore {
  public:
-  // Opens the store in `dir`, creating it when missing. kBusy when another
-  // process has it open; kCorruption when it was written by an incompatible
-  // version of Homeward (rebuild it with `homeward project --rebuild`).
+  // Opens the store in `dir` for writing, creating it when missing. kBusy
+  // when another process writes it (`holder` is what this one is called in
+  // that message); kReadOnly when the directory cannot be written;
+  // kCorruption when it was written by an incompatible version of Homeward
+  // (rebuild it with `homeward project --rebuild`).
   [[nodiscard]] static Result<std::unique_ptr<RocksProjectionStore>> open(
+      const std::filesystem::path& dir, std::string_view holder = "homeward");
+  // Opens the store in `dir` for reading beside its writer, if any. kNotFound
+  // when there is no store; commits are refused.
+  [[nodiscard]] static Result<std::unique_ptr<RocksProjectionStore>> open_reader(
       const std::filesystem::path& dir);
-  // Deletes the store in `dir` (nothing to do when there is none). The store
-  // must not be open.
+  // Deletes the store in `dir` (nothing to do when there is none); kBusy
+  // while a writer has it. It is renamed away first, so that no process
+  // ever opens a half-deleted store.
   [[nodiscard]] static Status destroy(const std::filesystem::path& dir);
+  // Puts the closed store in `built` where `live` is, in one atomic rename
+  // (readers open the old store or the new one, never neither), then deletes
+  // the old one. `live_lock` is the writer lock of `live`, held since the
+  // build began, so that no writer changed it in between.
+  [[nodiscard]] static Status swap_in(const std::filesystem::path& built,
+                                      const std::filesystem::path& live,
+                                      std::unique_ptr<engine::WriterLock> live_lock);
+
+  [[nodiscard]] bool is_reader() const { return writer_ == nullptr; }
+  // A reader: moves its view to the writer's last commit. The view does not
+  // change between two calls, so a query that reads many records reads one
+  // commit boundary. Nothing to do in the writer.
+  [[nodiscard]] Status catch_up_with_writer();
+  // The identity of the log this store was built from (the embedded log's
+  // id, or the Kafka cluster and topic); nullopt while it is unbound.
+  [[nodiscard]] Result<std::optional<std::string>> bound_log() const;
+  // Binds an unbound store to `identity`; kInvalidArgument, with advice, when
+  // it is bound to another log. The writer only, before it commits.
+  [[nodiscard]] Status bind_to_log(std::string_view identity);
+  // The writer's lock (nullptr in a reader), to name the holder better.
+  [[nodiscard]] engine::WriterLock* writer_lock() { return lock_.get(); }
 
   ~RocksProjectionStore() override;
   RocksProjectionStore(const RocksProjectionStore&) = delete;
@@ -110,8 +148,11 @@ class RocksProjectionStore final : public engine::ProjectionStore {
                                                           std::string_view start = {}) const;
 
  private:
-  RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<StoreDb> handles,
-                       const std::filesystem::path& dir);
+  RocksProjectionStore(std::unique_ptr<rocksdb::DB> db, std::unique_ptr<StoreDb> handles);
+  // A writer's lock, released after the database closes (declared first,
+  // destroyed last); a reader's scratch directory for RocksDB's own files.
+  std::unique_ptr<engine::WriterLock> lock_;
+  std::unique_ptr<engine::ScratchDir> secondary_dir_;
   std::unique_ptr<rocksdb::DB> db_;
   // The database and its column families (store_internal.h); the handles
   // are released before db_ closes.
@@ -121,7 +162,8 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   std::unique_ptr<WrittenKeys> written_;
   // The global donor set's count and what is known of it (rocksdb_store.cc).
   std::unique_ptr<GlobalDonors> donors_;
-  // Sorts and writes the commits on a thread of its own (store_writer.h).
+  // Sorts and writes the commits on a thread of its own (store_writer.h);
+  // none in a reader.
   std::unique_ptr<StoreWriter> writer_;
   // The size of the last commit, to reserve room for the next.
   size_t last_commit_bytes_ = 0;

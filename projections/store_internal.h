@@ -35,12 +35,21 @@
 
 namespace homeward::projections {
 
-// kCorruption for RocksDB corruption, kBusy for a held LOCK, kIo otherwise;
-// the message starts with `context` and keeps RocksDB's own words.
+// kCorruption for RocksDB corruption, kIo otherwise; the message starts
+// with `context` and keeps RocksDB's own words. (A second writer never gets
+// this far: engine::WriterLock refuses it first, with its own kBusy.)
 [[nodiscard]] Error rocksdb_error(const rocksdb::Status& status, std::string_view context);
-// True when the status says another process (or another handle in this
-// process) holds the database's LOCK file.
-[[nodiscard]] bool is_lock_error(const rocksdb::Status& status);
+
+// How every write of the store goes to RocksDB. Through the WAL, unsynced:
+// the log is the truth and the store can be rebuilt from it, so a commit
+// need not be durable when it returns (DESIGN decision 2), but the WAL is
+// how readers in other processes (RocksDB secondary instances) see commits
+// that are still in the writer's memtables.
+[[nodiscard]] inline rocksdb::WriteOptions store_write_options() {
+  rocksdb::WriteOptions options;
+  options.sync = false;
+  return options;
+}
 
 enum class Family : uint8_t { kDefault = 0, kCases = 1, kHistory = 2 };
 inline constexpr size_t kFamilyCount = 3;
@@ -55,6 +64,9 @@ inline constexpr std::array<const char*, kFamilyCount> kFamilyNames = {"default"
 struct StoreDb {
   rocksdb::DB* db = nullptr;
   std::array<rocksdb::ColumnFamilyHandle*, kFamilyCount> families{};
+  // A reader beside the writer (a RocksDB secondary instance). It has no
+  // snapshots: its view changes only when it catches up with the writer.
+  bool secondary = false;
 
   [[nodiscard]] rocksdb::ColumnFamilyHandle* handle(Family family) const {
     return families[static_cast<size_t>(family)];
@@ -88,11 +100,15 @@ class StoreIterator {
   rocksdb::Iterator* current_ = nullptr;  // the valid iterator at the smallest key
 };
 
-// A consistent view of the database for the lifetime of the object.
+// A consistent view of the database for the lifetime of the object: a
+// RocksDB snapshot in the writer, the view of its last catch-up in a reader.
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(const StoreDb& db) : db_(db), snapshot_(db.db->GetSnapshot()) {}
-  ~ReadSnapshot() { db_.db->ReleaseSnapshot(snapshot_); }
+  explicit ReadSnapshot(const StoreDb& db)
+      : db_(db), snapshot_(db.secondary ? nullptr : db.db->GetSnapshot()) {}
+  ~ReadSnapshot() {
+    if (snapshot_ != nullptr) db_.db->ReleaseSnapshot(snapshot_);
+  }
   ReadSnapshot(const ReadSnapshot&) = delete;
   ReadSnapshot& operator=(const ReadSnapshot&) = delete;
 

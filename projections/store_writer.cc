@@ -18,14 +18,6 @@
 namespace homeward::projections {
 namespace {
 
-// The log is the truth and the store can be rebuilt from it, so the WAL is
-// off (DESIGN decision 2); atomic_flush keeps each WriteBatch whole on disk.
-rocksdb::WriteOptions write_options() {
-  rocksdb::WriteOptions options;
-  options.disableWAL = true;
-  return options;
-}
-
 rocksdb::Slice slice(std::string_view text) { return {text.data(), text.size()}; }
 
 // The first bytes of a key as big-endian integers, zero-padded: comparing
@@ -324,7 +316,7 @@ Status StoreWriter::write_held(bool may_use_memtable) {
       }
     }
     if (written) {
-      rocksdb::Status s = db_.db->Write(write_options(), &batch);
+      rocksdb::Status s = db_.db->Write(store_write_options(), &batch);
       if (!s.ok()) {
         written = std::unexpected(rocksdb_error(s, "committing to the projection store"));
       }

@@ -56,8 +56,9 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   app.footer(
       "Data: --data DIR holds DIR/log (the embedded event log, the truth) and DIR/projections "
       "(derived, rebuildable).\nExit codes: 0 ok, 1 error, 2 usage error, 3 publish refused "
-      "some lines or export skipped malformed records, 4 an audit check failed, 6 publish has "
-      "lines whose Kafka delivery is unknown (publish them again with the same event_id), 130 "
+      "some lines or export skipped malformed records, 4 an audit check failed, 5 busy: another "
+      "homeward process is writing the same log or projections (retry), 6 publish has lines "
+      "whose Kafka delivery is unknown (publish them again with the same event_id), 130 "
       "publish interrupted by SIGINT or SIGTERM (it says which --from-line goes on).");
   app.add_option("--data", options.data_dir, "Data directory: DIR/log and DIR/projections")
       ->type_name("DIR")
@@ -97,15 +98,17 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
   }
 
   set_up_logging(options.log_level);
-  const CommandContext context{
-      options, streams.in, streams.out, streams.err, streams.err_is_terminal, streams.in_fd};
   for (const Command& command : commands) {
     if (!command.app->parsed()) continue;
+    const std::string name = command.app->get_name();
+    const CommandContext context{
+        options, streams.in, streams.out, streams.err, streams.err_is_terminal, streams.in_fd,
+        name};
     Result<int> result = command.action(context);
     streams.out.flush();
     if (!result) {
       streams.err << fmt::format("homeward: error: {}\n", result.error().message);
-      return cli::kExitError;
+      return result.error().code == ErrorCode::kBusy ? cli::kExitBusy : cli::kExitError;
     }
     return *result;
   }

@@ -42,6 +42,8 @@ struct CommandContext {
   // (so that `publish -` can wait for it and still stop on a signal); -1
   // when `in` is a stream of the caller's (tests, embedding).
   int in_fd = -1;
+  // The subcommand's name ("publish"), for the holder of a writer lock.
+  std::string_view command = "homeward";
 
   // Progress lines are drawn only for a person watching a terminal.
   [[nodiscard]] bool show_progress() const { return err_is_terminal && !options.quiet; }
@@ -52,6 +54,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
+// Another homeward process holds the writer lock of what this command must
+// write (kBusy): retry later. Not 1, which also means "unknown case".
+inline constexpr int kExitBusy = 5;
 // Some Kafka deliveries have no answer: those lines may be in the log or not
 // (publish them again with the same event_id).
 inline constexpr int kExitUnknownOutcome = 6;

@@ -48,18 +48,16 @@ std::filesystem::path default_out_dir() {
 }
 
 Result<int> run_audit_command(const AuditArgs& args, const CommandContext& context) {
-  auto log = open_log(context.options, LogAccess::kMustExist);
+  auto log = open_log(context, LogAccess::kRead);
   if (!log) return std::unexpected(log.error());
 
-  // The live projections are only read, and only when they exist: an audit
-  // must not create a store that it would then find "behind".
-  std::unique_ptr<projections::RocksProjectionStore> live;
-  std::error_code ec;
-  if (std::filesystem::exists(projections_dir(context.options), ec)) {
-    auto store = open_projections(context.options);
-    if (!store) return std::unexpected(store.error());
-    live = std::move(*store);
-  } else if (!context.options.quiet) {
+  // The live projections are only read (beside any writer, also on a
+  // read-only copy), and only when they exist: an audit must not create a
+  // store that it would then find "behind".
+  auto store = open_store_reader(**log, context);
+  if (!store) return std::unexpected(store.error());
+  std::unique_ptr<projections::RocksProjectionStore> live = std::move(*store);
+  if (live == nullptr && !context.options.quiet) {
     context.err << fmt::format("homeward: no live projections in {}: auditing the log alone\n",
                                projections_dir(context.options).string());
   }

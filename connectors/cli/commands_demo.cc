@@ -90,7 +90,7 @@ Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
   GlobalOptions options = context.options;
   options.data_dir = dir->path();
   const CommandContext demo_context{options, context.in, context.out, context.err,
-                                    context.err_is_terminal};
+                                    context.err_is_terminal, context.in_fd, context.command};
 
   std::istringstream embedded{std::string(demo_scenario())};
   std::optional<PublishInput> input;
@@ -104,7 +104,7 @@ Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
   const std::string scenario_name = args.scenario.empty() ? "demo/pilot.ndjson" : args.scenario;
 
   {
-    auto log = open_log(options, LogAccess::kCreateIfMissing);
+    auto log = open_log(demo_context, LogAccess::kAppend);
     if (!log) return std::unexpected(log.error());
     auto report = publish_stream(**log, input->stream(), engine::PublishOptions{}, demo_context);
     if (!report) return std::unexpected(report.error());

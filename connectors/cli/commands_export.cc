@@ -101,7 +101,7 @@ Result<ExportCounts> export_log(LogHandle& log, std::ostream& output,
 }
 
 Result<int> run_export(const std::string& file, const CommandContext& context) {
-  auto log = open_log(context.options, LogAccess::kMustExist);
+  auto log = open_log(context, LogAccess::kRead);
   if (!log) return std::unexpected(log.error());
   ExportCounts counts;
   if (file == "-") {

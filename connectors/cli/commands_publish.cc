@@ -32,7 +32,7 @@ Result<int> run_publish(const PublishArgs& args, const CommandContext& context) 
   StopSignals signals;
   auto input = open_stoppable_input(args.file, context, signals);
   if (!input) return std::unexpected(input.error());
-  auto log = open_log(context.options, LogAccess::kCreateIfMissing);
+  auto log = open_log(context, LogAccess::kAppend);
   if (!log) return std::unexpected(log.error());
   engine::PublishOptions options;
   options.all_or_nothing = args.all_or_nothing;

@@ -83,17 +83,16 @@ void print_next_page(std::ostream& out, std::string_view what, std::string_view 
 }
 
 Result<int> run_project(bool rebuild, const CommandContext& context) {
-  auto log = open_log(context.options, LogAccess::kMustExist);
+  auto log = open_log(context, LogAccess::kRead);
   if (!log) return std::unexpected(log.error());
-  // The log stays open (and locked) while the store is deleted, so no other
-  // homeward process can be projecting into it meanwhile.
+  Result<engine::CatchUpReport> report;
   if (rebuild) {
-    auto destroyed = destroy_projections(context.options);
-    if (!destroyed) return std::unexpected(destroyed.error());
+    report = rebuild_projections(**log, context);
+  } else {
+    auto store = open_store_writer(**log, context);
+    if (!store) return std::unexpected(store.error());
+    report = catch_up(**log, **store, context);
   }
-  auto store = open_projections(context.options);
-  if (!store) return std::unexpected(store.error());
-  auto report = catch_up(**log, **store, context);
   if (!report) return std::unexpected(report.error());
   if (rebuild) {
     context.out << fmt::format("rebuilt the projections: read {} events from the whole log\n",

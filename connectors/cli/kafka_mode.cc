@@ -46,6 +46,13 @@ class KafkaLogHandle final : public LogHandle {
   std::string describe() const override {
     return fmt::format("Kafka topic '{}' at {}", options_.topic, options_.brokers);
   }
+  Result<std::string> identity() override {
+    // The cluster id, not the bootstrap address: the same cluster is reached
+    // under many names, and another cluster may answer at the same address.
+    auto cluster = reader_->cluster_id();
+    if (!cluster) return std::unexpected(cluster.error());
+    return fmt::format("Kafka cluster {}, topic '{}'", *cluster, options_.topic);
+  }
   [[nodiscard]] KafkaReader& kafka_reader() { return *reader_; }
   // Information for monitoring tools only (never read back).
   void note_projected(const engine::OffsetMap& next_offsets) override {
@@ -151,7 +158,7 @@ Result<int> run_follow(const CommandContext& context) {
   if (!log) return std::unexpected(log.error());
   KafkaLogHandle& handle = **log;
   // The store's LOCK: a second projector into the same directory stops here.
-  auto store = open_projections(context.options);
+  auto store = open_store_writer(**log, context);
   if (!store) return std::unexpected(store.error());
 
   LagLine lag_line(context);

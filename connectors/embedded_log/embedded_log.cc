@@ -74,17 +74,6 @@ Result<Offset> decode_offset(const rocksdb::Slice& key) {
   return Offset{static_cast<int64_t>(value)};
 }
 
-// RocksDB reports a LOCK held by another process (or by another open DB in
-// this process) as an IOError; only those become kBusy, so that a permission
-// or disk error keeps its own code.
-bool is_lock_conflict(const rocksdb::Status& status) {
-  if (!status.IsIOError()) return false;
-  const std::string message = status.ToString();
-  return message.find("lock hold by current process") != std::string::npos ||
-         message.find("While lock file") != std::string::npos ||
-         message.find("Resource temporarily unavailable") != std::string::npos;
-}
-
 Error to_error(const rocksdb::Status& status, std::string_view what) {
   ErrorCode code = ErrorCode::kIo;
   if (status.IsCorruption()) code = ErrorCode::kCorruption;
@@ -149,19 +138,52 @@ Status read_range(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* keys_cf, Offset 
   return {};
 }
 
-}  // namespace
+// What is in a log directory before anything opens it.
+// kNew: nothing there yet but maybe a writer lock (a writer that died before
+// RocksDB wrote anything). kEmpty: a directory with nothing in it, which only
+// a caller starting a new log accepts (to the others it is a volume that did
+// not mount, or a copy that lost its files). Anything else without CURRENT is
+// refused: RocksDB would start an empty log over it and delete the old files
+// as obsolete.
+enum class DirState { kMissing, kEmpty, kNew, kDatabase };
 
-Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::path& dir) {
+Result<DirState> inspect_dir(const std::filesystem::path& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::file_status status = std::filesystem::status(dir, ec);
+  if (status.type() == std::filesystem::file_type::not_found) return DirState::kMissing;
   if (ec) {
-    return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot create {}: {}",
-                                                  dir.string(), ec.message()));
+    return make_error(ErrorCode::kIo,
+                      fmt::format("embedded log: cannot read {}: {}", dir.string(), ec.message()));
   }
+  if (status.type() != std::filesystem::file_type::directory) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      fmt::format("embedded log: {} is not a directory", dir.string()));
+  }
+  if (std::filesystem::exists(dir / "CURRENT", ec)) return DirState::kDatabase;
+  if (engine::holds_only_writer_lock(dir)) return DirState::kNew;
+  const bool empty = std::filesystem::is_empty(dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("embedded log: cannot read {}: {}", dir.string(), ec.message()));
+  }
+  if (empty) return DirState::kEmpty;
+  return make_error(ErrorCode::kCorruption,
+                    fmt::format("embedded log: {} has files but no CURRENT (RocksDB's pointer to "
+                                "its manifest): the log is damaged; restore CURRENT or the whole "
+                                "directory from a backup. Nothing was changed in it",
+                                dir.string()));
+}
 
+rocksdb::Options log_options() {
   rocksdb::Options options;
-  options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // Every append is synced before it is acknowledged, so only a torn last
+  // record can be unacknowledged: that one is dropped, while damage inside
+  // acknowledged records fails the open instead of silently cutting the log
+  // there (RocksDB's default, point-in-time recovery, would).
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // The id travels in the manifest too, so that it survives with the data.
+  options.write_dbid_to_manifest = true;
   // The log is written once and read front to back: LZ4 in 16 KiB blocks
   // instead of RocksDB's snappy in 4 KiB ones made a 1M-event log 53 MB
   // instead of 64 and its publish about a tenth cheaper in CPU, and the
@@ -172,25 +194,63 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
   rocksdb::BlockBasedTableOptions table;
   table.block_size = kBlockBytes;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::path& dir,
+                                                       EmbeddedLogMode mode,
+                                                       std::string_view holder) {
+  auto state = inspect_dir(dir);
+  if (!state) return std::unexpected(std::move(state.error()));
+  if (*state == DirState::kEmpty && mode != EmbeddedLogMode::kCreateIfMissing) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("embedded log: {} is empty, but a log was expected there (an "
+                                  "unmounted volume, or a copy that lost its files?); refusing "
+                                  "to start a new log over it",
+                                  dir.string()));
+  }
+  if (*state != DirState::kDatabase && mode != EmbeddedLogMode::kCreateIfMissing) {
+    return make_error(ErrorCode::kNotFound,
+                      fmt::format("embedded log: there is no log in {}", dir.string()));
+  }
+
+  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
+  log->mode_ = mode;
+  rocksdb::Options options = log_options();
+  rocksdb::Status status;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options)},
       {kKeysColumnFamily, rocksdb::ColumnFamilyOptions(options)},
   };
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw_db = nullptr;
-  const rocksdb::Status status =
-      rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);
-  if (!status.ok()) {
-    if (is_lock_conflict(status)) {
-      return make_error(ErrorCode::kBusy,
-                        fmt::format("embedded log {} is in use by another process "
-                                    "(RocksDB LOCK is held): {}",
-                                    dir.string(), status.ToString()));
+  if (mode == EmbeddedLogMode::kRead) {
+    // A secondary instance keeps every file open (RocksDB requires it), so
+    // that the writer's compactions cannot pull a file from under it.
+    options.max_open_files = -1;
+    auto scratch = engine::ScratchDir::create("log-reader");
+    if (!scratch) return std::unexpected(std::move(scratch.error()));
+    log->secondary_dir_ = std::move(*scratch);
+    status = rocksdb::DB::OpenAsSecondary(rocksdb::DBOptions(options), dir.string(),
+                                          log->secondary_dir_->path().string(), families, &handles,
+                                          &raw_db);
+  } else {
+    auto lock = engine::WriterLock::acquire(dir, holder);
+    if (!lock) {
+      Error error = std::move(lock.error());
+      error.message = fmt::format("embedded log: {}", error.message);
+      return std::unexpected(std::move(error));
     }
+    log->lock_ = std::move(*lock);
+    options.create_if_missing = *state != DirState::kDatabase;
+    status =
+        rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);
+  }
+  if (!status.ok()) {
     return std::unexpected(to_error(status, fmt::format("cannot open {}", dir.string())));
   }
-
-  std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
   log->db_.reset(raw_db);
   HOMEWARD_CHECK(handles.size() == 2, "RocksDB opened a different number of column families");
   // The default family is used through DefaultColumnFamily(); the handle that
@@ -198,30 +258,52 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
   const rocksdb::Status destroyed = log->db_->DestroyColumnFamilyHandle(handles[0]);
   HOMEWARD_CHECK(destroyed.ok(), "cannot release the default column family handle");
   log->keys_cf_ = handles[1];
-  // Prepared once the handles belong to the log, so that an error here
-  // releases them with it.
-  // Files left here by a process that died before RocksDB ingested them were
-  // never part of the log (their append never returned), and ingested ones
-  // were linked into the database: either way they are only leftovers.
-  log->ingest_dir_ = dir / kIngestDir;
-  std::filesystem::remove_all(log->ingest_dir_, ec);
-  if (!ec) std::filesystem::create_directories(log->ingest_dir_, ec);
-  if (ec) {
-    return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot prepare {}: {}",
-                                                  log->ingest_dir_.string(), ec.message()));
-  }
 
+  if (mode != EmbeddedLogMode::kRead) {
+    // Files left here by a process that died before RocksDB ingested them
+    // were never part of the log (their append never returned), and ingested
+    // ones were linked into the database: either way they are only leftovers.
+    std::error_code ec;
+    log->ingest_dir_ = dir / kIngestDir;
+    std::filesystem::remove_all(log->ingest_dir_, ec);
+    if (!ec) std::filesystem::create_directories(log->ingest_dir_, ec);
+    if (ec) {
+      return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot prepare {}: {}",
+                                                    log->ingest_dir_.string(), ec.message()));
+    }
+  }
+  if (auto found = log->find_end(); !found) return std::unexpected(std::move(found.error()));
+  return log;
+}
+
+Status EmbeddedLog::find_end() {
   // The next offset is one past the last key; an empty log starts at 0.
-  std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekToLast();
   if (it->Valid()) {
     auto last = decode_offset(it->key());
     if (!last) return std::unexpected(std::move(last.error()));
-    log->end_offset_.store(last->value() + 1, std::memory_order_relaxed);
+    end_offset_.store(last->value() + 1, std::memory_order_release);
   } else if (!it->status().ok()) {
     return std::unexpected(to_error(it->status(), "cannot find the end of the log"));
   }
-  return log;
+  return {};
+}
+
+Status EmbeddedLog::refresh_end() {
+  if (mode_ != EmbeddedLogMode::kRead) return {};
+  const rocksdb::Status status = db_->TryCatchUpWithPrimary();
+  if (!status.ok()) {
+    return std::unexpected(to_error(status, "cannot catch up with the log's writer"));
+  }
+  return find_end();
+}
+
+Result<std::string> EmbeddedLog::identity() const {
+  std::string id;
+  const rocksdb::Status status = db_->GetDbIdentity(id);
+  if (!status.ok()) return std::unexpected(to_error(status, "cannot read the log's id"));
+  return id;
 }
 
 EmbeddedLog::~EmbeddedLog() {
@@ -251,6 +333,9 @@ EmbeddedLog::~EmbeddedLog() {
 
 Result<std::vector<Result<engine::LogPosition>>> EmbeddedLog::append(
     std::span<const engine::AppendRequest> requests) {
+  if (mode_ == EmbeddedLogMode::kRead) {
+    return make_error(ErrorCode::kInternal, "embedded log: opened for reading, cannot append");
+  }
   std::vector<Result<engine::LogPosition>> results;
   if (requests.empty()) return results;
   results.reserve(requests.size());
@@ -377,6 +462,7 @@ Status EmbeddedLog::seek(const engine::OffsetMap& next_offsets) {
     }
     target = offset;
   }
+  if (auto refreshed = refresh_end(); !refreshed) return refreshed;
   const int64_t end = end_offset_.load(std::memory_order_acquire);
   if (target.value() < 0 || target.value() > end) {
     return make_error(ErrorCode::kInvalidArgument,
@@ -393,7 +479,12 @@ Status EmbeddedLog::read(size_t max_records, std::chrono::milliseconds /*wait*/,
   // An empty batch means "at the end" at once: a process that reads while
   // another thread appends (serve) is woken by that thread, not by waiting
   // here, so `wait` is not needed.
-  const int64_t available = end_offset_.load(std::memory_order_acquire) - next_read_offset_.value();
+  int64_t available = end_offset_.load(std::memory_order_acquire) - next_read_offset_.value();
+  if (available <= 0 && max_records > 0 && mode_ == EmbeddedLogMode::kRead) {
+    // A reader at the end it knew: the writer may have appended since.
+    if (auto refreshed = refresh_end(); !refreshed) return refreshed;
+    available = end_offset_.load(std::memory_order_acquire) - next_read_offset_.value();
+  }
   if (max_records == 0 || available <= 0) {
     batch.records.clear();
     return {};
@@ -408,6 +499,7 @@ Status EmbeddedLog::read(size_t max_records, std::chrono::milliseconds /*wait*/,
 }
 
 Result<engine::OffsetMap> EmbeddedLog::end_offsets() {
+  if (auto refreshed = refresh_end(); !refreshed) return std::unexpected(refreshed.error());
   return engine::OffsetMap{{kOnlyPartition, Offset{end_offset_.load(std::memory_order_acquire)}}};
 }
 

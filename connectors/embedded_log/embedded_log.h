@@ -6,7 +6,18 @@
 // event, exactly as a Kafka record value would be. Each `append` call is
 // atomic and durable when it returns: a small one is one synced WriteBatch
 // (WAL on), a large one SST files that RocksDB ingests in one manifest edit.
-// One process at a time (RocksDB's LOCK; a second gets kBusy).
+//
+// Processes: one writer at a time (engine::WriterLock; a second writer gets
+// kBusy naming the first), any number of readers beside it. A reader opens
+// the log as a RocksDB secondary instance: it takes no lock, writes nothing
+// into the log's directory (so a read-only copy can be read), and sees the
+// writer's appends whenever it reaches the end it knew (refresh_end).
+//
+// A log is never created by accident: only kCreateIfMissing creates one, and
+// only where there is no directory yet (or one holding nothing but a writer
+// lock). A directory with files but no CURRENT, or an empty one (an unmounted
+// volume?), is an error that names what is missing: RocksDB would otherwise
+// start a new, empty log over it and delete the old files as obsolete.
 //
 // Threads: the appender side (append, start_append/finish_append) and the
 // reader side (seek, read, end_offsets) have separate state, so one thread
@@ -21,8 +32,12 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "engine/event_log.h"
+#include "engine/scratch_dir.h"
+#include "engine/writer_lock.h"
 #include "events/error.h"
 
 namespace rocksdb {
@@ -33,9 +48,19 @@ class Iterator;
 
 namespace homeward::connectors {
 
+enum class EmbeddedLogMode {
+  kCreateIfMissing,  // a writer that may start a new log (publish into a new data directory)
+  kWrite,            // a writer of an existing log
+  kRead,             // a reader beside any writer; append is refused
+};
+
 class EmbeddedLog final : public engine::EventLogReader, public engine::EventLogAppender {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<EmbeddedLog>> open(const std::filesystem::path& dir);
+  // `holder` names the writer in its lock ("homeward publish"), for the
+  // message a second writer gets.
+  [[nodiscard]] static Result<std::unique_ptr<EmbeddedLog>> open(
+      const std::filesystem::path& dir, EmbeddedLogMode mode = EmbeddedLogMode::kCreateIfMissing,
+      std::string_view holder = "homeward");
   ~EmbeddedLog() override;
   EmbeddedLog(const EmbeddedLog&) = delete;
   EmbeddedLog& operator=(const EmbeddedLog&) = delete;
@@ -60,13 +85,27 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
                             engine::RecordBatch& batch) override;
   [[nodiscard]] Result<engine::OffsetMap> end_offsets() override;
 
+  // RocksDB's id of this log, made when it was created and kept by copies:
+  // what a projection store records to know which log it was built from.
+  [[nodiscard]] Result<std::string> identity() const;
+  [[nodiscard]] bool is_reader() const { return mode_ == EmbeddedLogMode::kRead; }
+
  private:
   EmbeddedLog() = default;
+  // A reader: catches up with the writer's appends and moves end_offset_.
+  [[nodiscard]] Status refresh_end();
+  // Sets end_offset_ from the last record in the database.
+  [[nodiscard]] Status find_end();
   // The two ways to write one append; both write all of it or nothing.
   [[nodiscard]] Status write_batch(std::span<const engine::AppendRequest> requests);
   [[nodiscard]] Status ingest(std::span<const engine::AppendRequest> requests);
 
   // RocksDB's DB is thread-safe; every other member belongs to one side.
+  EmbeddedLogMode mode_ = EmbeddedLogMode::kWrite;
+  // A writer's lock, held until the database is closed (declared first:
+  // destroyed last). A reader's scratch directory for RocksDB's own files.
+  std::unique_ptr<engine::WriterLock> lock_;
+  std::unique_ptr<engine::ScratchDir> secondary_dir_;
   std::unique_ptr<rocksdb::DB> db_;
   // Record keys (the case_id for Homeward's own records) live in their own
   // column family under the same offset key, so that the default column

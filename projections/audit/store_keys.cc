@@ -33,6 +33,10 @@ DecodedKey decode_key(std::string_view key) {
     decoded.kind = KeyKind::kFormat;
     return decoded;
   }
+  if (key == kSourceKey) {
+    decoded.kind = KeyKind::kSource;
+    return decoded;
+  }
   if (key == kTotalsKey) {
     decoded.kind = KeyKind::kTotals;
     return decoded;
@@ -120,6 +124,8 @@ std::string describe_key(std::string_view key) {
                          k.partition.value(), k.offset.value());
     case KeyKind::kFormat:
       return "the store format record";
+    case KeyKind::kSource:
+      return "the record of which log the store was built from";
     case KeyKind::kTotals:
       return "the event totals";
     case KeyKind::kDonorCount:

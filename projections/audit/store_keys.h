@@ -18,6 +18,7 @@ enum class KeyKind {
   kGlobalDonor,  // g <donor_ref>
   kRejection,    // r <case_id> \0 <partition> <offset>
   kFormat,       // m/format
+  kSource,       // m/source
   kTotals,       // m/totals
   kDonorCount,   // m/donors
   kCheckpoint,   // m/pos/ <partition>

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -411,13 +412,24 @@ TEST_F(CliTest, QueryOfAMissingDataDirectoryExitsOne) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "data"));
 }
 
-TEST_F(CliTest, BusyLogExitsOne) {
+TEST_F(CliTest, SecondWriterOfTheLogExitsFiveNamingTheHolderWhileQueriesStillAnswer) {
   publish_scenario(data());
-  auto held = connectors::EmbeddedLog::open(dir_.path() / "data" / "log");
+  CliRun before = run_homeward({"--data", data(), "cases", "--json"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  auto held = connectors::EmbeddedLog::open(dir_.path() / "data" / "log",
+                                            connectors::EmbeddedLogMode::kWrite, "homeward test");
   ASSERT_TRUE(held.has_value()) << held.error().message;
+
   CliRun run = run_homeward({"--data", data(), "publish", "-"}, kScenarioLines[2] + "\n");
-  EXPECT_EQ(run.code, 1);
-  EXPECT_EQ(run.err.rfind("homeward: error: cannot open the log in ", 0), 0u) << run.err;
+  EXPECT_EQ(run.code, 5) << "busy is not 1, which also means an unknown case";
+  EXPECT_NE(run.err.find("is being written by another homeward process (pid " +
+                         std::to_string(::getpid()) + ": homeward test)"),
+            std::string::npos)
+      << run.err;
+
+  CliRun during = run_homeward({"--data", data(), "cases", "--json"});
+  EXPECT_EQ(during.code, 0) << during.err;
+  EXPECT_EQ(during.out, before.out);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

@@ -351,7 +351,8 @@ TEST(RocksProjectionStore, SecondOpenWhileOpenIsBusy) {
   auto second = RocksProjectionStore::open(dir.path());
   ASSERT_FALSE(second.has_value());
   EXPECT_EQ(second.error().code, ErrorCode::kBusy);
-  EXPECT_NE(second.error().message.find("is in use by another homeward process"), std::string::npos)
+  EXPECT_NE(second.error().message.find("is being written by another homeward process"),
+            std::string::npos)
       << second.error().message;
 }
 
