@@ -197,8 +197,9 @@ void add_query_commands(CLI::App& app, std::vector<Command>& commands) {
   CLI::App* project = app.add_subcommand(
       "project", "Bring the projections up to the end of the log and say how many events it read");
   project->add_flag("--rebuild", *rebuild,
-                    "Delete DIR/projections first and replay the whole log (after an upgrade of "
-                    "the rules)");
+                    "Replay the whole log into new projections beside the live ones and swap "
+                    "them in when done (after an upgrade of the rules); queries read the old "
+                    "ones meanwhile");
   add_examples(project, {"homeward project",
                          "homeward project --rebuild   # after an upgrade of the rules"});
   commands.push_back({project, [rebuild](const CommandContext& context) {

@@ -178,9 +178,11 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   // Blocked before any thread starts, so that every thread inherits it.
   SignalWatcher signals;
 
-  auto log = open_log(context.options, LogAccess::kCreateIfMissing);
+  // serve is a writer of both: it appends what portals post and projects
+  // the log, while queries (other processes too) read beside it.
+  auto log = open_log(context, LogAccess::kAppend);
   if (!log) return std::unexpected(log.error());
-  auto store = open_projections(context.options);
+  auto store = open_store_writer(**log, context);
   if (!store) return std::unexpected(store.error());
 
   http::LiveProjection live;

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -218,6 +219,7 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
 
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
   log->mode_ = mode;
+  log->dir_ = dir;
   rocksdb::Options options = log_options();
   rocksdb::Status status;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -303,6 +305,18 @@ Result<std::string> EmbeddedLog::identity() const {
   std::string id;
   const rocksdb::Status status = db_->GetDbIdentity(id);
   if (!status.ok()) return std::unexpected(to_error(status, "cannot read the log's id"));
+  if (id.empty()) {
+    // RocksDB 7.8's secondary instances answer "" here: the id is read from
+    // the IDENTITY file the primary wrote (the same id its manifest holds).
+    std::ifstream file(dir_ / "IDENTITY");
+    std::getline(file, id);
+  }
+  if (id.empty()) {
+    return make_error(ErrorCode::kCorruption,
+                      fmt::format("embedded log: {} has no database id (IDENTITY file missing "
+                                  "or empty)",
+                                  dir_.string()));
+  }
   return id;
 }
 

@@ -106,6 +106,7 @@ class EmbeddedLog final : public engine::EventLogReader, public engine::EventLog
   // destroyed last). A reader's scratch directory for RocksDB's own files.
   std::unique_ptr<engine::WriterLock> lock_;
   std::unique_ptr<engine::ScratchDir> secondary_dir_;
+  std::filesystem::path dir_;
   std::unique_ptr<rocksdb::DB> db_;
   // Record keys (the case_id for Homeward's own records) live in their own
   // column family under the same offset key, so that the default column

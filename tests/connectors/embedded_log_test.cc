@@ -188,6 +188,81 @@ TEST(EmbeddedLogTest, SecondOpenOfTheSameDirectoryIsBusy) {
       << second.error().message;
 }
 
+TEST(EmbeddedLogTest, ReadersOpenBesideTheWriterAndSeeItsAppendsAsTheyHappen) {
+  TempDir dir;
+  auto writer = open_log(dir.path());
+  ASSERT_NE(writer, nullptr);
+  const auto first = make_requests(0, 10);
+  append_all(*writer, first, 0);
+
+  std::vector<std::unique_ptr<EmbeddedLog>> readers;
+  for (int i = 0; i < 3; ++i) {
+    auto reader = EmbeddedLog::open(dir.path(), EmbeddedLogMode::kRead);
+    ASSERT_TRUE(reader.has_value()) << reader.error().message;
+    readers.push_back(std::move(*reader));
+  }
+  // Appends both through the WAL (small) and as ingested files (large).
+  const auto small = make_requests(10, 5);
+  append_all(*writer, small, 10);
+  const auto large = make_requests(15, 20'000);
+  append_all(*writer, large, 15);
+  std::vector<AppendRequest> all = first;
+  all.insert(all.end(), small.begin(), small.end());
+  all.insert(all.end(), large.begin(), large.end());
+  for (auto& reader : readers) {
+    auto ends = reader->end_offsets();
+    ASSERT_TRUE(ends.has_value()) << ends.error().message;
+    EXPECT_EQ(ends->at(Partition{0}), Offset{static_cast<int64_t>(all.size())});
+    expect_records(read_to_end(*reader, 4096), all, 0);
+  }
+}
+
+TEST(EmbeddedLogTest, AReaderRefusesToAppendAndHasTheWritersId) {
+  TempDir dir;
+  auto writer = open_log(dir.path());
+  ASSERT_NE(writer, nullptr);
+  append_all(*writer, make_requests(0, 3), 0);
+  auto reader = EmbeddedLog::open(dir.path(), EmbeddedLogMode::kRead);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  EXPECT_TRUE((*reader)->is_reader());
+  auto refused = (*reader)->append(make_requests(3, 1));
+  EXPECT_FALSE(refused.has_value() && (*refused)[0].has_value());
+
+  auto writer_id = writer->identity();
+  auto reader_id = (*reader)->identity();
+  ASSERT_TRUE(writer_id.has_value()) << writer_id.error().message;
+  ASSERT_TRUE(reader_id.has_value()) << reader_id.error().message;
+  EXPECT_FALSE(writer_id->empty());
+  EXPECT_EQ(*reader_id, *writer_id);
+}
+
+TEST(EmbeddedLogTest, ACopyKeepsItsIdAndAnotherLogHasAnother) {
+  TempDir dir;
+  std::string original_id;
+  {
+    auto log = open_log(dir.path() / "a");
+    ASSERT_NE(log, nullptr);
+    append_all(*log, make_requests(0, 3), 0);
+    original_id = log->identity().value_or("");
+  }
+  std::filesystem::copy(dir.path() / "a", dir.path() / "copy",
+                        std::filesystem::copy_options::recursive);
+  auto copy = open_log(dir.path() / "copy");
+  auto other = open_log(dir.path() / "b");
+  ASSERT_NE(copy, nullptr);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(copy->identity().value_or("?"), original_id);
+  EXPECT_NE(other->identity().value_or(original_id), original_id);
+}
+
+TEST(EmbeddedLogTest, AReaderOfAMissingLogIsNotFoundAndCreatesNothing) {
+  TempDir dir;
+  auto reader = EmbeddedLog::open(dir.path() / "log", EmbeddedLogMode::kRead);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_EQ(reader.error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "log"));
+}
+
 TEST(EmbeddedLogTest, OpenCreatesAMissingDirectory) {
   TempDir dir;
   const auto nested = dir.path() / "a" / "b" / "log";

@@ -299,6 +299,53 @@ TEST(KafkaCli, CommandsAgainstBrokersThatCannotBeReachedSaySoAtOnce) {
   }
 }
 
+TEST(KafkaCli, ProjectionsOfTheEmbeddedLogAreRefusedForATopicAndTheOtherWayRound) {
+  MockKafkaCluster kafka(1, 3);
+  TempDir work;
+  const auto events_file = work.path() / "events.ndjson";
+  std::ofstream(events_file) << testing::generated_stream(200, 17);
+  const std::string embedded = (work.path() / "embedded").string();
+  const std::string kafka_data = (work.path() / "kafka").string();
+  const std::vector<std::string> kafka_args = {"--kafka", kafka.bootstrap_servers(), "--topic",
+                                               kafka.topic()};
+
+  ASSERT_EQ(run_homeward({"--data", embedded, "publish", events_file.string()}).code, 0);
+  const CliRun embedded_cases = run_homeward({"--data", embedded, "cases", "--json"});
+  ASSERT_EQ(embedded_cases.code, 0) << embedded_cases.err;
+  std::vector<std::string> args = kafka_args;
+  args.insert(args.end(), {"--data", kafka_data, "publish", events_file.string()});
+  ASSERT_EQ(run_homeward(args).code, 0);
+
+  // The topic's events with the embedded log's projections: refused, and
+  // the projections are left as they were.
+  args = kafka_args;
+  args.insert(args.end(), {"--data", embedded, "cases", "--json"});
+  const CliRun mixed = run_homeward(args);
+  EXPECT_EQ(mixed.code, 1);
+  EXPECT_EQ(mixed.out, "");
+  EXPECT_NE(mixed.err.find("were built from embedded log "), std::string::npos) << mixed.err;
+  EXPECT_NE(mixed.err.find("would mix two ledgers"), std::string::npos) << mixed.err;
+  EXPECT_EQ(run_homeward({"--data", embedded, "cases", "--json"}).out, embedded_cases.out);
+
+  // And the other way round: projections of the topic beside an embedded
+  // log (one copied in; `publish` itself refuses to start a log beside
+  // projections).
+  args = kafka_args;
+  args.insert(args.end(), {"--data", kafka_data, "cases", "--json"});
+  ASSERT_EQ(run_homeward(args).code, 0);
+  const CliRun refused_publish =
+      run_homeward({"--data", kafka_data, "publish", events_file.string()});
+  EXPECT_EQ(refused_publish.code, 1);
+  EXPECT_NE(refused_publish.err.find("holds projections but no log"), std::string::npos)
+      << refused_publish.err;
+  std::filesystem::copy(embedded + "/log", kafka_data + "/log",
+                        std::filesystem::copy_options::recursive);
+  const CliRun mixed_again = run_homeward({"--data", kafka_data, "stats"});
+  EXPECT_EQ(mixed_again.code, 1);
+  EXPECT_NE(mixed_again.err.find("were built from Kafka cluster "), std::string::npos)
+      << mixed_again.err;
+}
+
 TEST(KafkaCli, PublishWithUnansweredRecordsSaysUnknownExitsSixAndResendingCountsOnce) {
   constexpr int kPartitions = 3;
   MockKafkaCluster kafka(1, kPartitions);

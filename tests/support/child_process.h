@@ -60,6 +60,19 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   [[nodiscard]] bool started() const { return pid_ > 0; }
+  // The child's process id while it runs (what its messages name).
+  [[nodiscard]] pid_t pid() const { return pid_; }
+
+  // Whether it has not ended yet; when it has, it is reaped and wait_exit
+  // returns its status at once.
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    pid_ = -1;
+    exit_status_ = decode(status);
+    return false;
+  }
 
   // The next line of standard output, waiting up to `deadline`.
   std::string read_line(std::chrono::milliseconds deadline) {
@@ -99,33 +112,32 @@ class ChildProcess {
   // Waits up to `deadline` for the exit; the exit status (-1 when it did
   // not end, 128+N when killed by signal N).
   int wait_exit(std::chrono::milliseconds deadline) {
-    if (pid_ <= 0) return -1;
     const Clock::time_point give_up = Clock::now() + deadline;
-    int status = 0;
-    while (Clock::now() < give_up) {
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-        return -1;
-      }
+    while (running()) {
+      if (Clock::now() >= give_up) return -1;
       ::poll(nullptr, 0, 20);
     }
-    return -1;
+    return exit_status_;
   }
 
   // Sends `signal_number` and waits up to `deadline` for the exit.
   // Signal 0: only waits.
   int stop(int signal_number, std::chrono::milliseconds deadline) {
-    if (pid_ <= 0) return -1;
+    if (pid_ <= 0) return exit_status_;
     if (signal_number != 0) signal(signal_number);
     return wait_exit(deadline);
   }
 
  private:
+  static int decode(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+  }
+
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  int exit_status_ = -1;  // once reaped
 };
 
 }  // namespace homeward::testing
