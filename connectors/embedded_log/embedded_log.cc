@@ -18,10 +18,12 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -198,23 +200,67 @@ rocksdb::Options log_options() {
   return options;
 }
 
+Error empty_log_dir(const std::filesystem::path& dir) {
+  return Error{ErrorCode::kNotFound,
+               fmt::format("embedded log: {} is empty, but a log was expected there (an "
+                           "unmounted volume, or a copy that lost its files?); refusing to start "
+                           "a new log over it",
+                           dir.string())};
+}
+
+// What a reader finds in `dir`. A writer creating the log writes its first
+// files a moment before CURRENT: a reader that comes in between looks again
+// for a moment before it calls the directory damaged.
+Result<DirState> inspect_dir_for_reading(const std::filesystem::path& dir) {
+  auto state = inspect_dir(dir);
+  for (int attempt = 0; !state && state.error().code == ErrorCode::kCorruption && attempt < 20;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    state = inspect_dir(dir);
+  }
+  return state;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::path& dir,
                                                        EmbeddedLogMode mode,
                                                        std::string_view holder) {
-  auto state = inspect_dir(dir);
-  if (!state) return std::unexpected(std::move(state.error()));
-  if (*state == DirState::kEmpty && mode != EmbeddedLogMode::kCreateIfMissing) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("embedded log: {} is empty, but a log was expected there (an "
-                                  "unmounted volume, or a copy that lost its files?); refusing "
-                                  "to start a new log over it",
-                                  dir.string()));
-  }
-  if (*state != DirState::kDatabase && mode != EmbeddedLogMode::kCreateIfMissing) {
-    return make_error(ErrorCode::kNotFound,
-                      fmt::format("embedded log: there is no log in {}", dir.string()));
+  std::unique_ptr<engine::WriterLock> lock;
+  Result<DirState> state = DirState::kMissing;
+  if (mode == EmbeddedLogMode::kRead) {
+    state = inspect_dir_for_reading(dir);
+    if (!state) return std::unexpected(std::move(state.error()));
+    if (*state == DirState::kEmpty) return std::unexpected(empty_log_dir(dir));
+    if (*state != DirState::kDatabase) {
+      return make_error(ErrorCode::kNotFound,
+                        fmt::format("embedded log: there is no log in {}", dir.string()));
+    }
+  } else {
+    // A writer looks only once it holds the lock: another writer may be
+    // creating the log this very moment (its files before its CURRENT).
+    std::error_code ec;
+    if (mode == EmbeddedLogMode::kWrite && !std::filesystem::exists(dir, ec)) {
+      return make_error(ErrorCode::kNotFound,
+                        fmt::format("embedded log: there is no log in {}", dir.string()));
+    }
+    const bool was_empty =
+        std::filesystem::is_directory(dir, ec) && std::filesystem::is_empty(dir, ec);
+    auto acquired = engine::WriterLock::acquire(dir, holder);
+    if (!acquired) {
+      Error error = std::move(acquired.error());
+      error.message = fmt::format("embedded log: {}", error.message);
+      return std::unexpected(std::move(error));
+    }
+    lock = std::move(*acquired);
+    state = inspect_dir(dir);
+    if (!state) return std::unexpected(std::move(state.error()));
+    if (*state != DirState::kDatabase && mode == EmbeddedLogMode::kWrite) {
+      // Only the lock file is there: this writer's (or a dead one's). Taken
+      // back when the directory was empty, so that a refusal changes nothing.
+      if (was_empty) std::filesystem::remove(dir / engine::kWriterLockFileName, ec);
+      return std::unexpected(empty_log_dir(dir));
+    }
   }
 
   std::unique_ptr<EmbeddedLog> log(new EmbeddedLog());
@@ -239,13 +285,7 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
                                           log->secondary_dir_->path().string(), families, &handles,
                                           &raw_db);
   } else {
-    auto lock = engine::WriterLock::acquire(dir, holder);
-    if (!lock) {
-      Error error = std::move(lock.error());
-      error.message = fmt::format("embedded log: {}", error.message);
-      return std::unexpected(std::move(error));
-    }
-    log->lock_ = std::move(*lock);
+    log->lock_ = std::move(lock);
     options.create_if_missing = *state != DirState::kDatabase;
     status =
         rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);

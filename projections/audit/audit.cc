@@ -17,6 +17,7 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/durable_file.h"
 #include "events/money.h"
 #include "events/timestamp.h"
 #include "projections/audit/invariants.h"
@@ -110,15 +111,6 @@ bool same_positions(const engine::Checkpoints& a, const engine::Checkpoints& b) 
     return m;
   };
   return nonzero(a) == nonzero(b);
-}
-
-Status write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot write {}", path.string()));
-  out << text;
-  out.close();
-  if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot write {}", path.string()));
-  return {};
 }
 
 // An audit writes its evidence only into a new or empty directory, so that
@@ -679,7 +671,8 @@ Result<AuditResult> run_audit(engine::EventLogReader& log, RocksProjectionStore*
   report["impact"] = impact_json(*impact);
 
   result.report_path = options.out_dir / "report.json";
-  if (auto written = write_file(result.report_path, report.dump(2) + "\n"); !written) {
+  if (auto written = engine::write_file_durably(result.report_path, report.dump(2) + "\n");
+      !written) {
     return std::unexpected(written.error());
   }
   if (options.write_more_reports) {

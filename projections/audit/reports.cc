@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/case_ledger.h"
+#include "engine/durable_file.h"
 #include "engine/impact.h"
 #include "engine/projection_store.h"
 #include "engine/rules.h"
@@ -32,15 +33,6 @@ using nlohmann::ordered_json;
 constexpr size_t kHtmlRowsMax = 200;
 
 // ------------------------------------------------------------------ files
-
-Status write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot write {}", path.string()));
-  out << text;
-  out.close();
-  if (!out) return make_error(ErrorCode::kIo, fmt::format("cannot write {}", path.string()));
-  return {};
-}
 
 // ------------------------------------------------------------------- CSV
 
@@ -747,12 +739,15 @@ Status write_reports(const std::filesystem::path& out_dir, const RocksProjection
   auto flows = monthly_flows(replayed);
   if (!flows) return std::unexpected(flows.error());
 
-  if (auto s = write_text(out_dir / "cases.csv", cases_csv(*cases)); !s) return s;
-  if (auto s = write_text(out_dir / "rejections.csv", rejections_csv(*rejections)); !s) return s;
-  if (auto s = write_text(out_dir / "periods.csv", periods_csv(*flows)); !s) return s;
+  if (auto s = engine::write_file_durably(out_dir / "cases.csv", cases_csv(*cases)); !s) return s;
+  if (auto s = engine::write_file_durably(out_dir / "rejections.csv", rejections_csv(*rejections));
+      !s)
+    return s;
+  if (auto s = engine::write_file_durably(out_dir / "periods.csv", periods_csv(*flows)); !s)
+    return s;
   const AuditSummary audit = read_audit_summary(audit_report);
-  return write_text(out_dir / "report.html",
-                    report_html(*cases, *rejections, *impact, *flows, audit));
+  return engine::write_file_durably(out_dir / "report.html",
+                                    report_html(*cases, *rejections, *impact, *flows, audit));
 }
 
 }  // namespace homeward::projections::audit

@@ -13,6 +13,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -532,6 +534,80 @@ TEST(EmbeddedLogTest, KilledWhileAppendingLeavesEveryAcknowledgedAppendAndNoHalf
   EXPECT_GE(end, int64_t{kAcknowledgedBeforeKill} * kBatch);
   EXPECT_EQ(end % kBatch, 0) << "half an append is in the log";
   expect_records(read_to_end(*log, 10'000), make_requests(0, static_cast<int>(end)), 0);
+}
+
+// A log whose last appends are only in its WAL, as a writer killed before it
+// closed leaves it: `batches` appends of `per_batch` records each, made in a
+// child process that ends without closing the log.
+void leave_appends_in_the_wal(const std::filesystem::path& dir, int batches, int per_batch) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto log = EmbeddedLog::open(dir);
+    if (!log) ::_exit(2);
+    for (int batch = 0; batch < batches; ++batch) {
+      auto results = (*log)->append(make_requests(batch * per_batch, per_batch));
+      if (!results || !(*results)[0]) ::_exit(3);
+    }
+    ::_exit(0);  // no close, no flush: the records are in the WAL only
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+std::filesystem::path the_wal(const std::filesystem::path& dir) {
+  std::filesystem::path wal;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log" && entry.file_size() > 0) wal = entry.path();
+  }
+  return wal;
+}
+
+TEST(EmbeddedLogTest, DamageInsideTheWalIsAnErrorNotALogWithRecordsMissing) {
+  TempDir dir;
+  leave_appends_in_the_wal(dir.path(), 10, 10);
+  const std::filesystem::path wal = the_wal(dir.path());
+  ASSERT_FALSE(wal.empty()) << "no WAL with records";
+  {
+    std::fstream file(wal, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(wal));
+    file.seekg(size / 2);
+    char byte = 0;
+    file.read(&byte, 1);
+    file.seekp(size / 2);
+    byte = static_cast<char>(byte ^ 0x5a);
+    file.write(&byte, 1);
+  }
+  for (const EmbeddedLogMode mode : {EmbeddedLogMode::kRead, EmbeddedLogMode::kWrite}) {
+    auto log = EmbeddedLog::open(dir.path(), mode);
+    if (!log) {
+      EXPECT_EQ(log.error().code, ErrorCode::kCorruption) << log.error().message;
+      continue;
+    }
+    // A reader may open (RocksDB reads a secondary's WAL as it can), but it
+    // must not answer with a log cut short in silence.
+    auto ends = (*log)->end_offsets();
+    if (ends) {
+      ADD_FAILURE() << "opened a damaged log with " << ends->at(Partition{0}).value()
+                    << " of 100 records";
+    }
+  }
+}
+
+TEST(EmbeddedLogTest, ATornLastAppendIsDroppedAndEveryEarlierOneKept) {
+  TempDir dir;
+  constexpr int kBatches = 10;
+  constexpr int kPerBatch = 10;
+  leave_appends_in_the_wal(dir.path(), kBatches, kPerBatch);
+  const std::filesystem::path wal = the_wal(dir.path());
+  ASSERT_FALSE(wal.empty()) << "no WAL with records";
+  // A crash in the middle of the last write: its end never reached the disk.
+  std::filesystem::resize_file(wal, std::filesystem::file_size(wal) - 7);
+  auto log = open_log(dir.path());
+  ASSERT_NE(log, nullptr);
+  const auto kept = make_requests(0, (kBatches - 1) * kPerBatch);
+  expect_records(read_to_end(*log, 1000), kept, 0);
 }
 
 }  // namespace
