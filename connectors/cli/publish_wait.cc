@@ -1,7 +1,12 @@
 #include "connectors/cli/publish_wait.h"
 
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <fmt/core.h>
 
@@ -15,24 +20,71 @@ void AppendedLines::attach(engine::PublishOptions& options) {
   };
 }
 
-Result<LineOutcomes> wait_for_outcomes(LogHandle& log, const AppendedLines& appended,
-                                       const CommandContext& context) {
-  LineOutcomes result;
-  if (appended.size() == 0) return result;
-  auto store = open_projections(context.options);
-  if (!store) return std::unexpected(store.error());
-  // This process projects the rest itself: the appended records are in the
-  // log (the publisher returned once each batch was durable), so once the
-  // catch-up reached the end of the log, the store holds every one of them.
-  if (auto caught_up = catch_up(log, **store, context); !caught_up) {
-    return std::unexpected(caught_up.error());
-  }
-  auto found = projections::find_outcomes(**store, appended.events());
+namespace {
+
+// How long `publish --wait` waits for another process (serve, project)
+// that writes the projections to reach the appended lines.
+constexpr std::chrono::seconds kOtherProjectorWait{60};
+constexpr std::chrono::milliseconds kOtherProjectorPoll{100};
+
+Result<std::vector<std::optional<engine::Outcome>>> find_in(
+    projections::RocksProjectionStore& store, const AppendedLines& appended) {
+  auto found = projections::find_outcomes(store, appended.events());
   if (!found) {
     return std::unexpected(Error{
         found.error().code,
         fmt::format("cannot read the outcomes of the appended lines: {}", found.error().message)});
   }
+  return found;
+}
+
+bool all_found(const std::vector<std::optional<engine::Outcome>>& found) {
+  return std::all_of(found.begin(), found.end(), [](const auto& o) { return o.has_value(); });
+}
+
+// This process projects the rest itself when no other process writes the
+// projections: the appended records are in the log (the publisher returned
+// once each batch was durable), so once the catch-up reached the end of the
+// log, the store holds every one of them. When another process writes them
+// (serve, project), it reads beside that writer until the lines are there.
+Result<std::vector<std::optional<engine::Outcome>>> project_and_find(
+    LogHandle& log, const AppendedLines& appended, const CommandContext& context) {
+  auto store = open_store_writer(log, context);
+  if (store) {
+    if (auto caught_up = catch_up(log, **store, context); !caught_up) {
+      return std::unexpected(caught_up.error());
+    }
+    return find_in(**store, appended);
+  }
+  if (store.error().code != ErrorCode::kBusy) return std::unexpected(store.error());
+  const auto give_up = std::chrono::steady_clock::now() + kOtherProjectorWait;
+  for (;;) {
+    auto reader = open_store_reader(log, context);
+    if (!reader) return std::unexpected(reader.error());
+    if (*reader) {
+      auto found = find_in(**reader, appended);
+      if (!found || all_found(*found)) return found;
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return make_error(ErrorCode::kBusy,
+                        fmt::format("the appended lines are in the log, but {} did not project "
+                                    "them within {} s ({}); their outcomes will be in "
+                                    "`homeward rejections` and the case figures once it has",
+                                    "the process writing the projections",
+                                    kOtherProjectorWait.count(), store.error().message));
+    }
+    std::this_thread::sleep_for(kOtherProjectorPoll);
+  }
+}
+
+}  // namespace
+
+Result<LineOutcomes> wait_for_outcomes(LogHandle& log, const AppendedLines& appended,
+                                       const CommandContext& context) {
+  LineOutcomes result;
+  if (appended.size() == 0) return result;
+  auto found = project_and_find(log, appended, context);
+  if (!found) return std::unexpected(found.error());
   result.outcomes.reserve(found->size());
   for (size_t i = 0; i < found->size(); ++i) {
     const std::optional<engine::Outcome>& outcome = (*found)[i];
