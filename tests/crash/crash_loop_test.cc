@@ -294,30 +294,30 @@ class CrashLoop {
       }
       const testing::RefCase& ref = *opened.at(id);
       const auto money = [](int64_t minor) { return events::format_amount(MinorUnits(minor), 2); };
-      EXPECT_EQ(got.at("received"), money(ref.received));
-      EXPECT_EQ(got.at("refunded"), money(ref.refunded));
-      EXPECT_EQ(got.at("net"), money(ref.net()));
-      EXPECT_EQ(got.at("pledged"), money(ref.pledged));
-      EXPECT_EQ(got.at("disbursed"), money(ref.disbursed));
-      EXPECT_EQ(got.at("available"), money(ref.available()));
-      EXPECT_EQ(got.at("goal"), money(ref.goal));
-      EXPECT_EQ(got.at("donations"), ref.donations);
-      EXPECT_EQ(got.at("donors"), static_cast<int64_t>(ref.donors.size()));
-      EXPECT_EQ(got.at("refunds"), ref.refunds);
-      EXPECT_EQ(got.at("events_applied"), ref.applied);
-      EXPECT_EQ(got.at("duplicates"), ref.duplicates);
-      EXPECT_EQ(got.at("events_rejected"), ref.rejected);
+      EXPECT_EQ(got.at("received").get<std::string>(), money(ref.received));
+      EXPECT_EQ(got.at("refunded").get<std::string>(), money(ref.refunded));
+      EXPECT_EQ(got.at("net").get<std::string>(), money(ref.net()));
+      EXPECT_EQ(got.at("pledged").get<std::string>(), money(ref.pledged));
+      EXPECT_EQ(got.at("disbursed").get<std::string>(), money(ref.disbursed));
+      EXPECT_EQ(got.at("available").get<std::string>(), money(ref.available()));
+      EXPECT_EQ(got.at("goal").get<std::string>(), money(ref.goal));
+      EXPECT_EQ(got.at("donations").get<int64_t>(), ref.donations);
+      EXPECT_EQ(got.at("donors").get<int64_t>(), static_cast<int64_t>(ref.donors.size()));
+      EXPECT_EQ(got.at("refunds").get<int64_t>(), ref.refunds);
+      EXPECT_EQ(got.at("events_applied").get<int64_t>(), ref.applied);
+      EXPECT_EQ(got.at("duplicates").get<int64_t>(), ref.duplicates);
+      EXPECT_EQ(got.at("events_rejected").get<int64_t>(), ref.rejected);
       const std::string status = ref.close_reason        ? "closed"
                                  : ref.net() >= ref.goal ? "funded"
                                                          : "open";
-      EXPECT_EQ(got.at("status"), status);
+      EXPECT_EQ(got.at("status").get<std::string>(), status);
     }
     const ChildRun stats = command("stats", {"stats", "--json"}, false);
     if (!expect_ok(stats, "stats --json")) return false;
     const auto report = nlohmann::json::parse(stats.out);
-    EXPECT_EQ(report.at("events").at("applied"), fold.applied);
-    EXPECT_EQ(report.at("events").at("duplicates"), fold.duplicates);
-    EXPECT_EQ(report.at("events").at("rejected"), fold.rejected);
+    EXPECT_EQ(report.at("events").at("applied").get<int64_t>(), fold.applied);
+    EXPECT_EQ(report.at("events").at("duplicates").get<int64_t>(), fold.duplicates);
+    EXPECT_EQ(report.at("events").at("rejected").get<int64_t>(), fold.rejected);
 
     const fs::path out = dir_.path() / fmt::format("audit-{}", number);
     if (!expect_ok(command("audit", {"audit", "--out", out.string()}, false), "audit")) {

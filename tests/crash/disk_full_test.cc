@@ -201,7 +201,7 @@ TEST_F(DiskFullTest, DISABLED_PublishOnAFullDiskSaysWhatItAppendedAndTheNextRunG
   const auto [clean_cases, clean_stats] = figures(clean);
   EXPECT_EQ(cases, clean_cases);
   EXPECT_EQ(stats, clean_stats);
-  EXPECT_EQ(stats.at("events").at("rejected"), 0);
+  EXPECT_EQ(stats.at("events").at("rejected").get<int64_t>(), 0);
 }
 
 }  // namespace

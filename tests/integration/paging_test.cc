@@ -310,7 +310,7 @@ TEST(CliPaging, PagesOfAHundredThousandCasesAddUpToTheWholeList) {
     if (page["next"].is_null()) break;
     ASSERT_EQ(page["cases"].size(), 7000u);
     after = page["next"].get<std::string>();
-    ASSERT_EQ(after, page["cases"].back()["case_id"]);
+    ASSERT_EQ(after, page["cases"].back()["case_id"].get<std::string>());
   }
   EXPECT_EQ(pages + 1, 15);  // 14 full pages of 7,000 and one of 2,000
   EXPECT_EQ(walked, all);
