@@ -194,6 +194,20 @@ Result<engine::CatchUpReport> catch_up(LogHandle& log, RocksProjectionStore& sto
   return *report;
 }
 
+namespace {
+
+Status remove_leftover_rebuild(const std::filesystem::path& built) {
+  std::error_code ec;
+  std::filesystem::remove_all(built, ec);
+  if (ec) {
+    return make_error(ErrorCode::kIo, fmt::format("cannot remove the unfinished rebuild in {}: {}",
+                                                  built.string(), ec.message()));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<engine::CatchUpReport> rebuild_projections(LogHandle& log, const CommandContext& context) {
   const std::filesystem::path live = projections_dir(context.options);
   std::filesystem::path built = live;
@@ -204,9 +218,11 @@ Result<engine::CatchUpReport> rebuild_projections(LogHandle& log, const CommandC
     return std::unexpected(with_context(
         live_lock.error(), fmt::format("cannot rebuild the projections in {}", live.string())));
   }
-  // A rebuild that died leaves its half-built store; with the live lock held,
-  // no other rebuild can be using it.
-  if (auto removed = RocksProjectionStore::destroy(built); !removed) {
+  // A rebuild that died leaves its half-built store, in any state (killed
+  // while RocksDB created it: files but no CURRENT). Only a rebuild writes
+  // there, and only under the live lock, which this one holds: it is all
+  // leftovers.
+  if (auto removed = remove_leftover_rebuild(built); !removed) {
     return std::unexpected(removed.error());
   }
   engine::CatchUpReport report;
@@ -216,7 +232,7 @@ Result<engine::CatchUpReport> rebuild_projections(LogHandle& log, const CommandC
     auto caught_up = catch_up(log, **store, context);
     if (!caught_up) {
       store->reset();
-      (void)RocksProjectionStore::destroy(built);  // the live store is what matters, unchanged
+      (void)remove_leftover_rebuild(built);  // the live store is what matters, unchanged
       return std::unexpected(caught_up.error());
     }
     report = *caught_up;
