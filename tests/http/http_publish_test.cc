@@ -226,11 +226,15 @@ TEST_F(HttpPublishTest, ARetriedRequestIsCountedOnce) {
   for (int i = 0; i < 20; ++i) input += gift(fmt::format("g{}", i), "case-a", "10.00") + "\n";
   const auto first = post("?wait=outcome", input);
   ASSERT_EQ(first.status, 200) << first.body;
-  for (const json& r : first.json()["results"]) EXPECT_EQ(r["outcome"], "applied");
+  // Held in a variable: a range-for over a member of a temporary reads freed
+  // memory (ASan: heap-use-after-free), since only the member's reference lives on.
+  const json first_body = first.json();
+  for (const json& r : first_body["results"]) EXPECT_EQ(r["outcome"], "applied");
   // The portal never got the answer and sends the same request again.
   const auto again = post("?wait=outcome", input);
   ASSERT_EQ(again.status, 200) << again.body;
-  for (const json& r : again.json()["results"]) EXPECT_EQ(r["outcome"], "duplicate");
+  const json again_body = again.json();
+  for (const json& r : again_body["results"]) EXPECT_EQ(r["outcome"], "duplicate");
   const json the_case = http_get(server_->url("/v1/cases/case-a?min_position=" +
                                               again.json()["min_position"].get<std::string>()),
                                  "/v1/cases/{case_id}")
