@@ -5,6 +5,7 @@
 // a read-only copy answers; a log directory that lost its files is refused,
 // never started over.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -322,6 +323,26 @@ TEST_F(ConcurrentReaders, ASecondWriterExitsFiveNamingTheFirst) {
   EXPECT_NE(second.err.find("is being written by another homeward process (" + holder + ")"),
             std::string::npos)
       << second.err;
+}
+
+TEST_F(ConcurrentReaders, QueriesAnswerBesideARunningServerAndAPublishIsBusy) {
+  const auto lines = generated_lines(2'000, 12);
+  publish(data(), join(lines, 0, lines.size()));
+  Homeward server(HOMEWARD_BINARY,
+                  {"--data", data().string(), "--quiet", "serve", "--listen", "127.0.0.1:0"},
+                  work() / "serve.err");
+  // serve prints its address once it listens, after taking both locks.
+  const std::string address = server.read_line(std::chrono::seconds(60));
+  ASSERT_FALSE(address.empty()) << read_file(work() / "serve.err");
+  CliRun stats = run_homeward({"--data", data().string(), "stats", "--json"});
+  EXPECT_EQ(stats.code, 0) << stats.err;
+  EXPECT_EQ(stats.out, reference_stats(lines, lines.size()));
+  write_file(work() / "one.ndjson", lines.front() + "\n");
+  CliRun busy =
+      run_homeward({"--data", data().string(), "publish", (work() / "one.ndjson").string()});
+  EXPECT_EQ(busy.code, 5) << busy.err;
+  EXPECT_NE(busy.err.find(": homeward serve)"), std::string::npos) << busy.err;
+  EXPECT_EQ(server.stop(SIGTERM, std::chrono::seconds(30)), 0) << read_file(work() / "serve.err");
 }
 
 TEST_F(ConcurrentReaders, AnEmptyLogDirectoryIsRefusedNotStartedOver) {
