@@ -25,9 +25,10 @@ class ScratchDir {
     if (ec) base = "/tmp";
     std::string pattern = (base / fmt::format("homeward-{}-XXXXXX", purpose)).string();
     if (::mkdtemp(pattern.data()) == nullptr) {
-      return make_error(ErrorCode::kIo,
-                        fmt::format("cannot create a temporary directory under {}: {}",
-                                    base.string(), std::error_code(errno, std::generic_category()).message()));
+      return make_error(
+          ErrorCode::kIo,
+          fmt::format("cannot create a temporary directory under {}: {}", base.string(),
+                      std::error_code(errno, std::generic_category()).message()));
     }
     return std::unique_ptr<ScratchDir>(new ScratchDir(pattern));
   }

@@ -14,9 +14,7 @@
 namespace homeward::engine {
 namespace {
 
-bool is_permission_error(int error) {
-  return error == EACCES || error == EPERM || error == EROFS;
-}
+bool is_permission_error(int error) { return error == EACCES || error == EPERM || error == EROFS; }
 
 std::string read_holder(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -47,8 +45,8 @@ Result<std::unique_ptr<WriterLock>> WriterLock::acquire(const std::filesystem::p
   if (fd < 0) {
     const int error = errno;
     const ErrorCode code = is_permission_error(error) ? ErrorCode::kReadOnly : ErrorCode::kIo;
-    return make_error(code, fmt::format("cannot open {} for writing: {}", file.string(),
-                                        std::strerror(error)));
+    return make_error(
+        code, fmt::format("cannot open {} for writing: {}", file.string(), std::strerror(error)));
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;

@@ -33,8 +33,8 @@ class WriterLock {
   // missing, and records `holder` in it. kBusy (naming the holder) when
   // another process has it; kReadOnly when the directory cannot be written
   // (a read-only copy, or another user's data); kIo otherwise.
-  [[nodiscard]] static Result<std::unique_ptr<WriterLock>> acquire(
-      const std::filesystem::path& dir, std::string_view holder);
+  [[nodiscard]] static Result<std::unique_ptr<WriterLock>> acquire(const std::filesystem::path& dir,
+                                                                   std::string_view holder);
 
   // The holder line a running writer recorded in `dir`, or empty when none
   // can be read.

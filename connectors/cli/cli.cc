@@ -102,8 +102,8 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
     if (!command.app->parsed()) continue;
     const std::string name = command.app->get_name();
     const CommandContext context{
-        options, streams.in, streams.out, streams.err, streams.err_is_terminal, streams.in_fd,
-        name};
+        options,       streams.in, streams.out, streams.err, streams.err_is_terminal,
+        streams.in_fd, name};
     Result<int> result = command.action(context);
     streams.out.flush();
     if (!result) {

@@ -89,8 +89,9 @@ Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
   if (!dir) return std::unexpected(dir.error());
   GlobalOptions options = context.options;
   options.data_dir = dir->path();
-  const CommandContext demo_context{options, context.in, context.out, context.err,
-                                    context.err_is_terminal, context.in_fd, context.command};
+  const CommandContext demo_context{
+      options,       context.in,     context.out, context.err, context.err_is_terminal,
+      context.in_fd, context.command};
 
   std::istringstream embedded{std::string(demo_scenario())};
   std::optional<PublishInput> input;

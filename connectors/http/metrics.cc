@@ -136,13 +136,13 @@ std::string Metrics::render() const {
 extern const std::string_view kOpenApiDocument;  // openapi_document.cc (generated)
 
 void add_openapi_route(Router& router) {
-  router.add({"GET", "/openapi.json", Access::kPublic, Execution::kInline,
-              [](Request& request) -> Reply {
-                if (auto bad = check_params(request, {})) return *bad;
-                Response response;
-                response.body = std::string(kOpenApiDocument);
-                return response;
-              }});
+  router.add(
+      {"GET", "/openapi.json", Access::kPublic, Execution::kInline, [](Request& request) -> Reply {
+         if (auto bad = check_params(request, {})) return *bad;
+         Response response;
+         response.body = std::string(kOpenApiDocument);
+         return response;
+       }});
 }
 
 void add_metrics_route(Router& router, Metrics& metrics) {
