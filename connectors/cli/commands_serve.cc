@@ -36,6 +36,8 @@
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/http/change_routes.h"
+#include "connectors/http/dashboard/assets.h"
+#include "connectors/http/dashboard/public_page.h"
 #include "connectors/http/ledger_routes.h"
 #include "connectors/http/live_projection.h"
 #include "connectors/http/metrics.h"
@@ -209,6 +211,9 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   api.metrics = &metrics;
   http::add_metrics_route(router, metrics);
   http::add_openapi_route(router);
+  // The public dashboard at / and its files (docs/dashboard.md).
+  http::dashboard::add_asset_route(router);
+  http::dashboard::add_public_page_routes(router, api, change_options.public_window);
   live.set_outcome_hook([&metrics](const engine::Outcome& outcome) { metrics.handled(outcome); });
   live.set_round_listener([&change_streams, &metrics](const http::RoundChanges& changes) {
     if (changes.seconds > 0) metrics.round(changes.seconds);

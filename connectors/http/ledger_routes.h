@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -19,7 +20,8 @@
 
 namespace homeward::connectors::http {
 
-class Metrics;  // metrics.h
+class Metrics;      // metrics.h
+class PublicCache;  // public_cache.h
 
 struct LedgerApi {
   // Counts publishes when set.
@@ -44,6 +46,9 @@ struct LedgerApi {
   // `homeward publish` refuses them).
   size_t max_events_per_request = 10'000;
   size_t max_line_bytes = size_t{1} << 20;
+  // The public documents per position, shared by the public routes and the
+  // public page (made by add_public_routes).
+  std::shared_ptr<PublicCache> public_cache;
 };
 
 // Adds the read routes (health, info, cases, case, stats, rejections,
@@ -56,7 +61,8 @@ void add_read_routes(Router& router, LedgerApi& api);
 void add_publish_routes(Router& router, LedgerApi& api);
 
 // Adds the public reads (public_routes.cc): /v1/public/cases,
-// /v1/public/cases/{case_id}, /v1/public/stats, SPEC section 8's view only.
+// /v1/public/cases/{case_id}, /v1/public/stats, /v1/public/raised (money
+// raised per day), SPEC section 8's view only; sets api.public_cache.
 void add_public_routes(Router& router, LedgerApi& api);
 
 // Adds GET /metrics (scope metrics): `metrics` in the Prometheus text format.

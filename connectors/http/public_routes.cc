@@ -1,12 +1,11 @@
-// The public reads (ledger_routes.h): /v1/public/cases, /v1/public/cases/{id}
-// and /v1/public/stats, with no token, carrying exactly SPEC section 8's
-// public view (projections/public_view.h) and nothing else.
+// The public reads (ledger_routes.h): /v1/public/cases, /v1/public/cases/{id},
+// /v1/public/stats and /v1/public/raised (money raised per day), with no token, carrying exactly
+// SPEC section 8's public view (projections/public_view.h) and nothing else.
 //
 // They answer without Homeward-Position and take no min_position: a log
 // position counts every record, rejected ones included, so it would tell a
 // public watcher that something it may not see (a rejection) happened.
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,8 +14,8 @@
 
 #include "connectors/http/cursor.h"
 #include "connectors/http/ledger_routes.h"
-#include "connectors/http/position.h"
 #include "connectors/http/problem.h"
+#include "connectors/http/public_cache.h"
 #include "connectors/http/route_params.h"
 #include "events/identifier.h"
 #include "projections/paging.h"
@@ -111,48 +110,33 @@ Response public_case(LedgerApi& api, Request& request) {
   return json_response(projections::public_case_json(case_id, **found));
 }
 
-// The public impact report scans every case; a dashboard asks for it often,
-// so the body is kept per position (the projections did not change while
-// the position stays: every round that writes moves it).
-struct PublicStatsCache {
-  std::mutex mutex;
-  std::optional<engine::OffsetMap> position;
-  std::string body;
-};
-
-Response public_stats(LedgerApi& api, PublicStatsCache& cache, Request& request) {
-  if (auto bad = check_params(request, {})) return *bad;
-  const engine::OffsetMap at = api.live->position();
-  {
-    std::lock_guard lock(cache.mutex);
-    if (cache.position && *cache.position == at) {
-      Response response;
-      response.body = cache.body;
-      return response;
-    }
-  }
-  auto report = api.store->impact_report();
-  if (!report) return store_failure(report.error());
-  Response response = json_response(projections::public_impact_json(*report));
-  std::lock_guard lock(cache.mutex);
-  // The report includes at least everything below `at` (it was read after
-  // `at` was published), possibly a little more: the next position's body
-  // replaces it as soon as that is published.
-  cache.position = at;
-  cache.body = response.body;
+Response cached_response(const Result<std::shared_ptr<const PublicDocument>>& document) {
+  if (!document) return store_failure(document.error());
+  Response response;
+  response.body = (*document)->body;
   return response;
 }
 
 }  // namespace
 
 void add_public_routes(Router& router, LedgerApi& api) {
-  auto cache = std::make_shared<PublicStatsCache>();
+  // The page at / (dashboard/public_page.h) reads the same documents.
+  if (!api.public_cache) api.public_cache = std::make_shared<PublicCache>(api);
+  PublicCache& cache = *api.public_cache;
   router.add({"GET", "/v1/public/cases", Access::kPublic, Execution::kWorker,
               [&api](Request& r) -> Reply { return public_cases(api, r); }});
   router.add({"GET", "/v1/public/cases/{case_id}", Access::kPublic, Execution::kWorker,
               [&api](Request& r) -> Reply { return public_case(api, r); }});
   router.add({"GET", "/v1/public/stats", Access::kPublic, Execution::kWorker,
-              [&api, cache](Request& r) -> Reply { return public_stats(api, *cache, r); }});
+              [&cache](Request& r) -> Reply {
+                if (auto bad = check_params(r, {})) return *bad;
+                return cached_response(cache.stats());
+              }});
+  router.add({"GET", "/v1/public/raised", Access::kPublic, Execution::kWorker,
+              [&cache](Request& r) -> Reply {
+                if (auto bad = check_params(r, {})) return *bad;
+                return cached_response(cache.raised());
+              }});
 }
 
 }  // namespace homeward::connectors::http

@@ -210,7 +210,9 @@ struct Server::Impl {
     for (const auto& [name, value] : response.headers) res.set(name, value);
     res.keep_alive(keep_alive);
     res.body() = std::move(response.body);
-    res.prepare_payload();
+    // A 304 has no body, and its Content-Length would have to be the one of
+    // the 200 it stands for (RFC 9110 8.6), so it gets none.
+    if (response.status != 304) res.prepare_payload();
     stream.expires_after(options.write_timeout);
     co_await bhttp::async_write(stream, res, net::redirect_error(use_awaitable, ec));
   }

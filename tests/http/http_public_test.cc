@@ -333,5 +333,87 @@ TEST_F(HttpPublicTest, UnknownAndHostileIdsGetProblemDocuments) {
   EXPECT_EQ(http_get(server_->url("/livez")).status, 200);
 }
 
+TEST_F(HttpPublicTest, MoneyRaisedPerDayAddsUpToEachCurrencysRaised) {
+  const json stats = get_public("/v1/public/stats", "/v1/public/stats").json();
+  const auto answer = get_public("/v1/public/raised", "/v1/public/raised");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  const json raised = answer.json()["by_currency"];
+  // Every currency a case uses, no other.
+  std::vector<std::string> codes;
+  std::vector<std::string> expected_codes;
+  for (const auto& [code, series] : raised.items()) codes.push_back(code);
+  for (const auto& [code, figures] : stats["by_currency"].items()) expected_codes.push_back(code);
+  EXPECT_EQ(codes, expected_codes);
+  static const std::regex day_pattern("[0-9]{4}-[0-9]{2}-[0-9]{2}");
+  for (const auto& [code, series] : raised.items()) {
+    SCOPED_TRACE(code);
+    ASSERT_FALSE(series.empty());
+    const int exponent = exponent_of(stats["by_currency"][code]["raised"]);
+    __int128 total = 0;
+    std::string previous;
+    for (const json& day : series) {
+      const std::string text = day["day"];
+      EXPECT_TRUE(std::regex_match(text, day_pattern)) << text;
+      EXPECT_LT(previous, text) << "days in order, each once";
+      previous = text;
+      total += minor_units(day["raised"]);
+      EXPECT_EQ(day["total"], amount_text(total, exponent)) << text;
+      EXPECT_EQ(exponent_of(day["raised"]), exponent);
+    }
+    // Summed over its days, a currency's series is its public raised (the sum of net).
+    EXPECT_EQ(series.back()["total"], stats["by_currency"][code]["raised"]);
+  }
+  EXPECT_EQ(get_public("/v1/public/raised", "/v1/public/raised").body, answer.body);
+  EXPECT_EQ(get_public("/v1/public/raised?as_of=2015-06-01", "/v1/public/raised").status, 400);
+}
+
+// A small ledger whose days are known: the series counts applied donations,
+// fulfilled pledges and refunds on their own UTC day, nothing rejected, no
+// pledge before it is kept, no disbursement.
+TEST(HttpPublicRaisedTest, EachDayIsItsAppliedDonationsLessRefunds) {
+  TempDir dir;
+  const auto input = dir.path() / "events.ndjson";
+  std::ofstream(input, std::ios::binary)
+      << R"({"type":"CaseOpened","event_id":"o1","occurred_at":"2015-06-01T08:00:00Z","case_id":"c1","currency":"USD","goal":"100.00"})"
+         "\n"
+      << R"({"type":"CaseOpened","event_id":"o2","occurred_at":"2015-06-01T08:00:00Z","case_id":"c2","currency":"JPY","goal":"5000"})"
+         "\n"
+      << R"({"type":"DonationReceived","event_id":"d1","occurred_at":"2015-06-01T23:59:59Z","case_id":"c1","donor_ref":"x1","amount":"10.50","currency":"USD"})"
+         "\n"
+      << R"({"type":"DonationReceived","event_id":"d2","occurred_at":"2015-06-02T07:00:00+09:00","case_id":"c1","donor_ref":"x2","amount":"4.00","currency":"USD"})"
+         "\n"
+      << R"({"type":"PledgeMade","event_id":"p1","occurred_at":"2015-06-02T10:00:00Z","case_id":"c1","donor_ref":"x3","amount":"20.00","currency":"USD"})"
+         "\n"
+      << R"({"type":"DonationReceived","event_id":"d3","occurred_at":"2015-06-03T10:00:00Z","case_id":"c1","donor_ref":"x1","amount":"5.00","currency":"EUR"})"
+         "\n"
+      << R"({"type":"PledgeFulfilled","event_id":"p1f","occurred_at":"2015-06-04T10:00:00Z","case_id":"c1","pledge_id":"p1"})"
+         "\n"
+      << R"({"type":"RefundIssued","event_id":"r1","occurred_at":"2015-06-04T11:00:00Z","case_id":"c1","donation_id":"d1","amount":"30.00","currency":"USD","reason":"donor_request"})"
+         "\n"
+      << R"({"type":"RefundIssued","event_id":"r2","occurred_at":"2015-06-05T11:00:00Z","case_id":"c1","donation_id":"d1","amount":"10.50","currency":"USD","reason":"error"})"
+         "\n"
+      << R"({"type":"FundsDisbursed","event_id":"f1","occurred_at":"2015-06-06T11:00:00Z","case_id":"c1","category":"shelter","amount":"5.00","currency":"USD"})"
+         "\n";
+  const auto data = dir.path() / "data";
+  const auto published = run_homeward({"--data", data.string(), "publish", input.string()});
+  ASSERT_EQ(published.code, 0) << published.err;
+  ServeProcess server(data, {}, dir.path() / "serve.err");
+  ASSERT_FALSE(server.address().empty());
+  ASSERT_TRUE(testing::wait_until_ready(server.url("")));
+  const auto answer = http_get(server.url("/v1/public/raised"), "/v1/public/raised");
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  // d2 is 2015-06-01 in UTC; d3 (EUR on a USD case) and r1 (more than d1)
+  // are rejected; p1 counts on the day it is kept; the disbursement spends.
+  EXPECT_EQ(
+      answer.body,
+      R"({"by_currency":{"JPY":[],"USD":[{"day":"2015-06-01","raised":"14.50","total":"14.50"},)"
+      R"({"day":"2015-06-04","raised":"20.00","total":"34.50"},)"
+      R"({"day":"2015-06-05","raised":"-10.50","total":"24.00"}]}})"
+      "\n");
+  const json stats = http_get(server.url("/v1/public/stats"), "/v1/public/stats").json();
+  EXPECT_EQ(stats["by_currency"]["USD"]["raised"], "24.00");
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 }  // namespace
 }  // namespace homeward

@@ -1,0 +1,291 @@
+// The public dashboard at / in headless Chromium (issue 13): a generated stream
+// (homeward-bench gen) published into a fresh ledger, `serve --public-window-ms 1000`.
+//   - without JavaScript, the server's HTML shows every figure of /v1/public/stats,
+//     /v1/public/cases and /v1/public/raised; with it, the same;
+//   - a donation POSTed through the API changes its case's card within 3 s, with no reload;
+//   - neither the DOM nor any response the page receives (the event stream included) holds a
+//     donor_ref, an event id or a time finer than a day;
+//   - every request goes to the server itself; the page weighs under 200 KB;
+//   - axe-core finds no serious or critical violation; no horizontal scroll at 375 px, and
+//     the keyboard reaches the skip link and the chart's figures;
+//   - screenshots at 1440 px and 375 px in --out (docs/dashboard-public-*.png are copies).
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Harness, assert, assertEqual, run } from './lib/harness.mjs';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const WINDOW_MS = 1000;
+let stream;  // the generated NDJSON lines, parsed
+const h = await Harness.start({
+  name: 'public_page',
+  serveArgs: ['--public-window-ms', String(WINDOW_MS)],
+  prepare: ({ dataDir, tmp, opts }) => {
+    const file = path.join(tmp, 'stream.ndjson');
+    run(opts.bench, ['gen', '--events', '600', '--cases', '12', '--seed', '13', '--out', file]);
+    stream = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    // Exit 3: some lines are written to be refused by stage 1 (bench/generator.h).
+    const published = run('/bin/sh', ['-c', `"${opts.homeward}" --data "${dataDir}" --quiet publish "${file}"; test $? -le 3`]);
+    void published;
+  },
+});
+const serve = h.serve;
+
+// ---- what the page must show, computed from the API's documents
+
+const todayNumber = () => Math.floor(Date.now() / 86400000);
+const dayNumber = (text) => {
+  const [y, m, d] = text.split('-').map(Number);
+  return Date.UTC(y, m - 1, d) / 86400000;
+};
+const daysOpen = (c) =>
+  Math.max(0, (c.closed_on ? dayNumber(c.closed_on) : todayNumber()) - dayNumber(c.opened_on));
+
+// Every leaf of the stats document as "a.b.c" -> value.
+function leaves(value, prefix = '', out = {}) {
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out[prefix] = value;
+  }
+  return out;
+}
+
+// What the DOM shows, read in the page.
+async function readPage(page) {
+  return page.evaluate(() => {
+    const text = (el) => (el ? el.textContent : null);
+    const stats = {};
+    for (const el of document.querySelectorAll('[data-stat]')) {
+      (stats[el.dataset.stat] ||= []).push({ text: el.textContent, isNull: 'null' in el.dataset });
+    }
+    const cards = [...document.querySelectorAll('#case-list > li.case')].map((li) => {
+      const field = (name) => [...li.querySelectorAll(`[data-field="${name}"]`)].map((e) => e.textContent);
+      const shown = (name) => [...li.querySelectorAll(`[data-show="${name}"]`)].map((e) => !e.hidden);
+      const bar = li.querySelector('progress');
+      const label = (bar.getAttribute('aria-labelledby') || '').split(' ')
+        .map((id) => text(document.getElementById(id))).join(' ');
+      return {
+        id: li.dataset.caseId,
+        title: text(li.querySelector('h3')),
+        fields: Object.fromEntries(['status', 'goal', 'raised', 'remaining', 'currency', 'percent_funded',
+          'supporters', 'opened_on', 'fully_funded_on', 'closed_on', 'days_open'].map((f) => [f, field(f)])),
+        shown: { fully_funded_on: shown('fully_funded_on'), closed_on: shown('closed_on'), no_budget: shown('no_budget') },
+        budget: [...li.querySelectorAll('[data-field="budget"] > li')].map((b) => [
+          b.dataset.category, text(b.querySelector('.amount')), text(b.querySelector('.currency'))]),
+        progress: { value: bar.value, max: bar.max, label },
+      };
+    });
+    const raised = [...document.querySelectorAll('#raised figure')].map((f) => ({
+      currency: f.dataset.currency,
+      rows: [...f.querySelectorAll('table.days tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+      chart: !!f.querySelector('svg.chart polyline'),
+    }));
+    return { stats, cards, raised };
+  });
+}
+
+function expectFigures(shown, stats, cases, raised) {
+  // The impact report: every figure of /v1/public/stats, as the API writes it.
+  const expected = leaves(stats);
+  for (const [key, value] of Object.entries(expected)) {
+    const els = shown.stats[key];
+    assert(els && els.length > 0, `stats figure ${key} is not on the page`);
+    for (const el of els) {
+      if (value === null) assert(el.isNull && el.text === 'none yet', `${key}: null shows as "none yet", got ${el.text}`);
+      else assertEqual(el.text, String(value), `stats ${key}`);
+    }
+  }
+  for (const key of Object.keys(shown.stats)) assert(key in expected, `the page shows ${key}, which stats lacks`);
+  // Every case, in the API's order, every figure on its card.
+  assertEqual(shown.cards.map((c) => c.id), cases.map((c) => c.case_id), 'the cards');
+  for (const [i, c] of cases.entries()) {
+    const card = shown.cards[i];
+    const at = `case ${c.case_id}`;
+    assertEqual(card.title, c.case_id, `${at} title`);
+    for (const f of ['status', 'goal', 'raised', 'remaining', 'percent_funded', 'supporters', 'opened_on']) {
+      assertEqual(card.fields[f], [String(c[f])], `${at} ${f}`);
+    }
+    assertEqual(card.fields.currency, [c.currency, c.currency, c.currency], `${at} currency`);
+    assertEqual(card.fields.fully_funded_on, [c.fully_funded_on ?? ''], `${at} fully_funded_on`);
+    assertEqual(card.shown.fully_funded_on, [c.fully_funded_on !== null], `${at} fully funded badge`);
+    assertEqual(card.fields.closed_on, [c.closed_on ?? ''], `${at} closed_on`);
+    assertEqual(card.shown.closed_on, [c.closed_on !== null], `${at} closed badge`);
+    assertEqual(card.fields.days_open, [String(daysOpen(c))], `${at} days open`);
+    assertEqual(card.budget, Object.entries(c.budget).map(([k, v]) => [k, v, c.currency]), `${at} budget`);
+    assertEqual(card.shown.no_budget, [Object.keys(c.budget).length === 0], `${at} "no budget"`);
+    assertEqual(card.progress.value, Math.max(0, Math.min(100, c.percent_funded)), `${at} progress value`);
+    assertEqual(card.progress.max, 100, `${at} progress max`);
+    assertEqual(card.progress.label, `${c.case_id} ${c.percent_funded}% of the goal raised`, `${at} progress label`);
+  }
+  // Money raised over time: every day of /v1/public/raised in its currency's table.
+  assertEqual(shown.raised.map((r) => r.currency), Object.keys(raised.by_currency), 'the charts\' currencies');
+  for (const r of shown.raised) {
+    const series = raised.by_currency[r.currency];
+    assertEqual(r.rows, series.map((d) => [d.day, d.raised, d.total]), `raised by day, ${r.currency}`);
+    assertEqual(r.chart, series.length > 0, `a chart for ${r.currency}`);
+  }
+}
+
+// ---- the page as it loads, watched: requests, responses, stream messages
+
+const page = await h.page(1440);
+const requests = [];
+const bodies = [];  // [url, text] of every response the page received
+let pageBytes = 0;
+const client = await page.createCDPSession();
+await client.send('Network.enable');
+client.on('Network.eventSourceMessageReceived', (m) => bodies.push([`event-stream ${m.eventName}`, `id: ${m.eventId}\n${m.data}`]));
+page.on('request', (r) => requests.push(r.url()));
+page.on('response', async (r) => {
+  if ((r.headers()['content-type'] || '').startsWith('text/event-stream')) return;
+  try {
+    const buffer = await r.buffer();
+    pageBytes += buffer.length;
+    bodies.push([r.url(), buffer.toString('utf8')]);
+  } catch { /* a 304 or a redirect has no body */ }
+});
+let navigations = 0;
+page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+const errors = [];
+page.on('pageerror', (e) => errors.push(e.message));
+
+await h.check('without JavaScript the server\'s HTML shows every figure of the public routes', async () => {
+  const plain = await h.page(1440, { javaScript: false });
+  await plain.goto(serve.url('/'), { waitUntil: 'load' });
+  const [stats, cases, raised] = await Promise.all([
+    serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
+  assert(cases.length >= 10, `the generated stream opened ${cases.length} cases`);
+  expectFigures(await readPage(plain), stats, cases, raised);
+  h.note(`${cases.length} cases, currencies ${Object.keys(stats.by_currency).join(' ')}`);
+  await plain.close();
+});
+
+await h.check('with JavaScript the page connects to the public change stream and shows the same figures', async () => {
+  await page.goto(serve.url('/'), { waitUntil: 'load' });
+  await page.waitForSelector('#live-status.connected', { timeout: 10000 });
+  await page.evaluate(() => { window.homewardMarker = 'same page'; });
+  const [stats, cases, raised] = await Promise.all([
+    serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
+  expectFigures(await readPage(page), stats, cases, raised);
+  assertEqual(errors, [], 'script errors');
+});
+
+await h.check('a donation POSTed through the API changes its card within 3 s, without a reload', async () => {
+  const cases = await serve.publicCases();
+  const target = cases.find((c) => c.status === 'open') || cases[0];
+  const before = await page.$eval(`li.case[data-case-id="${target.case_id}"] [data-field="raised"]`, (e) => e.textContent);
+  const answer = await serve.publish([{
+    type: 'DonationReceived', event_id: 'ev-live-0001', occurred_at: new Date().toISOString(),
+    case_id: target.case_id, donor_ref: 'donor-live-0001', amount: '7', currency: target.currency,
+  }]);
+  assertEqual(answer.results[0].outcome, 'applied', 'the donation\'s outcome');
+  const posted = Date.now();
+  const after = await serve.getJson(`/v1/public/cases/${target.case_id}`);
+  assert(after.raised !== before, `raised moved in the API (${before} -> ${after.raised})`);
+  await page.waitForFunction(
+    (id, raised) => document.querySelector(`li.case[data-case-id="${id}"] [data-field="raised"]`).textContent === raised,
+    { timeout: 3000, polling: 50 }, target.case_id, after.raised);
+  h.note(`card ${target.case_id}: ${before} -> ${after.raised} ${target.currency}, ${Date.now() - posted} ms after the answer (window ${WINDOW_MS} ms)`);
+  assertEqual(await page.evaluate(() => window.homewardMarker), 'same page', 'the page (no reload)');
+  assertEqual(navigations, 1, 'navigations of the page');
+  // The whole card, the impact report and the chart now agree with the API again.
+  await page.waitForFunction((d) => document.querySelector('[data-stat="donations"]').textContent === String(d),
+    { timeout: 3000, polling: 50 }, (await serve.getJson('/v1/public/stats')).donations);
+  const [stats, all, raised] = await Promise.all([
+    serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
+  await page.waitForFunction((n) => document.querySelectorAll('#raised table.days tbody tr').length === n,
+    { timeout: 3000, polling: 50 }, Object.values(raised.by_currency).reduce((n, s) => n + s.length, 0));
+  expectFigures(await readPage(page), stats, all, raised);
+});
+
+await h.check('a case opened while the page is shown gets a card in case_id order', async () => {
+  const id = 'case-000006a';  // sorts between case-000006 and case-000007
+  await serve.publish([{
+    type: 'CaseOpened', event_id: 'ev-live-0002', occurred_at: new Date().toISOString(), case_id: id,
+    currency: 'JPY', budget: [{ category: 'shelter', amount: '5000' }, { category: 'legal', amount: '2500' }],
+  }]);
+  await page.waitForSelector(`li.case[data-case-id="${id}"]`, { timeout: 3000 });
+  await page.waitForFunction((n) => document.querySelector('#cases [data-stat="cases.total"]').textContent === String(n),
+    { timeout: 3000, polling: 50 }, (await serve.getJson('/v1/public/stats')).cases.total);
+  const [stats, cases, raised] = await Promise.all([
+    serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
+  expectFigures(await readPage(page), stats, cases, raised);
+});
+
+await h.check('no donor_ref, event id or time finer than a day in the DOM or any response the page received', async () => {
+  const secrets = new Set();
+  for (const e of [...stream, { event_id: 'ev-live-0001', donor_ref: 'donor-live-0001' }, { event_id: 'ev-live-0002' }]) {
+    if (e.event_id) secrets.add(e.event_id);
+    if (e.donor_ref) secrets.add(e.donor_ref);
+  }
+  const dom = await page.evaluate(() => document.documentElement.outerHTML);
+  const sources = [['the DOM', dom], ...bodies];
+  assert(bodies.some(([u]) => u.startsWith('event-stream case')), 'the page received case messages from the stream');
+  const timestamp = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+  const clock = /\b\d{1,2}:\d{2}(:\d{2})?\b/;
+  for (const [where, text] of sources) {
+    for (const word of ['donor_ref', 'event_id', 'occurred_at']) assert(!text.includes(word), `${where} contains ${word}`);
+    for (const token of text.match(/\b(?:ev|donor)-[A-Za-z0-9-]+/g) || []) {
+      assert(!secrets.has(token), `${where} contains ${token} of the stream`);
+    }
+    assert(!timestamp.test(text), `${where} contains a timestamp: ${text.match(timestamp)}`);
+    if (!where.endsWith('.css') && !/\.css\?/.test(where)) {
+      assert(!clock.test(text), `${where} contains a time of day: ${text.match(clock)}`);
+    }
+  }
+  h.note(`${sources.length} texts read (${bodies.filter(([u]) => u.startsWith('event-stream')).length} stream messages)`);
+});
+
+await h.check('every request goes to the server itself, and the page weighs under 200 KB', async () => {
+  const origin = `http://${serve.address}`;
+  for (const url of requests) assert(url.startsWith(`${origin}/`), `a request to another host: ${url}`);
+  const first = bodies.filter(([u]) => !u.startsWith('event-stream'));
+  h.note(`${requests.length} requests; ${pageBytes} bytes received besides the stream (${first.length} responses)`);
+  assert(pageBytes < 200 * 1024, `the page received ${pageBytes} bytes`);
+});
+
+await h.check('axe-core: no serious or critical accessibility violation', async () => {
+  await page.evaluate(axeSource);  // through the DevTools protocol: the page's CSP allows no inline script
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of result.violations) h.note(`axe ${v.impact}: ${v.id} (${v.nodes.length}): ${v.help}`);
+  assertEqual(bad.map((v) => v.id), [], 'serious or critical violations');
+  h.note(`${result.passes.length} rules passed, ${result.violations.length} violations of lesser impact`);
+});
+
+await h.check('the keyboard reaches the skip link first and it leads to the cases', async () => {
+  await page.keyboard.press('Tab');
+  assertEqual(await page.evaluate(() => document.activeElement.className), 'skip', 'the first focus');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash === '#cases', { timeout: 2000 });
+  let reachedSummary = false;
+  for (let i = 0; i < 40 && !reachedSummary; i += 1) {
+    await page.keyboard.down('Shift');
+    await page.keyboard.press('Tab');
+    await page.keyboard.up('Shift');
+    reachedSummary = await page.evaluate(() => document.activeElement.tagName === 'SUMMARY');
+  }
+  assert(reachedSummary, 'Shift+Tab from the cases reaches the chart\'s figures (summary)');
+});
+
+await h.check('screenshots at 1440 px and 375 px; at 375 px nothing scrolls sideways', async () => {
+  await page.evaluate(() => { window.scrollTo(0, 0); document.activeElement.blur(); history.replaceState(null, '', '/'); });
+  const wide = path.join(h.out, 'dashboard-public-1440.png');
+  await page.screenshot({ path: wide, fullPage: true });
+  const phone = await h.page(375);
+  await phone.goto(serve.url('/'), { waitUntil: 'load' });
+  await phone.waitForSelector('#live-status.connected', { timeout: 10000 });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assertEqual(overflow, 0, 'sideways overflow at 375 px (px)');
+  const narrow = path.join(h.out, 'dashboard-public-375.png');
+  await phone.screenshot({ path: narrow, fullPage: true });
+  h.note(`wrote ${wide} and ${narrow}`);
+  await phone.close();
+});
+
+await h.finish();
