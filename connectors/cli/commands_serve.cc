@@ -110,8 +110,7 @@ class SignalWatcher {
     pthread_sigmask(SIG_BLOCK, &set_, &old_);
   }
   ~SignalWatcher() {
-    done_.store(true);
-    if (thread_.joinable()) thread_.join();
+    stop();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
   }
   SignalWatcher(const SignalWatcher&) = delete;
@@ -131,6 +130,14 @@ class SignalWatcher {
         on_stop();
       }
     });
+  }
+
+  // Ends the watching thread once it has returned from `on_stop`: called
+  // before anything `on_stop` touches is destroyed (a signal's stop once
+  // ran on while serve's objects were going away). Signals stay blocked.
+  void stop() {
+    done_.store(true);
+    if (thread_.joinable()) thread_.join();
   }
 
  private:
@@ -252,6 +259,12 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
     (*server)->stop();
     live.request_stop();
   });
+  // Declared after everything the watcher's callback uses, so destroyed
+  // first: the watcher has finished with them before they go.
+  struct StopWatcherFirst {
+    SignalWatcher& watcher;
+    ~StopWatcherFirst() { watcher.stop(); }
+  } stop_watcher_first{signals};
   // The address alone on standard output, for scripts and tests
   // (ADDR=$(homeward serve --listen 127.0.0.1:0 | head -1)).
   context.out << (*server)->address() << '\n' << std::flush;

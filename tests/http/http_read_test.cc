@@ -276,7 +276,10 @@ TEST_F(HttpReadTest, ManyConcurrentKeepAliveClientsOfWorkerRoutesAllGetTheirDocu
   // worker's hand-back to the connection once used freed memory under such
   // load.)
   const std::vector<std::string> ids = case_ids();
+  std::map<std::string, std::string> expected;
+  for (const std::string& id : ids) expected[id] = cli({"case", id, "--json"});
   std::vector<int> wrong(32, 0);
+  std::vector<std::string> first_wrong(32);
   std::vector<std::thread> clients;
   for (int c = 0; c < 32; ++c) {
     clients.emplace_back([&, c] {
@@ -285,12 +288,17 @@ TEST_F(HttpReadTest, ManyConcurrentKeepAliveClientsOfWorkerRoutesAllGetTheirDocu
         const std::string& id = ids[static_cast<size_t>(c * 100 + i) % ids.size()];
         const auto answer =
             client.send(testing::HttpRequest{"GET", url("/v1/cases/" + id), "", {}, 60'000, ""});
-        if (answer.status != 200 || answer.body != cli({"case", id, "--json"})) ++wrong[c];
+        if (answer.status == 200 && answer.body == expected.at(id)) continue;
+        if (wrong[c]++ == 0) {
+          first_wrong[c] =
+              id + ": status " + std::to_string(answer.status) + " " + answer.body + answer.error;
+        }
       }
     });
   }
   for (std::thread& t : clients) t.join();
-  for (int c = 0; c < 32; ++c) EXPECT_EQ(wrong[c], 0) << "client " << c;
+  for (int c = 0; c < 32; ++c)
+    EXPECT_EQ(wrong[c], 0) << "client " << c << ", first: " << first_wrong[c];
   EXPECT_EQ(http_get(url("/livez")).status, 200);
 }
 

@@ -15,6 +15,8 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -27,7 +29,8 @@ class ChildProcess {
   // Runs `binary` with `args`; stdout goes to a pipe (read_line,
   // read_output), stderr to `stderr_file`.
   ChildProcess(const std::string& binary, const std::vector<std::string>& args,
-               const std::filesystem::path& stderr_file) {
+               const std::filesystem::path& stderr_file)
+      : stderr_file_(stderr_file) {
     std::array<int, 2> out{};
     if (::pipe(out.data()) != 0) return;
     std::vector<std::string> full{binary};
@@ -105,6 +108,12 @@ class ChildProcess {
     return output;
   }
 
+  // What the child wrote on standard error so far (for failure messages).
+  [[nodiscard]] std::string stderr_text() const {
+    std::ifstream in(stderr_file_);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   void signal(int signal_number) {
     if (pid_ > 0) ::kill(pid_, signal_number);
   }
@@ -135,6 +144,7 @@ class ChildProcess {
     return -1;
   }
 
+  std::filesystem::path stderr_file_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   int exit_status_ = -1;  // once reaped

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,12 @@ class ServeProcess : public ChildProcess {
   }
 
   // Sends `signal_number` and waits up to `deadline` for the exit: the exit
-  // code, 128+N when killed by signal N, -1 when it did not end in time.
+  // code, 128+N when killed by signal N, -1 when it did not end in time. A
+  // stop that is not clean prints what serve said, for the test's log.
   int stop(int signal_number, std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
-    return ChildProcess::stop(signal_number, deadline);
+    const int status = ChildProcess::stop(signal_number, deadline);
+    if (status != 0) std::cerr << "serve exited " << status << "; its stderr:\n" << stderr_text();
+    return status;
   }
 
  private:
