@@ -1,5 +1,6 @@
 // `homeward demo`: the shipped scenario in a fresh data directory, then the
-// impact report and the case table.
+// impact report and the case table; with --serve, that ledger served
+// (the dashboard at /) until Ctrl-C.
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +23,7 @@
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
 #include "connectors/cli/publishing.h"
+#include "connectors/cli/serve_command.h"
 #include "connectors/cli/table_output.h"
 
 namespace homeward::connectors::cli {
@@ -30,6 +32,8 @@ namespace {
 struct DemoArgs {
   std::string scenario;  // empty: the embedded one
   std::string keep;      // empty: a temporary directory, removed afterwards
+  bool serve = false;    // then serve the ledger (the dashboard) until Ctrl-C
+  ServeArgs serve_args;
 };
 
 // A data directory for one demo run; removed on destruction unless kept.
@@ -85,6 +89,9 @@ class DemoDir {
 };
 
 Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
+  // Before the publish starts any thread, so that serve can take Ctrl-C
+  // gracefully (a signal pending meanwhile stops it as soon as it listens).
+  if (args.serve) block_stop_signals();
   auto dir = DemoDir::create(args.keep);
   if (!dir) return std::unexpected(dir.error());
   GlobalOptions options = context.options;
@@ -118,17 +125,31 @@ Result<int> run_demo(const DemoArgs& args, const CommandContext& context) {
     }
   }
 
-  auto ledger = open_up_to_date(demo_context);
-  if (!ledger) return std::unexpected(ledger.error());
-  context.out << fmt::format("projected: {} events\n\n", ledger->caught_up.events_read);
-  auto report = ledger->store->impact_report();
-  if (!report) return std::unexpected(report.error());
-  auto printed = print_impact_report(context.out, *report);
-  if (!printed) return std::unexpected(printed.error());
-  auto cases = ledger->store->list_cases();
-  if (!cases) return std::unexpected(cases.error());
-  context.out << "\nCase funding\n";
-  print_cases_table(context.out, *cases);
+  {
+    // Closed before serving: serve opens the log and the store as their writer.
+    auto ledger = open_up_to_date(demo_context);
+    if (!ledger) return std::unexpected(ledger.error());
+    context.out << fmt::format("projected: {} events\n\n", ledger->caught_up.events_read);
+    auto report = ledger->store->impact_report();
+    if (!report) return std::unexpected(report.error());
+    auto printed = print_impact_report(context.out, *report);
+    if (!printed) return std::unexpected(printed.error());
+    auto cases = ledger->store->list_cases();
+    if (!cases) return std::unexpected(cases.error());
+    context.out << "\nCase funding\n";
+    print_cases_table(context.out, *cases);
+  }
+  if (args.serve) {
+    // The same ledger, served: the dashboard at / and the whole API.
+    ServeArgs serve_args = args.serve_args;
+    serve_args.announce_dashboard = true;
+    auto served = run_serve(serve_args, demo_context);
+    if (served && *served == kExitOk && !args.keep.empty()) {
+      context.out << fmt::format("\nThe ledger is kept in {}; try: homeward --data {} cases\n",
+                                 args.keep, args.keep);
+    }
+    return served;
+  }
   if (!args.keep.empty()) {
     context.out << fmt::format("\nThe ledger is kept in {}; try: homeward --data {} cases\n",
                                args.keep, args.keep);
@@ -143,14 +164,28 @@ void add_demo_commands(CLI::App& app, std::vector<Command>& commands) {
   CLI::App* demo = app.add_subcommand(
       "demo",
       "Publish the shipped pilot scenario into a fresh temporary ledger and print the impact "
-      "report and the cases");
+      "report and the cases; with --serve, then serve it: the dashboard at http://ADDRESS/");
   demo->add_option("--scenario", args->scenario,
                    "NDJSON file to use instead of the embedded demo/pilot.ndjson")
       ->type_name("FILE");
   demo->add_option("--keep", args->keep,
                    "Build the ledger in this new (or empty) directory and keep it")
       ->type_name("DIR");
-  add_examples(demo, {"homeward demo",
+  CLI::Option* serve =
+      demo->add_flag("--serve", args->serve,
+                     "Then serve the ledger (the public dashboard at /, and the HTTP API of "
+                     "docs/http.md) until Ctrl-C, printing the URL");
+  demo->add_option("--listen", args->serve_args.listen,
+                   "With --serve: ADDRESS:PORT to listen on (a loopback address; port 0 takes "
+                   "a free one)")
+      ->needs(serve)
+      ->capture_default_str();
+  demo->add_option("--public-window-ms", args->serve_args.public_window_ms,
+                   "With --serve: the public change stream's window (SPEC section 8)")
+      ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}))
+      ->needs(serve)
+      ->capture_default_str();
+  add_examples(demo, {"homeward demo --serve   # then open the URL it prints",
                       "homeward demo --keep ./pilot-data   # then: homeward "
                       "--data ./pilot-data cases"});
   commands.push_back(

@@ -35,6 +35,7 @@
 #include "connectors/cli/follow.h"
 #include "connectors/cli/help.h"
 #include "connectors/cli/log_access.h"
+#include "connectors/cli/serve_command.h"
 #include "connectors/http/change_routes.h"
 #include "connectors/http/dashboard/assets.h"
 #include "connectors/http/dashboard/public_page.h"
@@ -50,24 +51,9 @@
 namespace homeward::connectors::cli {
 namespace {
 
-constexpr uint16_t kDefaultPort = 8080;
 // The follow loop rests this long when caught up. The server's own appends
 // wake it at once; other producers' records (Kafka) wait at most this.
 constexpr std::chrono::milliseconds kServeIdle{100};
-
-struct ServeArgs {
-  std::string listen = fmt::format("127.0.0.1:{}", kDefaultPort);
-  size_t network_threads = 2;
-  size_t worker_threads = 2;
-  int64_t header_timeout_ms = 10'000;
-  int64_t idle_timeout_ms = 60'000;
-  size_t max_connections = 4096;
-  size_t max_body_bytes = size_t{16} << 20;
-  std::string tokens_file;
-  double token_rate = 1000;  // requests per second per token
-  size_t max_events = 10'000;
-  int64_t public_window_ms = 60'000;
-};
 
 struct TokenArgs {
   std::string name;
@@ -154,6 +140,59 @@ void raise_descriptor_limit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+Result<int> run_token_create(const TokenArgs& args, const CommandContext& context) {
+  if (!events::is_valid_identifier(args.name)) {
+    context.err << fmt::format(
+        "homeward: --name {}: must be 1 to 128 characters of A-Z a-z 0-9 . _ : -\n", args.name);
+    return kExitUsage;
+  }
+  uint8_t scopes = 0;
+  for (const std::string& scope : args.scopes) {
+    auto bits = http::parse_scopes(scope);
+    if (!bits) {
+      context.err << fmt::format("homeward: --scope {}: {}\n", scope, bits.error().message);
+      return kExitUsage;
+    }
+    scopes |= *bits;
+  }
+  auto token = http::new_token();
+  if (!token) return std::unexpected(token.error());
+  const std::string line = http::token_line(args.name, scopes, *token);
+  if (!args.append.empty()) {
+    // The file holds hashes only, but who may add tokens to it matters.
+    const int fd = ::open(args.append.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return make_error(ErrorCode::kIo,
+                        fmt::format("--append {}: {}", args.append, std::strerror(errno)));
+    }
+    const std::string text = line + "\n";
+    const ssize_t written = ::write(fd, text.data(), text.size());
+    const int closed = ::close(fd);
+    if (written != static_cast<ssize_t>(text.size()) || closed != 0) {
+      return make_error(ErrorCode::kIo, fmt::format("--append {}: writing failed", args.append));
+    }
+  }
+  // The token alone on the first line (TOKEN=$(homeward token create ... | head -1)).
+  context.out << *token << '\n' << line << '\n';
+  if (!context.options.quiet) {
+    context.err << fmt::format(
+        "homeward: the first line is the token (shown only now); the second {} the tokens "
+        "file\n",
+        args.append.empty() ? "goes into" : "was appended to");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
 Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
@@ -265,9 +304,14 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
     SignalWatcher& watcher;
     ~StopWatcherFirst() { watcher.stop(); }
   } stop_watcher_first{signals};
-  // The address alone on standard output, for scripts and tests
-  // (ADDR=$(homeward serve --listen 127.0.0.1:0 | head -1)).
-  context.out << (*server)->address() << '\n' << std::flush;
+  if (args.announce_dashboard) {
+    context.out << fmt::format("\nThe dashboard: http://{}/ (Ctrl-C stops)\n", (*server)->address())
+                << std::flush;
+  } else {
+    // The address alone on standard output, for scripts and tests
+    // (ADDR=$(homeward serve --listen 127.0.0.1:0 | head -1)).
+    context.out << (*server)->address() << '\n' << std::flush;
+  }
   if (!context.options.quiet) {
     context.err << fmt::format(
         "homeward: serving {} on http://{}/ (projections in {}); Ctrl-C stops\n",
@@ -305,51 +349,6 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   }
   return kExitOk;
 }
-
-Result<int> run_token_create(const TokenArgs& args, const CommandContext& context) {
-  if (!events::is_valid_identifier(args.name)) {
-    context.err << fmt::format(
-        "homeward: --name {}: must be 1 to 128 characters of A-Z a-z 0-9 . _ : -\n", args.name);
-    return kExitUsage;
-  }
-  uint8_t scopes = 0;
-  for (const std::string& scope : args.scopes) {
-    auto bits = http::parse_scopes(scope);
-    if (!bits) {
-      context.err << fmt::format("homeward: --scope {}: {}\n", scope, bits.error().message);
-      return kExitUsage;
-    }
-    scopes |= *bits;
-  }
-  auto token = http::new_token();
-  if (!token) return std::unexpected(token.error());
-  const std::string line = http::token_line(args.name, scopes, *token);
-  if (!args.append.empty()) {
-    // The file holds hashes only, but who may add tokens to it matters.
-    const int fd = ::open(args.append.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return make_error(ErrorCode::kIo,
-                        fmt::format("--append {}: {}", args.append, std::strerror(errno)));
-    }
-    const std::string text = line + "\n";
-    const ssize_t written = ::write(fd, text.data(), text.size());
-    const int closed = ::close(fd);
-    if (written != static_cast<ssize_t>(text.size()) || closed != 0) {
-      return make_error(ErrorCode::kIo, fmt::format("--append {}: writing failed", args.append));
-    }
-  }
-  // The token alone on the first line (TOKEN=$(homeward token create ... | head -1)).
-  context.out << *token << '\n' << line << '\n';
-  if (!context.options.quiet) {
-    context.err << fmt::format(
-        "homeward: the first line is the token (shown only now); the second {} the tokens "
-        "file\n",
-        args.append.empty() ? "goes into" : "was appended to");
-  }
-  return kExitOk;
-}
-
-}  // namespace
 
 void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
   auto args = std::make_shared<ServeArgs>();

@@ -107,7 +107,11 @@ class HttpPublicTest : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (server_ != nullptr) {
-      EXPECT_EQ(server_->stop(SIGTERM), 0);
+      const int code = server_->stop(SIGTERM);
+      std::ifstream log(dir_->path() / "serve.err");
+      std::stringstream text;
+      text << log.rdbuf();
+      EXPECT_EQ(code, 0) << "serve's standard error:\n" << text.str();
     }
     delete server_;
     delete dir_;

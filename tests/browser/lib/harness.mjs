@@ -82,24 +82,31 @@ export function run(command, args, { timeoutMs = 60000, input } = {}) {
   return result.stdout;
 }
 
-// `homeward --data DIR serve --listen 127.0.0.1:0 ARGS...` until stop().
+// `homeward --data DIR serve --listen 127.0.0.1:0 ARGS...` (or, with `argv`, that command
+// line, whose standard output names the address as `http://ADDRESS/`) until stop().
 export class Serve {
-  static async start(homeward, dataDir, args, logFile) {
+  static async start(homeward, dataDir, args, logFile, argv) {
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(homeward, ['--data', dataDir, 'serve', '--listen', '127.0.0.1:0', ...args], {
-      stdio: ['ignore', 'pipe', log],
-    });
+    const command = argv || ['--data', dataDir, 'serve', '--listen', '127.0.0.1:0', ...args];
+    const child = spawn(homeward, command, { stdio: ['ignore', 'pipe', log] });
     fs.closeSync(log);
+    const output = { text: '' };
     const address = await within(60000, 'serve printing its address', new Promise((resolve, reject) => {
-      let text = '';
       child.stdout.on('data', (chunk) => {
-        text += chunk;
+        output.text += chunk;
+        const text = output.text;
+        if (argv) {
+          const url = /http:\/\/(127\.0\.0\.1:[0-9]+)\//.exec(text);
+          if (url) resolve(url[1]);
+          return;
+        }
         const newline = text.indexOf('\n');
         if (newline >= 0) resolve(text.slice(0, newline).trim());
       });
       child.on('exit', (code) => reject(new Error(`serve exited ${code} before listening (see ${logFile})`)));
     }));
     const serve = new Serve(child, address);
+    serve.output = output;  // its standard output, as it comes
     // Ready once its first round is done.
     const deadline = Date.now() + 60000;
     for (;;) {
@@ -166,14 +173,15 @@ export class Serve {
 export class Harness {
   // Makes a fresh directory, starts `serve` on `dataDir` (published beforehand by `prepare`,
   // given the data directory) and a browser.
-  static async start({ name, serveArgs = [], prepare }) {
+  // With `argv`, runs `homeward ARGV...` instead of serve (it must print http://ADDRESS/).
+  static async start({ name, serveArgs = [], prepare, argv }) {
     const opts = options();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `homeward-browser-${name}-`));
     const h = new Harness(opts, name, tmp);
     try {
       const dataDir = path.join(tmp, 'data');
       if (prepare) await prepare({ dataDir, tmp, opts });
-      h.serve = await Serve.start(opts.homeward, dataDir, serveArgs, path.join(tmp, 'serve.err'));
+      h.serve = await Serve.start(opts.homeward, dataDir, serveArgs, path.join(tmp, 'serve.err'), argv);
       h.browser = await puppeteer.launch({
         executablePath: CHROMIUM,
         headless: true,
