@@ -3,6 +3,7 @@
 // public routes' figures of that ledger, passes axe-core, and SIGTERM stops it cleanly (exit
 // 0, under ASan with LeakSanitizer's check). Its screenshots at 1440 px and 375 px are the
 // ones in docs/ (dashboard-public-1440.png, dashboard-public-375.png) and the README.
+import fs from 'node:fs';
 import path from 'node:path';
 import { Harness, assert, assertEqual } from './lib/harness.mjs';
 import { expectAccessible, expectFigures, publicDocuments, readPage } from './lib/public_checks.mjs';
@@ -45,6 +46,12 @@ await h.check('axe-core: no serious or critical violation; screenshots at 1440 p
     h.note(`wrote ${file}`);
     await page.close();
   }
+});
+
+await h.check('SIGTERM stops it with exit 0 and its temporary ledger is removed', async () => {
+  assertEqual(await serve.stop(), 0, 'the exit code');
+  const left = fs.readdirSync(h.tmp).filter((name) => name.startsWith('homeward-demo-'));
+  assertEqual(left, [], 'demo directories left in its TMPDIR');
 });
 
 await h.finish();

@@ -85,10 +85,12 @@ export function run(command, args, { timeoutMs = 60000, input } = {}) {
 // `homeward --data DIR serve --listen 127.0.0.1:0 ARGS...` (or, with `argv`, that command
 // line, whose standard output names the address as `http://ADDRESS/`) until stop().
 export class Serve {
-  static async start(homeward, dataDir, args, logFile, argv) {
+  static async start(homeward, dataDir, args, logFile, argv, tmpDir) {
     const log = fs.openSync(logFile, 'a');
     const command = argv || ['--data', dataDir, 'serve', '--listen', '127.0.0.1:0', ...args];
-    const child = spawn(homeward, command, { stdio: ['ignore', 'pipe', log] });
+    // TMPDIR: what the command makes there (demo's ledger) is the test's to look at.
+    const env = tmpDir ? { ...process.env, TMPDIR: tmpDir } : process.env;
+    const child = spawn(homeward, command, { stdio: ['ignore', 'pipe', log], env });
     fs.closeSync(log);
     const output = { text: '' };
     const address = await within(60000, 'serve printing its address', new Promise((resolve, reject) => {
@@ -160,7 +162,9 @@ export class Serve {
 
   // SIGTERM, a graceful stop (exit 0 expected; under ASan, LeakSanitizer runs at exit).
   async stop() {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return this.child.signalCode ? 128 : this.child.exitCode;
+    }
     this.child.kill('SIGTERM');
     const { code, signal } = await within(60000, 'serve stopping', this.exited).catch((e) => {
       this.child.kill('SIGKILL');
@@ -181,7 +185,7 @@ export class Harness {
     try {
       const dataDir = path.join(tmp, 'data');
       if (prepare) await prepare({ dataDir, tmp, opts });
-      h.serve = await Serve.start(opts.homeward, dataDir, serveArgs, path.join(tmp, 'serve.err'), argv);
+      h.serve = await Serve.start(opts.homeward, dataDir, serveArgs, path.join(tmp, 'serve.err'), argv, tmp);
       h.browser = await puppeteer.launch({
         executablePath: CHROMIUM,
         headless: true,
