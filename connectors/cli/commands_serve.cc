@@ -38,10 +38,12 @@
 #include "connectors/cli/serve_command.h"
 #include "connectors/http/change_routes.h"
 #include "connectors/http/dashboard/assets.h"
+#include "connectors/http/dashboard/ops_page.h"
 #include "connectors/http/dashboard/public_page.h"
 #include "connectors/http/ledger_routes.h"
 #include "connectors/http/live_projection.h"
 #include "connectors/http/metrics.h"
+#include "connectors/http/ops_monitor.h"
 #include "connectors/http/router.h"
 #include "connectors/http/server.h"
 #include "connectors/http/tokens.h"
@@ -84,6 +86,25 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& text) {
   }
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
+
+// The projector's observer in serve: the live projections and the
+// operator's figures (/v1/ops) see every record.
+class ServeObserver final : public engine::ProjectionObserver {
+ public:
+  ServeObserver(http::LiveProjection& live, http::OpsMonitor& ops) : live_(live), ops_(ops) {}
+  void on_record(const engine::LogRecord& record, const events::Event* event,
+                 const engine::Outcome& outcome) override {
+    live_.on_record(record, event, outcome);
+    ops_.on_record(record, event, outcome);
+  }
+  void on_skip(Partition partition, Offset next_offset) override {
+    live_.on_skip(partition, next_offset);
+  }
+
+ private:
+  http::LiveProjection& live_;
+  http::OpsMonitor& ops_;
+};
 
 // SIGINT and SIGTERM are blocked in every thread and taken by one thread
 // with sigtimedwait, so that no other thread is ever interrupted.
@@ -260,6 +281,9 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   // The public dashboard at / and its files (docs/dashboard.md).
   http::dashboard::add_asset_route(router);
   http::dashboard::add_public_page_routes(router, api, change_options.public_window);
+  // The operator's figures and page (docs/dashboard.md, "The operator page").
+  http::OpsMonitor ops(args.audit_dir);
+  http::dashboard::add_ops_routes(router, api, ops);
   live.set_outcome_hook([&metrics](const engine::Outcome& outcome) { metrics.handled(outcome); });
   live.set_round_listener([&change_streams, &metrics](const http::RoundChanges& changes) {
     if (changes.seconds > 0) metrics.round(changes.seconds);
@@ -284,9 +308,10 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   hooks.admit = [&admission](http::Request& request, const http::Route& route) {
     return admission.admit(request, route);
   };
-  hooks.observe = [&metrics](std::string_view route, std::string_view method, int status,
-                             std::chrono::duration<double> seconds) {
+  hooks.observe = [&metrics, &ops](std::string_view route, std::string_view method, int status,
+                                   std::chrono::duration<double> seconds) {
     metrics.observe_request(route, method, status, seconds.count());
+    ops.on_request(seconds.count());
   };
   hooks.on_stream_count = [&metrics](int delta) { metrics.stream_count(delta); };
   hooks.changes = &live.changes();
@@ -331,9 +356,19 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   };
   follow.on_round = [&](const engine::Checkpoints& positions, int64_t) -> Status {
     live.on_round(positions);
+    // Per partition: the log's ends now, against what the store holds. A
+    // log that does not answer leaves the last figures (the follow loop
+    // says why it stopped).
+    if (auto ends = (*log)->reader().end_offsets()) {
+      ops.on_round(positions, *ends);
+      for (const auto& partition : ops.partition_lags()) {
+        metrics.partition_lag(partition.partition, partition.events, partition.seconds);
+      }
+    }
     return {};
   };
-  follow.projector.observer = &live;
+  ServeObserver observer(live, ops);
+  follow.projector.observer = &observer;
   follow.idle = kServeIdle;
   // The follow loop on this thread: the server runs on its own threads.
   auto followed = follow_log(**log, **store, follow);
@@ -400,6 +435,11 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
                    "length (SPEC section 8)")
       ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}))
       ->capture_default_str();
+  serve
+      ->add_option("--audit-dir", args->audit_dir,
+                   "Directory of `homeward audit --out DIR`: /ops and GET /v1/ops show its "
+                   "report.json (result, state digest, time), read again at every request")
+      ->check(CLI::ExistingDirectory);
   serve->add_option("--max-events", args->max_events, "Most events in one POST /v1/events")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();

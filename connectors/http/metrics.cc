@@ -5,6 +5,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <map>
 #include <sstream>
 
 namespace homeward::connectors::http {
@@ -72,7 +73,16 @@ Metrics::Metrics(std::string_view version, int schema_version)
                        .Help("Seconds since the projections were last caught up with the log "
                              "(0 while they are)")
                        .Register(*registry_)
-                       .Add({})) {
+                       .Add({})),
+      partition_lag_events_(BuildGauge()
+                                .Name("homeward_projection_partition_lag_events")
+                                .Help("Records of a log partition not yet projected")
+                                .Register(*registry_)),
+      partition_lag_seconds_(BuildGauge()
+                                 .Name("homeward_projection_partition_lag_seconds")
+                                 .Help("Seconds since a log partition was last caught up (0 "
+                                       "while it is)")
+                                 .Register(*registry_)) {
   auto& handled = BuildCounter()
                       .Name("homeward_events_handled_total")
                       .Help("Events handled by the projector, by stage-2 outcome")
@@ -125,6 +135,12 @@ void Metrics::round(double seconds) { round_seconds_.Observe(seconds); }
 void Metrics::lag(int64_t events, double seconds) {
   lag_events_.Set(static_cast<double>(events));
   lag_seconds_.Set(seconds);
+}
+
+void Metrics::partition_lag(int32_t partition, int64_t events, double seconds) {
+  const std::map<std::string, std::string> labels{{"partition", std::to_string(partition)}};
+  partition_lag_events_.Add(labels).Set(static_cast<double>(events));
+  partition_lag_seconds_.Add(labels).Set(seconds);
 }
 
 std::string Metrics::render() const {

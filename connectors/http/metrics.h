@@ -39,6 +39,9 @@ class Metrics {
   void handled(const engine::Outcome& outcome);
   void round(double seconds);
   void lag(int64_t events, double seconds);
+  // One partition's lag (records not yet projected; seconds since it was
+  // last caught up), after each round.
+  void partition_lag(int32_t partition, int64_t events, double seconds);
 
   // The text exposition (format 0.0.4).
   [[nodiscard]] std::string render() const;
@@ -55,6 +58,8 @@ class Metrics {
   prometheus::Histogram& round_seconds_;
   prometheus::Gauge& lag_events_;
   prometheus::Gauge& lag_seconds_;
+  prometheus::Family<prometheus::Gauge>& partition_lag_events_;
+  prometheus::Family<prometheus::Gauge>& partition_lag_seconds_;
 };
 
 }  // namespace homeward::connectors::http

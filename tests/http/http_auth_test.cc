@@ -73,6 +73,8 @@ const std::vector<RouteCase> kRoutes{
     {"GET", "/v1/public/cases/case-a", "", "/v1/public/cases/{case_id}"},
     {"GET", "/v1/public/stats", "", "/v1/public/stats"},
     {"GET", "/v1/info", "read", "/v1/info"},
+    {"GET", "/v1/ops", "read", "/v1/ops"},
+    {"GET", "/ops", "", "/ops"},
     {"GET", "/v1/cases", "read", "/v1/cases"},
     {"GET", "/v1/cases/case-a", "read", "/v1/cases/{case_id}"},
     {"GET", "/v1/stats", "read", "/v1/stats"},
