@@ -354,7 +354,7 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
   if (!results) {
     std::vector<AppendFailure>& answers = answer_of(results.error());
     for (const int64_t line : batch.lines) {
-      answers.push_back(AppendFailure{line, results.error().message});
+      answers.push_back(AppendFailure{line, results.error().message, results.error().code});
     }
     return;
   }
@@ -367,7 +367,8 @@ void record_answers(const PendingBatch& batch, Result<std::vector<Result<LogPosi
       report.last_appended_line = batch.lines[i];
       if (options.on_appended) options.on_appended(batch.lines[i], batch.requests[i].key, *result);
     } else {
-      answer_of(result.error()).push_back(AppendFailure{batch.lines[i], result.error().message});
+      answer_of(result.error())
+          .push_back(AppendFailure{batch.lines[i], result.error().message, result.error().code});
     }
   }
 }

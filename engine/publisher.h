@@ -90,6 +90,9 @@ struct Refusal {
 struct AppendFailure {
   int64_t line = 0;
   std::string reason;  // from the log (broker error, I/O error)
+  // The log's error code: kNoSpace when the disk is full, which the CLI
+  // says in words and with where to go on from.
+  ErrorCode code = ErrorCode::kIo;
 };
 
 struct PublishReport {

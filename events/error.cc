@@ -24,6 +24,8 @@ std::string_view to_string(ErrorCode code) {
       return "resource_exhausted";
     case ErrorCode::kUnknownOutcome:
       return "unknown_outcome";
+    case ErrorCode::kNoSpace:
+      return "no_space";
   }
   return "unknown";
 }

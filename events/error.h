@@ -28,6 +28,9 @@ enum class ErrorCode {
   // it may or may not have taken effect. Never "failed": the caller retries
   // it in a form that is harmless twice (an event with the same event_id).
   kUnknownOutcome,
+  // The file system is full (ENOSPC): nothing is wrong with the data; the
+  // same command goes on once space is freed (issue 14 items 7 and 9).
+  kNoSpace,
 };
 
 std::string_view to_string(ErrorCode code);

@@ -28,6 +28,7 @@
 #include "events/identifier.h"
 #include "projections/case_history.h"
 #include "projections/record_codec.h"
+#include "projections/rocksdb_info_log.h"
 #include "projections/store_internal.h"
 #include "projections/store_writer.h"
 
@@ -178,6 +179,7 @@ Error with_case(std::string_view case_id, Error error) {
 Error rocksdb_error(const rocksdb::Status& status, std::string_view context) {
   ErrorCode code = ErrorCode::kIo;
   if (status.IsCorruption()) code = ErrorCode::kCorruption;
+  if (status.IsNoSpace()) code = ErrorCode::kNoSpace;
   return Error{code, fmt::format("{}: {}", context, status.ToString())};
 }
 
@@ -389,6 +391,8 @@ Result<OpenedDb> open_database(const std::filesystem::path& dir,
   rocksdb::DBOptions options;
   options.create_if_missing = secondary_dir == nullptr;
   options.create_missing_column_families = secondary_dir == nullptr;
+  // No LOG file: its writer aborts the process on a full disk (rocksdb_info_log.h).
+  use_homeward_info_log(options);
   // atomic_flush keeps the families consistent with each other on disk, so
   // that a crash leaves all of them at one commit boundary.
   options.atomic_flush = true;
@@ -482,8 +486,24 @@ Result<std::unique_ptr<RocksProjectionStore>> RocksProjectionStore::open(
   // The lock first: a second writer must not even replay the store's WAL.
   auto lock = engine::WriterLock::acquire(dir, holder);
   if (!lock) return std::unexpected(std::move(lock.error()));  // it names the directory
+  std::error_code exists_ec;
+  const bool creating = !std::filesystem::exists(dir / "CURRENT", exists_ec);
   auto opened = open_database(dir, nullptr);
-  if (!opened) return std::unexpected(opened.error());
+  if (!opened) {
+    // RocksDB creates a store in steps (CURRENT, then each column family): a
+    // creation that failed half way (a full disk) would leave a store that no
+    // reader can open. What it made is taken back, so that the directory
+    // holds no store again (only this writer's lock) and readers answer as
+    // without projections.
+    if (creating) {
+      std::error_code ec;
+      for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        if (entry.path().filename() == engine::kWriterLockFileName) continue;
+        std::filesystem::remove_all(entry.path(), ec);
+      }
+    }
+    return std::unexpected(opened.error());
+  }
   ReleaseHandles release{opened->handles.get()};
 
   auto stored = read_format(*opened->handles, dir);
@@ -596,7 +616,10 @@ Status remove_store_dir(const std::filesystem::path& dir) {
     return make_error(ErrorCode::kIo,
                       fmt::format("cannot move {} out of the way: {}", dir.string(), ec.message()));
   }
-  const rocksdb::Status s = rocksdb::DestroyDB(doomed.string(), rocksdb::Options());
+  // DestroyDB opens an info log too unless it is given one.
+  rocksdb::Options destroy_options;
+  use_homeward_info_log(destroy_options);
+  const rocksdb::Status s = rocksdb::DestroyDB(doomed.string(), destroy_options);
   if (!s.ok()) {
     return std::unexpected(
         rocksdb_error(s, fmt::format("deleting the projection store in {}", doomed.string())));

@@ -108,6 +108,13 @@ int run(int argc, const char* const* argv, const CliStreams& streams) {
     streams.out.flush();
     if (!result) {
       streams.err << fmt::format("homeward: error: {}\n", result.error().message);
+      if (result.error().code == ErrorCode::kNoSpace) {
+        // RocksDB's words alone ("IO error: No space left on device: While
+        // appending to file ...") do not say what to do about it.
+        streams.err << fmt::format(
+            "homeward: error: the disk is full: free space on it and run the same command "
+            "again; the log and the projections keep what they held\n");
+      }
       return result.error().code == ErrorCode::kBusy ? cli::kExitBusy : cli::kExitError;
     }
     return *result;

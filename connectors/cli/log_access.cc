@@ -1,5 +1,6 @@
 #include "connectors/cli/log_access.h"
 
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -276,21 +277,33 @@ Result<OpenLedger> open_up_to_date(const CommandContext& context) {
 
   // 2. Behind, or none yet: project the rest, if no one else writes them.
   auto writer = open_bound_writer(*ledger.log, dir, lock_holder(context));
+  std::optional<Error> full;  // the disk is full: answer as from a read-only directory
   if (writer) {
     reader->reset();
-    ledger.store = std::move(*writer);
-    auto report = catch_up(*ledger.log, *ledger.store, context);
-    if (!report) return std::unexpected(report.error());
-    ledger.caught_up = *report;
-    return ledger;
+    auto report = catch_up(*ledger.log, **writer, context);
+    if (report) {
+      ledger.store = std::move(*writer);
+      ledger.caught_up = *report;
+      return ledger;
+    }
+    if (report.error().code != ErrorCode::kNoSpace) return std::unexpected(report.error());
+    // The store stays at its last whole commit (a commit is one ingestion or
+    // one WriteBatch); closed, and read again as it is.
+    full = report.error();
+    writer->reset();
+    reader = read_store(dir, *identity);
+    if (!reader) return std::unexpected(reader.error());
+  } else if (writer.error().code == ErrorCode::kNoSpace) {
+    full = writer.error();
   }
-  const ErrorCode code = writer.error().code;
-  if (code != ErrorCode::kBusy && code != ErrorCode::kReadOnly) {
+  const ErrorCode code = full ? ErrorCode::kNoSpace : writer.error().code;
+  if (code != ErrorCode::kBusy && code != ErrorCode::kReadOnly && code != ErrorCode::kNoSpace) {
     return std::unexpected(writer.error());
   }
 
   // 3. Another process writes them: wait a little for it to catch up.
-  std::string why = writer.error().message;
+  std::string why =
+      full ? fmt::format("the disk is full: {}", full->message) : writer.error().message;
   if (code == ErrorCode::kBusy) {
     const Clock::time_point deadline = Clock::now() + kQueryCatchUpWait;
     while (Clock::now() < deadline) {
@@ -311,8 +324,10 @@ Result<OpenLedger> open_up_to_date(const CommandContext& context) {
   }
 
   // 4. Answer from what there is, saying how far behind it is; with no
-  // projections at all, project into a temporary store.
-  if (*reader) {
+  // projections at all, or none that can be brought up to date on a full
+  // disk, project into a temporary store (in $TMPDIR, another file system as
+  // a rule: a query on a full disk gives the figures of the whole log).
+  if (*reader && !full) {
     auto behind = records_behind(*ledger.log, **reader);
     if (!behind) return std::unexpected(behind.error());
     ledger.records_behind = *behind;
@@ -327,8 +342,9 @@ Result<OpenLedger> open_up_to_date(const CommandContext& context) {
   ledger.temporary_dir = std::move(*scratch);
   if (!context.options.quiet) {
     context.err << fmt::format(
-        "homeward: note: no projections can be read or written in {} ({}); projecting {} into "
-        "a temporary store\n",
+        "homeward: note: {} in {} ({}); projecting {} into a temporary store\n",
+        full ? "the projections cannot be brought up to date"
+             : "no projections can be read or written",
         dir.string(), why, ledger.log->describe());
   }
   auto temporary = open_bound_writer(*ledger.log, ledger.temporary_dir->path() / "projections",

@@ -1,9 +1,11 @@
 #include "connectors/cli/publishing.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <ostream>
+#include <ranges>
 #include <system_error>
 #include <utility>
 
@@ -141,8 +143,41 @@ std::string unknown_advice(size_t lines) {
       lines == 1 ? "it" : "them");
 }
 
+namespace {
+
+// A publish whose appends failed for want of space: says so once, with what
+// was appended and where to go on, as an interrupted publish does (issue 14
+// items 7 and 9). Each failed line was already listed with RocksDB's reason.
+void print_disk_full(const engine::PublishReport& report, const CommandContext& context) {
+  const auto full = std::ranges::find_if(
+      report.failed, [](const engine::AppendFailure& f) { return f.code == ErrorCode::kNoSpace; });
+  if (full == report.failed.end()) return;
+  const int64_t first_failed = std::ranges::min(
+      report.failed | std::views::transform([](const engine::AppendFailure& f) { return f.line; }));
+  const std::string last =
+      report.last_appended_line == 0
+          ? std::string("no line appended")
+          : fmt::format("the last line appended: {}", report.last_appended_line);
+  // --from-line is only right when nothing after the first failed line went
+  // in (a later batch may have found space that an earlier one lacked).
+  const std::string advice =
+      first_failed > report.last_appended_line
+          ? fmt::format("after freeing space, run the same command again with --from-line {}",
+                        first_failed)
+          : std::string(
+                "after freeing space, publish again the lines listed as not appended (or the "
+                "same input: the lines already in the log are then duplicates, counted once)");
+  context.err << fmt::format(
+      "homeward: the disk is full: {} {} appended and in the log, {} {} not appended ({}); {}\n",
+      report.appended, report.appended == 1 ? "line is" : "lines are", report.failed.size(),
+      report.failed.size() == 1 ? "line was" : "lines were", last, advice);
+}
+
+}  // namespace
+
 void print_interruption(const engine::PublishReport& report, std::string_view signal_name,
                         bool all_or_nothing, const CommandContext& context) {
+  print_disk_full(report, context);
   if (!report.interrupted) return;
   if (all_or_nothing) {
     context.err << fmt::format(

@@ -30,6 +30,7 @@
 #include <fmt/core.h>
 
 #include "events/check.h"
+#include "projections/rocksdb_info_log.h"
 
 namespace homeward::connectors {
 namespace {
@@ -81,6 +82,7 @@ Error to_error(const rocksdb::Status& status, std::string_view what) {
   ErrorCode code = ErrorCode::kIo;
   if (status.IsCorruption()) code = ErrorCode::kCorruption;
   if (status.IsInvalidArgument() || status.IsNotSupported()) code = ErrorCode::kInternal;
+  if (status.IsNoSpace()) code = ErrorCode::kNoSpace;
   return Error{code, fmt::format("embedded log: {}: {}", what, status.ToString())};
 }
 
@@ -180,6 +182,8 @@ Result<DirState> inspect_dir(const std::filesystem::path& dir) {
 rocksdb::Options log_options() {
   rocksdb::Options options;
   options.create_missing_column_families = true;
+  // No LOG file: its writer aborts the process on a full disk (rocksdb_info_log.h).
+  projections::use_homeward_info_log(options);
   // Every append is synced before it is acknowledged, so only a torn last
   // record can be unacknowledged: that one is dropped, while damage inside
   // acknowledged records fails the open instead of silently cutting the log
