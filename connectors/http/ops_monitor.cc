@@ -47,7 +47,9 @@ OpsMonitor::OpsMonitor(std::filesystem::path audit_dir)
 }
 
 int64_t OpsMonitor::second_of(Clock::time_point t) const {
-  return std::chrono::duration_cast<std::chrono::seconds>(t - started_).count();
+  // Never before the start: a slot index must not be negative.
+  return std::max<int64_t>(0,
+                           std::chrono::duration_cast<std::chrono::seconds>(t - started_).count());
 }
 
 void OpsMonitor::on_record(const engine::LogRecord& record, const events::Event* event,
