@@ -570,6 +570,12 @@ Status RocksProjectionStore::catch_up_with_writer() {
   return {};
 }
 
+Status RocksProjectionStore::verify_checksums() const {
+  const rocksdb::Status s = db_->VerifyChecksum();
+  if (!s.ok()) return std::unexpected(rocksdb_error(s, "verifying the checksums of its files"));
+  return {};
+}
+
 Result<std::optional<std::string>> RocksProjectionStore::bound_log() const {
   ReadSnapshot snapshot(*handles_);
   return snapshot.get(kSourceKey);

@@ -98,6 +98,10 @@ class RocksProjectionStore final : public engine::ProjectionStore {
   // change between two calls, so a query that reads many records reads one
   // commit boundary. Nothing to do in the writer.
   [[nodiscard]] Status catch_up_with_writer();
+  // Reads every block of every table file of the store and checks its
+  // checksum (RocksDB's VerifyChecksum): kCorruption naming the file and
+  // offset of the first bad block (the audit's `checksums` check).
+  [[nodiscard]] Status verify_checksums() const;
   // The identity of the log this store was built from (the embedded log's
   // id, or the Kafka cluster and topic); nullopt while it is unbound.
   [[nodiscard]] Result<std::optional<std::string>> bound_log() const;

@@ -68,6 +68,7 @@ Result<int> run_audit_command(const AuditArgs& args, const CommandContext& conte
   options.log_description = (*log)->describe();
   options.write_canonical_state = args.canonical_state;
   options.keep_replay_store = args.keep_replay;
+  options.verify_log_checksums = (*log)->checksum_verifier();
   // cases.csv, rejections.csv, periods.csv and report.html, from the replay.
   options.write_more_reports = projections::audit::write_reports;
 
@@ -110,9 +111,11 @@ Result<int> run_audit_command(const AuditArgs& args, const CommandContext& conte
           "  partition {}: next offset {}, chain head {}\n", partition["partition"].get<int64_t>(),
           partition["next_offset"].get<int64_t>(), partition["chain_head"].get<std::string>());
     }
-    context.out << fmt::format("  state digest (sha256, {}): {}\n",
-                               report["state_digest"]["canonical_form"].get<std::string>(),
-                               report["state_digest"]["value"].get<std::string>());
+    if (report["state_digest"].is_object()) {  // null when the audit stopped at a damaged file
+      context.out << fmt::format("  state digest (sha256, {}): {}\n",
+                                 report["state_digest"]["canonical_form"].get<std::string>(),
+                                 report["state_digest"]["value"].get<std::string>());
+    }
     // Each check's status as report.json gives it: a check that was not
     // done says so rather than "passed".
     for (const auto& [name, check] : report["checks"].items()) {

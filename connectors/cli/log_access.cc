@@ -35,6 +35,9 @@ class EmbeddedLogHandle final : public LogHandle {
     if (!id) return std::unexpected(id.error());
     return fmt::format("embedded log {}", *id);
   }
+  std::function<Status()> checksum_verifier() override {
+    return [log = log_.get()] { return log->verify_checksums(); };
+  }
 
  private:
   std::unique_ptr<EmbeddedLog> log_;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,10 @@ class LogHandle {
   // Told where the projections stand after each round of a follow loop
   // (follow.h): Kafka commits them to its consumer group for monitoring.
   virtual void note_projected(const engine::OffsetMap& /*next_offsets*/) {}
+  // What checks the checksum of every block of every file of the log (the
+  // audit), valid while this handle lives; empty when the log has no files
+  // here to check (Kafka: the brokers check their own segments' CRCs).
+  [[nodiscard]] virtual std::function<Status()> checksum_verifier() { return {}; }
 };
 
 enum class LogAccess {

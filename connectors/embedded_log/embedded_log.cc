@@ -345,6 +345,13 @@ Status EmbeddedLog::refresh_end() {
   return find_end();
 }
 
+Status EmbeddedLog::verify_checksums() {
+  const rocksdb::Status status = db_->VerifyChecksum();
+  if (!status.ok())
+    return std::unexpected(to_error(status, "verifying the checksums of its files"));
+  return {};
+}
+
 Result<std::string> EmbeddedLog::identity() const {
   std::string id;
   const rocksdb::Status status = db_->GetDbIdentity(id);

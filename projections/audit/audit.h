@@ -77,6 +77,11 @@ struct AuditOptions {
   std::function<Status(const std::filesystem::path& out_dir, const RocksProjectionStore& replayed,
                        const nlohmann::ordered_json& report)>
       write_more_reports;
+  // Checks the checksum of every block of every file of the log (the
+  // `checksums` check with the live store's): kCorruption is a finding,
+  // another error an operational one. Empty when the log has no files to
+  // check here (Kafka): the check then covers the live store only.
+  std::function<Status()> verify_log_checksums;
   // Progress, from the audit's own thread; may be empty.
   std::function<void(const AuditProgress&)> on_progress;
 };

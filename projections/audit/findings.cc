@@ -22,6 +22,8 @@ std::string_view to_string(Check check) {
       return "verify_against";
     case Check::kReplay:
       return "replay";
+    case Check::kChecksums:
+      return "checksums";
   }
   HOMEWARD_CHECK(false, "Check out of range");
   return {};

@@ -26,6 +26,7 @@ enum class Check {
   kChain,          // the live projections read other bytes than the log now holds
   kVerifyAgainst,  // an earlier audit's chain heads are not reproduced: history changed
   kReplay,         // the replay disagrees with itself (a bug in Homeward, not in the data)
+  kChecksums,      // a block of a file of the log or of the live store fails its checksum
 };
 [[nodiscard]] std::string_view to_string(Check check);
 

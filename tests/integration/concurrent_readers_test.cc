@@ -25,6 +25,7 @@
 #include "bench/generator.h"
 #include "tests/support/child_process.h"
 #include "tests/support/cli_runner.h"
+#include "tests/support/file_damage.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward {
@@ -267,21 +268,10 @@ TEST_F(ConcurrentReaders, ARebuildThatCannotReadTheLogLeavesTheProjectionsAnswer
   CliRun before = run_homeward({"--data", data().string(), "stats", "--json"});
   ASSERT_EQ(before.code, 0) << before.err;
   // One byte flipped in a data block of the log's table file.
-  fs::path table;
-  for (const auto& entry : fs::directory_iterator(data() / "log")) {
-    if (entry.path().extension() == ".sst" && entry.file_size() > 65536) table = entry.path();
-  }
+  const fs::path table = homeward::testing::largest_table_file(data() / "log");
   ASSERT_FALSE(table.empty()) << "no table file in the log";
-  {
-    std::fstream file(table, std::ios::in | std::ios::out | std::ios::binary);
-    const auto at = static_cast<std::streamoff>(fs::file_size(table) / 4);
-    file.seekg(at);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte = static_cast<char>(byte ^ 0x5a);
-    file.seekp(at);
-    file.write(&byte, 1);
-  }
+  ASSERT_GT(fs::file_size(table), 65536U);
+  homeward::testing::flip_byte(table, fs::file_size(table) / 4);
   CliRun rebuild = run_homeward({"--data", data().string(), "project", "--rebuild"});
   EXPECT_EQ(rebuild.code, 1);
   EXPECT_NE(rebuild.err.find("orrupt"), std::string::npos) << rebuild.err;
