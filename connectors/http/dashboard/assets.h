@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "projections/audit/reports.h"
+
 #include "connectors/http/http_types.h"
 #include "connectors/http/router.h"
 
@@ -48,7 +50,8 @@ void add_asset_route(Router& router);
 // referrer, nosniff, and `Cache-Control: no-cache` (the figures are live).
 void set_page_headers(Response& response);
 
-// `text` with & < > " ' escaped, for HTML text and attribute values.
-[[nodiscard]] std::string html_escape(std::string_view text);
+// HTML escaping is the audit report's (projections/audit/reports.h): one
+// escaper for every page Homeward writes.
+using projections::audit::html_escape;
 
 }  // namespace homeward::connectors::http::dashboard
