@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmarks of `homeward serve` (docs/http.md), each with its same-run baseline:
 #
-#   bench/http_bench.sh BUILD_DIR [--cases N] [--duration S] [--post-events N] [--results FILE]
+#   bench/http_bench.sh BUILD_DIR [--cases N] [--duration S] [--post-events N]
+#                       [--visible-seconds V] [--results FILE]
 #
 # (a) GET /v1/cases/{id} with wrk: 64 keep-alive connections, 2 threads, random ids over N
 #     cases (default 100,000), for S seconds (default 10); the baseline is nginx (Debian's,
@@ -9,6 +10,11 @@
 #     static file of the same size as one case document, measured the same way, in the same run.
 # (b) POST /v1/events in batches of 1,000 events (one keep-alive connection, one request after
 #     the other) against `homeward publish` of the same events into a fresh data directory.
+# (c) publish to visible: homeward-publish-visible (bench/publish_visible.cc) posts events at
+#     1,000 and at 10,000 events/s for V seconds (default 10; a fresh serve for each rate, 1,000
+#     cases opened first) and times each event from its POST's answer to the first message of its
+#     case on GET /v1/changes that includes it; the baselines are the POST answer's own latency
+#     and the round trip of GET /livez on the same server, in the same run.
 # Prints a Markdown table, also written to --results FILE when given. Every server this script
 # starts is stopped by its PID on exit.
 set -euo pipefail
@@ -17,18 +23,20 @@ die() {
   echo "http_bench: $*" >&2
   exit 1
 }
-(($# >= 1)) || die "usage: bench/http_bench.sh BUILD_DIR [--cases N] [--duration S] [--post-events N] [--results FILE]"
+(($# >= 1)) || die "usage: bench/http_bench.sh BUILD_DIR [--cases N] [--duration S] [--post-events N] [--visible-seconds V] [--results FILE]"
 BUILD_DIR=$1
 shift
 CASES=100000
 DURATION=10
 POST_EVENTS=100000
+VISIBLE_SECONDS=10
 RESULTS=""
 while (($#)); do
   case "$1" in
     --cases) CASES=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --post-events) POST_EVENTS=$2; shift 2 ;;
+    --visible-seconds) VISIBLE_SECONDS=$2; shift 2 ;;
     --results) RESULTS=$2; shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
@@ -36,8 +44,10 @@ done
 [[ $CASES =~ ^[1-9][0-9]*$ ]] || die "--cases must be a positive integer"
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || die "--duration must be a positive integer"
 [[ $POST_EVENTS =~ ^[1-9][0-9]*000$ ]] || die "--post-events must be a multiple of 1,000"
+[[ $VISIBLE_SECONDS =~ ^[1-9][0-9]*$ ]] || die "--visible-seconds must be a positive integer"
 readonly HOMEWARD="$BUILD_DIR/homeward" GENERATOR="$BUILD_DIR/homeward-bench"
-[[ -x $HOMEWARD && -x $GENERATOR ]] || die "build first (./run build)"
+readonly VISIBLE="$BUILD_DIR/homeward-publish-visible"
+[[ -x $HOMEWARD && -x $GENERATOR && -x $VISIBLE ]] || die "build first (./run build)"
 command -v wrk >/dev/null || die "wrk not found (Debian package wrk)"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || die "nginx not found (Debian package nginx)"
@@ -82,7 +92,8 @@ print(f"{rps:.0f} {p99:.2f} {errors.group(1) if errors else 0}")
 EOF
 }
 
-echo "http_bench: $CASES cases, wrk for ${DURATION}s per target, POST of $POST_EVENTS events" >&2
+echo "http_bench: $CASES cases, wrk for ${DURATION}s per target, POST of $POST_EVENTS events," \
+  "publish to visible for ${VISIBLE_SECONDS}s per rate" >&2
 # (a) reads: a ledger of CASES cases (two events each).
 "$GENERATOR" gen --events $((CASES * 2)) --cases "$CASES" --seed 7 --out "$WORK/reads.ndjson"
 "$HOMEWARD" --quiet --data "$WORK/reads" publish "$WORK/reads.ndjson" >/dev/null || [[ $? == 3 ]]
@@ -159,7 +170,19 @@ EOF
 ) || die "the POST benchmark failed"
 stop_serve
 
-REPORT=$(python3 - <<EOF
+# (c) publish to visible: 1,000 cases opened, then 10,000 events/s at most for VISIBLE_SECONDS.
+"$GENERATOR" gen --events $((1000 + 10000 * VISIBLE_SECONDS)) --cases 1000 --seed 13 \
+  --out "$WORK/visible.ndjson" 2>/dev/null
+for rate in 1000 10000; do
+  start_serve "$WORK/visible-$rate"
+  "$VISIBLE" --url "http://$ADDR" --events "$WORK/visible.ndjson" --rate "$rate" \
+    --seconds "$VISIBLE_SECONDS" >"$WORK/visible-$rate.json" \
+    || die "the publish-to-visible benchmark at $rate events/s failed"
+  stop_serve
+done
+
+REPORT=$(python3 - "$WORK/visible-1000.json" "$WORK/visible-10000.json" <<EOF
+import json, sys
 serve_rps, serve_p99, nginx_rps, nginx_p99 = $SERVE_RPS, $SERVE_P99, $NGINX_RPS, $NGINX_P99
 cli_s, post_s, events = $CLI_SECONDS, $POST_SECONDS, $POST_EVENTS
 print("| benchmark | figure | baseline (same run) | ratio | target |")
@@ -170,6 +193,18 @@ print(f"| GET /v1/cases/{{id}}, wrk 64 conns, $CASES cases | {serve_rps:,.0f} re
 print(f"| POST /v1/events, batches of 1,000 | {events / post_s:,.0f} events/s ({post_s:.2f} s)"
       f" | homeward publish, same events: {events / cli_s:,.0f} events/s ({cli_s:.2f} s) |"
       f" {cli_s / post_s:.2f} | >= 0.8 x publish |")
+for path in sys.argv[1:]:
+    v = json.load(open(path))
+    seen, post, livez = v["visible"], v["post_answer"], v["livez"]
+    target = "p99 <= 50 ms" if v["rate_target"] == 1000 else "(measured)"
+    print(f"| publish to visible, {v['rate_target']:,} events/s for {v['seconds']:.1f} s"
+          f" ({v['events_per_request']} per POST, {v['senders']} connections; achieved"
+          f" {v['rate_achieved']:,.0f} events/s, {v['late_requests']} requests late)"
+          f" | p50 {seen['p50_ms']:.2f} ms, p99 {seen['p99_ms']:.2f} ms, max {seen['max_ms']:.1f} ms"
+          f" over {seen['count']:,} events ({v['visible_before_answer']:,} seen before their answer)"
+          f" | the POST's answer: p50 {post['p50_ms']:.2f} ms, p99 {post['p99_ms']:.2f} ms;"
+          f" GET /livez: p50 {livez['p50_ms']:.3f} ms, p99 {livez['p99_ms']:.3f} ms"
+          f" | {seen['p99_ms'] / post['p99_ms']:.2f} x the POST's p99 | {target} |")
 EOF
 )
 echo "$REPORT"

@@ -438,7 +438,8 @@ fi
   echo "## HTTP API: homeward serve (bench/http_bench.sh)"
   echo
   "$SCRIPT_DIR/http_bench.sh" "$BUILD_DIR" --cases "$(( CASES < 100000 ? CASES : 100000 ))" \
-    --post-events "$(( EVENTS >= 100000 ? 100000 : 1000 ))"
+    --post-events "$(( EVENTS >= 100000 ? 100000 : 1000 ))" \
+    --visible-seconds "$(( EVENTS >= 100000 ? 10 : 1 ))"
 } >>"$REPORT"
 
 cp "$REPORT" "$RESULTS_DIR/latest.md"
