@@ -30,6 +30,13 @@ std::string_view to_string(CaseStatus status) {
   HOMEWARD_CHECK(false, "CaseStatus out of range");
 }
 
+std::optional<CaseStatus> parse_case_status(std::string_view text) {
+  for (const CaseStatus status : {CaseStatus::kOpen, CaseStatus::kFunded, CaseStatus::kClosed}) {
+    if (to_string(status) == text) return status;
+  }
+  return std::nullopt;
+}
+
 MinorUnits CaseSummary::net() const {
   HOMEWARD_CHECK(refunded.value() >= 0 && refunded <= received,
                  "refunded must be within [0, received]");

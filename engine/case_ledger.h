@@ -31,6 +31,9 @@ using events::kCategoryCount;
 
 enum class CaseStatus : uint8_t { kOpen, kFunded, kClosed };
 [[nodiscard]] std::string_view to_string(CaseStatus status);
+// The status that to_string names `text` ("open", "funded", "closed"), or
+// nullopt: the CLI's and the HTTP API's status filters.
+[[nodiscard]] std::optional<CaseStatus> parse_case_status(std::string_view text);
 
 // The figures of one case. Everything of SPEC section 5 is either stored here
 // or derived from it by the member functions. Invariants once opened:

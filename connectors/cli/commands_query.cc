@@ -64,14 +64,6 @@ void add_page_options(CLI::App* command, PageArgs& args, std::string_view what,
       ->type_name(std::string(cursor_name));
 }
 
-std::optional<engine::CaseStatus> parse_status(const std::string& text) {
-  for (engine::CaseStatus status :
-       {engine::CaseStatus::kOpen, engine::CaseStatus::kFunded, engine::CaseStatus::kClosed}) {
-    if (engine::to_string(status) == text) return status;
-  }
-  return std::nullopt;
-}
-
 void add_output_flags(CLI::App* command, OutputArgs& args) {
   command->add_flag("--json", args.json, "Print exactly one JSON document (SPEC section 7)");
   command->add_flag("--pretty", args.pretty, "Indent the JSON document");
@@ -127,7 +119,7 @@ Result<int> run_case(const std::string& case_id, const OutputArgs& args,
 Result<int> run_cases(const OutputArgs& args, const PageArgs& page_args,
                       const CommandContext& context) {
   projections::CaseQuery query;
-  if (!page_args.status.empty()) query.status = parse_status(page_args.status);
+  if (!page_args.status.empty()) query.status = engine::parse_case_status(page_args.status);
   query.after = page_args.after;
   if (page_args.limit > 0) query.limit = page_args.limit;
   auto ledger = open_up_to_date(context);

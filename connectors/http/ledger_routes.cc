@@ -62,13 +62,6 @@ AsOf parse_as_of(const Request& request) {
   return result;
 }
 
-std::optional<engine::CaseStatus> parse_status(std::string_view text) {
-  if (text == "open") return engine::CaseStatus::kOpen;
-  if (text == "funded") return engine::CaseStatus::kFunded;
-  if (text == "closed") return engine::CaseStatus::kClosed;
-  return std::nullopt;
-}
-
 struct Limit {
   size_t value = 0;
   std::optional<Response> error;
@@ -191,7 +184,7 @@ Response cases(LedgerApi& api, Request& request) {
     query.after = (*fields)[3];
   }
   if (!status_text.empty()) {
-    query.status = parse_status(status_text);
+    query.status = engine::parse_case_status(status_text);
     if (!query.status) {
       return bad_parameter("status",
                            fmt::format("status={}: must be open, funded or closed", status_text));
