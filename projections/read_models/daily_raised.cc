@@ -1,60 +1,39 @@
 #include "projections/read_models/daily_raised.h"
 
-#include <string_view>
-#include <type_traits>
+#include <string>
 #include <variant>
 
 #include "events/event.h"
 #include "events/timestamp.h"
-#include "projections/case_history.h"
+#include "projections/read_models/applied_money.h"
 
 namespace homeward::projections {
 
 Result<DailyRaised> daily_raised(const RocksProjectionStore& store) {
   DailyRaised raised;
-  HistoryFoldVisitor visitor;
-  visitor.on_event = [&](const engine::CaseLedger& ledger, const HistoryEvent& history,
-                         const engine::Outcome& outcome) {
-    if (outcome.disposition != engine::Disposition::kApplied) return;
-    const events::Event& event = history.event;
-    // Applied money events always match the case's currency (currency_mismatch).
-    const events::Currency& currency = ledger.summary.currency;
+  auto on_applied = [&](const AppliedEvent& applied) {
+    // A kept pledge is a donation of its amount; pledges made or cancelled
+    // raise nothing yet; disbursements spend what was raised.
+    const auto& body = applied.event.body;
     events::WideMinorUnits delta = 0;
-    bool moves_money = false;
-    std::visit(
-        [&](const auto& body) {
-          using Body = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<Body, events::DonationReceived>) {
-            delta = body.amount.value();
-            moves_money = true;
-          } else if constexpr (std::is_same_v<Body, events::PledgeFulfilled>) {
-            // The rules apply a PledgeFulfilled only to a known pledge, which
-            // then becomes a donation of the pledge's amount.
-            const auto pledge = ledger.find_pledge(body.pledge_id);
-            delta = pledge ? ledger.pledge(*pledge).amount.value() : 0;
-            moves_money = true;
-          } else if constexpr (std::is_same_v<Body, events::RefundIssued>) {
-            delta = -static_cast<events::WideMinorUnits>(body.amount.value());
-            moves_money = true;
-          }
-          // Pledges made or cancelled raise nothing yet; disbursements spend
-          // what was raised; opening, goals and closing move no money.
-        },
-        event.body);
-    if (!moves_money) return;
+    if (std::holds_alternative<events::DonationReceived>(body) ||
+        std::holds_alternative<events::PledgeFulfilled>(body)) {
+      delta = applied.amount.value();
+    } else if (std::holds_alternative<events::RefundIssued>(body)) {
+      delta = -static_cast<events::WideMinorUnits>(applied.amount.value());
+    } else {
+      return;
+    }
+    const std::string code(applied.currency.code_view());
+    raised.exponents[code] = applied.currency.exponent;
+    raised.by_currency[code][events::format_date(applied.event.occurred_at)] += delta;
+  };
+  auto on_opened_case = [&](const events::Currency& currency) {
     const std::string code(currency.code_view());
     raised.exponents[code] = currency.exponent;
-    raised.by_currency[code][events::format_date(event.occurred_at)] += delta;
+    raised.by_currency[code];  // a currency with no money moved yet: an empty series
   };
-  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
-    if (ledger.summary.opened) {
-      const std::string code(ledger.summary.currency.code_view());
-      raised.exponents[code] = ledger.summary.currency.exponent;
-      raised.by_currency[code];  // a currency with no money moved yet: an empty series
-    }
-    return {};
-  };
-  if (auto s = fold_histories(store, HistoryFilter{}, visitor); !s) {
+  if (auto s = fold_applied_events(store, on_applied, on_opened_case); !s) {
     return std::unexpected(s.error());
   }
   return raised;

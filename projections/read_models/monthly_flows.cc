@@ -1,12 +1,11 @@
 #include "projections/read_models/monthly_flows.h"
 
-#include <string_view>
-#include <type_traits>
+#include <string>
 #include <variant>
 
 #include "events/event.h"
 #include "events/timestamp.h"
-#include "projections/case_history.h"
+#include "projections/read_models/applied_money.h"
 
 namespace homeward::projections {
 namespace {
@@ -16,69 +15,45 @@ void add(FlowCount& flow, MinorUnits amount) {
   flow.amount += amount.value();
 }
 
-// The pledge's amount, after a PledgeFulfilled or PledgeCancelled was applied
-// (the rules only apply those to a known pledge).
-MinorUnits pledge_amount(const engine::CaseLedger& ledger, std::string_view pledge_id) {
-  const auto pledge = ledger.find_pledge(pledge_id);
-  return pledge ? ledger.pledge(*pledge).amount : MinorUnits{};
-}
-
 }  // namespace
 
 Result<MonthlyFlows> monthly_flows(const RocksProjectionStore& store) {
   MonthlyFlows flows;
-  HistoryFoldVisitor visitor;
-  visitor.on_event = [&](const engine::CaseLedger& ledger, const HistoryEvent& history,
-                         const engine::Outcome& outcome) {
-    if (outcome.disposition != engine::Disposition::kApplied) return;
-    const events::Event& event = history.event;
-    // Applied money events always match the case's currency (currency_mismatch).
-    const events::Currency& currency = ledger.summary.currency;
-    const std::string code(currency.code_view());
-    // "YYYY-MM-DD" -> "YYYY-MM"; years 0001-9999, as format_date writes them.
-    std::string month = events::format_date(event.occurred_at);
-    month.resize(month.size() - 3);
-
-    MonthFlows* month_flows = nullptr;
-    auto flows_of_month = [&]() -> MonthFlows& {
-      if (month_flows == nullptr) {
-        month_flows = &flows.months[FlowKey{code, month}];
-        flows.exponents[code] = currency.exponent;
-      }
-      return *month_flows;
-    };
-    std::visit(
-        [&](const auto& body) {
-          using Body = std::decay_t<decltype(body)>;
-          if constexpr (std::is_same_v<Body, events::DonationReceived>) {
-            add(flows_of_month().donations, body.amount);
-          } else if constexpr (std::is_same_v<Body, events::PledgeMade>) {
-            add(flows_of_month().pledges_made, body.amount);
-          } else if constexpr (std::is_same_v<Body, events::PledgeFulfilled>) {
-            const MinorUnits amount = pledge_amount(ledger, body.pledge_id);
-            add(flows_of_month().donations, amount);
-            add(flows_of_month().pledges_fulfilled, amount);
-          } else if constexpr (std::is_same_v<Body, events::PledgeCancelled>) {
-            add(flows_of_month().pledges_cancelled, pledge_amount(ledger, body.pledge_id));
-          } else if constexpr (std::is_same_v<Body, events::RefundIssued>) {
-            add(flows_of_month().refunds, body.amount);
-          } else if constexpr (std::is_same_v<Body, events::FundsDisbursed>) {
-            add(flows_of_month().disbursements, body.amount);
-          }
-          // CaseOpened, CaseGoalChanged, CaseClosed move no money.
-        },
-        event.body);
-  };
-  visitor.on_case = [&](engine::CaseLedger& ledger) -> Status {
-    // A currency that a case uses shows even in a month with no money moved
-    // only through its exponent; by_currency's zeros come from the impact report.
-    if (ledger.summary.opened) {
-      flows.exponents[std::string(ledger.summary.currency.code_view())] =
-          ledger.summary.currency.exponent;
+  auto on_applied = [&](const AppliedEvent& applied) {
+    const auto& body = applied.event.body;
+    if (std::holds_alternative<events::CaseOpened>(body) ||
+        std::holds_alternative<events::CaseGoalChanged>(body) ||
+        std::holds_alternative<events::CaseClosed>(body)) {
+      return;  // no money moved
     }
-    return {};
+    const std::string code(applied.currency.code_view());
+    // "YYYY-MM-DD" -> "YYYY-MM"; years 0001-9999, as format_date writes them.
+    std::string month = events::format_date(applied.event.occurred_at);
+    month.resize(month.size() - 3);
+    MonthFlows& month_flows = flows.months[FlowKey{code, month}];
+    flows.exponents[code] = applied.currency.exponent;
+    if (std::holds_alternative<events::DonationReceived>(body)) {
+      add(month_flows.donations, applied.amount);
+    } else if (std::holds_alternative<events::PledgeMade>(body)) {
+      add(month_flows.pledges_made, applied.amount);
+    } else if (std::holds_alternative<events::PledgeFulfilled>(body)) {
+      // A kept pledge is a donation of its amount.
+      add(month_flows.donations, applied.amount);
+      add(month_flows.pledges_fulfilled, applied.amount);
+    } else if (std::holds_alternative<events::PledgeCancelled>(body)) {
+      add(month_flows.pledges_cancelled, applied.amount);
+    } else if (std::holds_alternative<events::RefundIssued>(body)) {
+      add(month_flows.refunds, applied.amount);
+    } else if (std::holds_alternative<events::FundsDisbursed>(body)) {
+      add(month_flows.disbursements, applied.amount);
+    }
   };
-  if (auto s = fold_histories(store, HistoryFilter{}, visitor); !s) {
+  // A currency that a case uses shows even in a month with no money moved
+  // only through its exponent; by_currency's zeros come from the impact report.
+  auto on_opened_case = [&](const events::Currency& currency) {
+    flows.exponents[std::string(currency.code_view())] = currency.exponent;
+  };
+  if (auto s = fold_applied_events(store, on_applied, on_opened_case); !s) {
     return std::unexpected(s.error());
   }
   return flows;
