@@ -280,7 +280,10 @@ Result<int> run_serve(const ServeArgs& args, const CommandContext& context) {
   http::add_openapi_route(router);
   // The public dashboard at / and its files (docs/dashboard.md).
   http::dashboard::add_asset_route(router);
-  http::dashboard::add_public_page_routes(router, api, change_options.public_window);
+  http::dashboard::add_public_page_routes(
+      router, api,
+      {.public_window = change_options.public_window,
+       .cases_per_page = static_cast<size_t>(args.public_page_cases)});
   // The operator's figures and page (docs/dashboard.md, "The operator page").
   http::OpsMonitor ops(args.audit_dir);
   http::dashboard::add_ops_routes(router, api, ops);
@@ -434,6 +437,12 @@ void add_serve_commands(CLI::App& app, std::vector<Command>& commands) {
                    "GET /v1/public/changes tells of a case at most once per window of this "
                    "length (SPEC section 8)")
       ->check(CLI::Range(int64_t{100}, int64_t{86'400'000}))
+      ->capture_default_str();
+  serve
+      ->add_option("--public-page-cases", args->public_page_cases,
+                   "The public page at / shows this many case cards, with links to the next "
+                   "ones (docs/dashboard.md)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1'000}))
       ->capture_default_str();
   serve
       ->add_option("--audit-dir", args->audit_dir,

@@ -23,6 +23,8 @@ struct ServeArgs {
   double token_rate = 1000;  // requests per second per token
   size_t max_events = 10'000;
   int64_t public_window_ms = 60'000;
+  // Case cards on each page of the public page at / (PublicPageOptions).
+  int64_t public_page_cases = 24;
   // `homeward audit --out DIR`'s directory, shown on /ops; empty: none.
   std::string audit_dir;
   // What goes to standard output once the server listens: the address alone

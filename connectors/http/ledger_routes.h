@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "connectors/http/live_projection.h"
 #include "connectors/http/router.h"
@@ -64,6 +65,12 @@ void add_publish_routes(Router& router, LedgerApi& api);
 // /v1/public/cases/{case_id}, /v1/public/stats, /v1/public/raised (money
 // raised per day), SPEC section 8's view only; sets api.public_cache.
 void add_public_routes(Router& router, LedgerApi& api);
+
+// The cursor of /v1/public/cases whose page starts after `after_case_id`
+// and keeps the filter `status` ("" for every case): the page at / names
+// the API's page of its cards with it.
+[[nodiscard]] std::string public_cases_cursor(std::string_view status,
+                                              std::string_view after_case_id);
 
 // Adds GET /metrics (scope metrics): `metrics` in the Prometheus text format.
 void add_metrics_route(Router& router, Metrics& metrics);

@@ -34,13 +34,6 @@ Response json_response(const nlohmann::ordered_json& document) {
   return response;
 }
 
-std::optional<engine::CaseStatus> parse_status(std::string_view text) {
-  if (text == "open") return engine::CaseStatus::kOpen;
-  if (text == "funded") return engine::CaseStatus::kFunded;
-  if (text == "closed") return engine::CaseStatus::kClosed;
-  return std::nullopt;
-}
-
 Response public_cases(LedgerApi& api, Request& request) {
   if (auto bad = check_params(request, {"status", "limit", "cursor"})) return *bad;
   projections::CaseQuery query;
@@ -61,7 +54,7 @@ Response public_cases(LedgerApi& api, Request& request) {
     query.after = (*fields)[2];
   }
   if (!status_text.empty()) {
-    query.status = parse_status(status_text);
+    query.status = engine::parse_case_status(status_text);
     if (!query.status) {
       return bad_parameter("status",
                            fmt::format("status={}: must be open, funded or closed", status_text));
@@ -86,7 +79,7 @@ Response public_cases(LedgerApi& api, Request& request) {
   }
   Response response = json_response(projections::public_cases_json(page->cases));
   if (page->next) {
-    const std::string next = encode_cursor({"public-cases", status_text, *page->next});
+    const std::string next = public_cases_cursor(status_text, *page->next);
     response.set_header("Homeward-Next-Cursor", next);
     response.set_header(
         "Link", fmt::format("</v1/public/cases?cursor={}&limit={}>; rel=\"next\"", next, limit));
@@ -118,6 +111,10 @@ Response cached_response(const Result<std::shared_ptr<const PublicDocument>>& do
 }
 
 }  // namespace
+
+std::string public_cases_cursor(std::string_view status, std::string_view after_case_id) {
+  return encode_cursor({"public-cases", std::string(status), std::string(after_case_id)});
+}
 
 void add_public_routes(Router& router, LedgerApi& api) {
   // The page at / (dashboard/public_page.h) reads the same documents.

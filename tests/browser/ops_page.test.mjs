@@ -9,7 +9,8 @@
 //     rejections equal to `homeward rejections --json`, the audit (run beside serve after
 //     the publish; none before: the page says so) equal to report.json;
 //   - axe-core finds no serious or critical violation (signed out and signed in); Tab reaches
-//     the skip link, the token field and the button; screenshot at 1440 px (ops-1440.png).
+//     the skip link, the token field and the button; nothing scrolls sideways at 1440 px or at
+//     375 px; screenshots at 1440 px (dashboard-ops-1440.png) and 375 px (ops-375.png).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Harness, assert, assertEqual, run } from './lib/harness.mjs';
@@ -189,6 +190,15 @@ await h.check('with a read token the page shows exactly the figures of GET /v1/o
   const file = path.join(h.out, 'dashboard-ops-1440.png');
   await page.screenshot({ path: file, fullPage: true });
   h.note(`wrote ${file}`);
+  // A phone: the same figures, and nothing scrolls sideways (tables scroll in their own box).
+  await page.setViewport({ width: 375, height: 800 });
+  await page.waitForFunction(() => document.documentElement.clientWidth === 375, { timeout: 2000 });
+  const phoneOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assertEqual(phoneOverflow, 0, 'sideways overflow at 375 px (px)');
+  assert(!(await readOps(page)).figuresHidden, 'the figures at 375 px');
+  const phoneFile = path.join(h.out, 'ops-375.png');
+  await page.screenshot({ path: phoneFile, fullPage: true });
+  h.note(`wrote ${phoneFile}`);
   // Signing out hides the figures and forgets the token.
   await page.click('#sign-out');
   assert((await readOps(page)).figuresHidden, 'hidden after signing out');

@@ -1,7 +1,8 @@
 // The public dashboard at / in headless Chromium (issue 13): a generated stream
 // (homeward-bench gen) published into a fresh ledger, `serve --public-window-ms 1000`.
 //   - without JavaScript, the server's HTML shows every figure of /v1/public/stats,
-//     /v1/public/cases and /v1/public/raised; with it, the same;
+//     /v1/public/cases and /v1/public/raised, the cards PAGE_CASES at a time, and its "Next
+//     cases" links visit every case once; with it, the same;
 //   - a donation POSTed through the API changes its case's card within 3 s, with no reload;
 //   - neither the DOM nor any response the page receives (the event stream included) holds a
 //     donor_ref, an event id or a time finer than a day;
@@ -16,10 +17,11 @@ import { expectAccessible, expectFigures, publicDocuments, readPage } from './li
 
 
 const WINDOW_MS = 1000;
+const PAGE_CASES = 5;  // 12 generated cases: three pages of cards
 let stream;  // the generated NDJSON lines, parsed
 const h = await Harness.start({
   name: 'public_page',
-  serveArgs: ['--public-window-ms', String(WINDOW_MS)],
+  serveArgs: ['--public-window-ms', String(WINDOW_MS), '--public-page-cases', String(PAGE_CASES)],
   prepare: ({ dataDir, tmp, opts }) => {
     const file = path.join(tmp, 'stream.ndjson');
     run(opts.bench, ['gen', '--events', '600', '--cases', '12', '--seed', '13', '--out', file]);
@@ -54,14 +56,27 @@ page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1;
 const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 
-await h.check('without JavaScript the server\'s HTML shows every figure of the public routes', async () => {
+// The cases a page of cards holds: those after its `after` up to its `last` (when more follow).
+const casesOfPage = (cases, place) =>
+  cases.filter((c) => (!place.after || c.case_id > place.after) && (!place.last || c.case_id <= place.last));
+
+await h.check('without JavaScript the server\'s HTML shows every figure of the public routes, a page of cards at a time', async () => {
   const plain = await h.page(1440, { javaScript: false });
-  await plain.goto(serve.url('/'), { waitUntil: 'load' });
   const [stats, cases, raised] = await Promise.all([
     serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
   assert(cases.length >= 10, `the generated stream opened ${cases.length} cases`);
-  expectFigures(await readPage(plain), stats, cases, raised);
-  h.note(`${cases.length} cases, currencies ${Object.keys(stats.by_currency).join(' ')}`);
+  const seen = [];
+  let url = serve.url('/');
+  for (let pages = 0; url && pages < 10; pages += 1) {
+    await plain.goto(url, { waitUntil: 'load' });
+    const shown = await readPage(plain);
+    assert(shown.cards.length <= PAGE_CASES, `${shown.cards.length} cards on ${url}`);
+    expectFigures(shown, stats, cases.slice(seen.length, seen.length + shown.cards.length), raised);
+    seen.push(...shown.cards.map((c) => c.id));
+    url = await plain.$eval('a[rel="next"]', (a) => a.href).catch(() => null);
+  }
+  assertEqual(seen, cases.map((c) => c.case_id), 'the cards of every page, in order');
+  h.note(`${cases.length} cases on ${Math.ceil(cases.length / PAGE_CASES)} pages, currencies ${Object.keys(stats.by_currency).join(' ')}`);
   await plain.close();
 });
 
@@ -70,12 +85,25 @@ await h.check('with JavaScript the page connects to the public change stream and
   await page.waitForSelector('#live-status.connected', { timeout: 10000 });
   await page.evaluate(() => { window.homewardMarker = 'same page'; });
   const { stats, cases, raised } = await publicDocuments(serve);
-  expectFigures(await readPage(page), stats, cases, raised);
+  const shown = await readPage(page);
+  expectFigures(shown, stats, casesOfPage(cases, shown.place), raised);
+  assertEqual(shown.cards.length, PAGE_CASES, 'cards on the first page');
   assertEqual(errors, [], 'script errors');
 });
 
-await h.check('a donation POSTed through the API changes its card within 3 s, without a reload', async () => {
+await h.check('a later page of cards, with JavaScript, shows the same figures as the API\'s page of them', async () => {
   const cases = await serve.publicCases();
+  const second = await h.page(1440);
+  await second.goto(serve.url(`/?after=${cases[PAGE_CASES - 1].case_id}`), { waitUntil: 'load' });
+  await second.waitForSelector('#live-status.connected', { timeout: 10000 });
+  const { stats, raised } = await publicDocuments(serve);
+  const shown = await readPage(second);
+  expectFigures(shown, stats, cases.slice(PAGE_CASES, 2 * PAGE_CASES), raised);
+  await second.close();
+});
+
+await h.check('a donation POSTed through the API changes its card within 3 s, without a reload', async () => {
+  const cases = (await serve.publicCases()).slice(0, PAGE_CASES);  // the cards on the page
   const target = cases.find((c) => c.status === 'open') || cases[0];
   const before = await page.$eval(`li.case[data-case-id="${target.case_id}"] [data-field="raised"]`, (e) => e.textContent);
   const answer = await serve.publish([{
@@ -99,11 +127,12 @@ await h.check('a donation POSTed through the API changes its card within 3 s, wi
     serve.getJson('/v1/public/stats'), serve.publicCases(), serve.getJson('/v1/public/raised')]);
   await page.waitForFunction((n) => document.querySelectorAll('#raised table.days tbody tr').length === n,
     { timeout: 3000, polling: 50 }, Object.values(raised.by_currency).reduce((n, s) => n + s.length, 0));
-  expectFigures(await readPage(page), stats, all, raised);
+  const shown = await readPage(page);
+  expectFigures(shown, stats, casesOfPage(all, shown.place), raised);
 });
 
-await h.check('a case opened while the page is shown gets a card in case_id order', async () => {
-  const id = 'case-000006a';  // sorts between case-000006 and case-000007
+await h.check('a case opened while the page is shown gets a card in case_id order on its page', async () => {
+  const id = 'case-000003a';  // sorts between case-000003 and case-000004: on the first page
   await serve.publish([{
     type: 'CaseOpened', event_id: 'ev-live-0002', occurred_at: new Date().toISOString(), case_id: id,
     currency: 'JPY', budget: [{ category: 'shelter', amount: '5000' }, { category: 'legal', amount: '2500' }],
@@ -112,7 +141,9 @@ await h.check('a case opened while the page is shown gets a card in case_id orde
   await page.waitForFunction((n) => document.querySelector('#cases [data-stat="cases.total"]').textContent === String(n),
     { timeout: 3000, polling: 50 }, (await serve.getJson('/v1/public/stats')).cases.total);
   const { stats, cases, raised } = await publicDocuments(serve);
-  expectFigures(await readPage(page), stats, cases, raised);
+  const shown = await readPage(page);
+  expectFigures(shown, stats, casesOfPage(cases, shown.place), raised);
+  assertEqual(shown.cards.length, PAGE_CASES + 1, 'cards on the first page, the new one among them');
 });
 
 await h.check('no donor_ref, event id or time finer than a day in the DOM or any response the page received', async () => {

@@ -18,6 +18,7 @@ std::string render_ops_page() {
 <title>Homeward operations</title>
 <link rel="icon" href="{}" type="image/svg+xml">
 <link rel="stylesheet" href="{}">
+<link rel="stylesheet" href="{}">
 <script src="{}" defer></script>
 </head>
 <body>
@@ -73,9 +74,11 @@ std::string render_ops_page() {
 </section>
 <section aria-labelledby="latest-title">
 <h2 id="latest-title">Latest rejected events</h2>
+<div class="table-scroll" role="region" aria-labelledby="latest-title" tabindex="0">
 <table><caption>The latest rejected events, newest first</caption>
 <thead><tr><th scope="col">Position</th><th scope="col">Case</th><th scope="col">Event</th><th scope="col">Type</th><th scope="col">Reason</th></tr></thead>
 <tbody id="latest-rows"></tbody></table>
+</div>
 </section>
 <section aria-labelledby="audit-title">
 <h2 id="audit-title">Last audit</h2>
@@ -92,7 +95,7 @@ std::string render_ops_page() {
 </body>
 </html>
 )",
-      asset_url("favicon.svg"), asset_url("ops.css"), asset_url("ops.js"));
+      asset_url("favicon.svg"), asset_url("base.css"), asset_url("ops.css"), asset_url("ops.js"));
 }
 
 void add_ops_routes(Router& router, LedgerApi& api, OpsMonitor& monitor) {

@@ -1,7 +1,9 @@
 #include "connectors/http/dashboard/public_page.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -16,6 +18,9 @@
 #include "connectors/http/public_cache.h"
 #include "connectors/http/route_params.h"
 #include "events/check.h"
+#include "events/identifier.h"
+#include "projections/paging.h"
+#include "projections/public_view.h"
 
 namespace homeward::connectors::http::dashboard {
 namespace {
@@ -244,6 +249,57 @@ std::string render_case(const ordered_json& c, std::chrono::sys_days today) {
       c.at("budget").empty() ? "" : " hidden");
 }
 
+// The page at / with the cards of another place in the list.
+std::string page_url(std::string_view status, std::string_view after) {
+  std::string url = "/";
+  if (!status.empty()) url += fmt::format("?status={}", status);
+  if (!after.empty()) url += fmt::format("{}after={}", status.empty() ? '?' : '&', after);
+  return url + "#cases";
+}
+
+// The cases section: its heading, links to the cases of each status, this
+// page's cards, and links to the first and the next page.
+std::string render_cards_section(std::string_view total, const ordered_json& cases,
+                                 const CardsPage& cards, std::chrono::sys_days today) {
+  std::string html = fmt::format(
+      "<section id=\"cases\" aria-labelledby=\"cases-title\" tabindex=\"-1\">\n"
+      "<h2 id=\"cases-title\">Cases <span class=\"count\">(<span data-stat=\"cases.total\">{}"
+      "</span>)</span></h2>\n<nav class=\"filters\" aria-label=\"Cases by status\"><ul>\n",
+      esc(total));
+  constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kFilters = {
+      {{"", "All"}, {"open", "Open"}, {"funded", "Fully funded"}, {"closed", "Closed"}}};
+  for (const auto& [status, label] : kFilters) {
+    html += fmt::format("<li><a href=\"{}\"{}>{}</a></li>\n", esc(page_url(status, "")),
+                        status == cards.status ? " aria-current=\"page\"" : "", label);
+  }
+  html += "</ul></nav>\n";
+  html += fmt::format(
+      "<ol class=\"cards\" id=\"case-list\" data-source=\"{}\" data-status=\"{}\" "
+      "data-after=\"{}\"{}>\n",
+      esc(cards.source), esc(cards.status), esc(cards.after),
+      cards.next_after ? fmt::format(" data-last=\"{}\"", esc(*cards.next_after)) : "");
+  for (const ordered_json& c : cases) html += render_case(c, today);
+  html += "</ol>\n";
+  if (cases.empty()) {
+    html += fmt::format("<p class=\"empty\">No {}case here.</p>\n",
+                        cards.status.empty() ? "" : cards.status + " ");
+  }
+  if (!cards.after.empty() || cards.next_after) {
+    html += "<nav class=\"pager\" aria-label=\"More cases\"><ul>\n";
+    if (!cards.after.empty()) {
+      html +=
+          fmt::format("<li><a href=\"{}\">First cases</a></li>\n", esc(page_url(cards.status, "")));
+    }
+    if (cards.next_after) {
+      html += fmt::format("<li><a rel=\"next\" href=\"{}\">Next cases</a></li>\n",
+                          esc(page_url(cards.status, *cards.next_after)));
+    }
+    html += "</ul></nav>\n";
+  }
+  html += "</section>\n";
+  return html;
+}
+
 std::string window_text(std::chrono::milliseconds window) {
   if (window.count() % 1000 == 0) {
     const int64_t seconds = window.count() / 1000;
@@ -264,50 +320,84 @@ std::chrono::sys_days today_utc() {
   return std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now());
 }
 
-// The page's body per (position of its documents, day): a viewer's reload
-// between two rounds costs a copy.
+// The pages' bodies per (position of their documents, day): a viewer's
+// reload between two rounds costs a copy. Pages are kept by their cards'
+// place (status, after), at most kPagesKept of them per position.
 struct PageCache {
+  static constexpr size_t kPagesKept = 64;
   std::mutex mutex;
   std::shared_ptr<const PublicDocument> stats;
-  std::shared_ptr<const PublicDocument> cases;
   std::shared_ptr<const PublicDocument> raised;
   std::chrono::sys_days day{};
-  std::string body;
+  std::map<std::pair<std::string, std::string>, std::string> bodies;
 };
 
-Reply public_page(LedgerApi& api, PageCache& cache, std::chrono::milliseconds window,
+Reply public_page(LedgerApi& api, PageCache& cache, const PublicPageOptions& options,
                   Request& request) {
-  if (auto bad = check_params(request, {})) return *bad;
+  if (auto bad = check_params(request, {"status", "after"})) return *bad;
+  CardsPage cards;
+  cards.status = request.query_value("status").value_or("");
+  cards.after = request.query_value("after").value_or("");
+  projections::CaseQuery query;
+  if (!cards.status.empty()) {
+    query.status = engine::parse_case_status(cards.status);
+    if (!query.status) {
+      return bad_parameter("status",
+                           fmt::format("status={}: must be open, funded or closed", cards.status));
+    }
+  }
+  if (!cards.after.empty() && !events::is_valid_identifier(cards.after)) {
+    return bad_parameter("after", fmt::format("after={}: not a case_id", cards.after));
+  }
+  // The position of the documents first: every round that writes moves it,
+  // so a body kept for these documents holds this round's cards too.
   auto stats = api.public_cache->stats();
-  auto cases = api.public_cache->cases();
   auto raised = api.public_cache->raised();
-  for (const auto* document : {&stats, &cases, &raised}) {
+  for (const auto* document : {&stats, &raised}) {
     if (!*document) {
       return problem(500, "store-failure", "The projections could not be read",
                      document->error().message);
     }
   }
   const std::chrono::sys_days today = today_utc();
+  const std::pair<std::string, std::string> place{cards.status, cards.after};
   {
     std::lock_guard lock(cache.mutex);
-    if (cache.stats == *stats && cache.cases == *cases && cache.raised == *raised &&
-        cache.day == today) {
-      return html_response(cache.body);
+    if (cache.stats == *stats && cache.raised == *raised && cache.day == today) {
+      if (const auto it = cache.bodies.find(place); it != cache.bodies.end()) {
+        return html_response(it->second);
+      }
     }
+  }
+  query.after = cards.after;
+  query.limit = options.cases_per_page;
+  auto page = projections::query_cases(*api.store, query);
+  if (!page) {
+    return problem(500, "store-failure", "The projections could not be read", page.error().message);
+  }
+  const ordered_json cases = projections::public_cases_json(page->cases);
+  cards.next_after = page->next;
+  cards.source = fmt::format("/v1/public/cases?limit={}", options.cases_per_page);
+  if (!cards.status.empty()) cards.source += "&status=" + cards.status;
+  if (!cards.after.empty()) {
+    cards.source += "&cursor=" + public_cases_cursor(cards.status, cards.after);
   }
   PublicPageData data;
   data.stats = &(*stats)->json;
-  data.cases = &(*cases)->json;
+  data.cases = &cases;
   data.raised = &(*raised)->json;
+  data.cards = std::move(cards);
   data.today = today;
-  data.public_window = window;
+  data.public_window = options.public_window;
   std::string body = render_public_page(data);
   std::lock_guard lock(cache.mutex);
-  cache.stats = *stats;
-  cache.cases = *cases;
-  cache.raised = *raised;
-  cache.day = today;
-  cache.body = body;
+  if (cache.stats != *stats || cache.raised != *raised || cache.day != today) {
+    cache.bodies.clear();
+    cache.stats = *stats;
+    cache.raised = *raised;
+    cache.day = today;
+  }
+  if (cache.bodies.size() < PageCache::kPagesKept) cache.bodies.emplace(place, body);
   return html_response(std::move(body));
 }
 
@@ -357,6 +447,7 @@ std::string render_public_page(const PublicPageData& data) {
       "<title>Homeward: impact and cases</title>\n"
       "<link rel=\"icon\" href=\"{}\" type=\"image/svg+xml\">\n"
       "<link rel=\"stylesheet\" href=\"{}\">\n"
+      "<link rel=\"stylesheet\" href=\"{}\">\n"
       "<script src=\"{}\" defer></script>\n</head>\n<body>\n"
       "<a class=\"skip\" href=\"#cases\">Skip to the cases</a>\n"
       "<header class=\"site\"><div class=\"wrap\">\n<h1>Homeward</h1>\n"
@@ -365,19 +456,16 @@ std::string render_public_page(const PublicPageData& data) {
       "<p class=\"live\" id=\"live-status\" role=\"status\" data-window-ms=\"{}\">Figures as of "
       "{}. Changes appear at most once every {} per case.</p>\n"
       "</div></header>\n<main class=\"wrap\">\n",
-      asset_url("favicon.svg"), asset_url("public.css"), asset_url("public.js"),
-      data.public_window.count(), format_day(data.today), window_text(data.public_window));
+      asset_url("favicon.svg"), asset_url("base.css"), asset_url("public.css"),
+      asset_url("public.js"), data.public_window.count(), format_day(data.today),
+      window_text(data.public_window));
   html += render_impact(*data.stats);
   html += "<section id=\"raised\" class=\"raised-section\" aria-labelledby=\"raised-title\">\n";
   html += render_raised_section(*data.raised);
   html += "</section>\n";
-  html += fmt::format(
-      "<section id=\"cases\" aria-labelledby=\"cases-title\" tabindex=\"-1\">\n"
-      "<h2 id=\"cases-title\">Cases <span class=\"count\">(<span data-stat=\"cases.total\">{}"
-      "</span>)</span></h2>\n<ol class=\"cards\" id=\"case-list\">\n",
-      data.cases->size());
-  for (const ordered_json& c : *data.cases) html += render_case(c, data.today);
-  html += "</ol>\n</section>\n</main>\n";
+  html += render_cards_section(text_of(data.stats->at("cases").at("total")), *data.cases,
+                               data.cards, data.today);
+  html += "</main>\n";
   // The markup of a card, for a case that opens while the page is shown
   // (public.js fills a copy): the same renderer, so both cards look alike.
   const ordered_json blank = {{"case_id", "new"},
@@ -402,13 +490,13 @@ std::string render_public_page(const PublicPageData& data) {
   return html;
 }
 
-void add_public_page_routes(Router& router, LedgerApi& api,
-                            std::chrono::milliseconds public_window) {
+void add_public_page_routes(Router& router, LedgerApi& api, const PublicPageOptions& options) {
   HOMEWARD_CHECK(api.public_cache != nullptr, "add_public_routes runs before the public page");
+  HOMEWARD_CHECK(options.cases_per_page >= 1, "a page shows at least one case");
   auto cache = std::make_shared<PageCache>();
   router.add({"GET", "/", Access::kPublic, Execution::kWorker,
-              [&api, cache, public_window](Request& r) -> Reply {
-                return public_page(api, *cache, public_window, r);
+              [&api, cache, options](Request& r) -> Reply {
+                return public_page(api, *cache, options, r);
               }});
   router.add({"GET", "/fragments/raised", Access::kPublic, Execution::kWorker,
               [&api](Request& r) -> Reply {

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,12 +21,32 @@
 
 namespace homeward::connectors::http::dashboard {
 
+// Which cards a page shows: the cases after `after` (all from the first
+// when empty) with the status `status` (every status when empty), at most
+// PublicPageOptions::cases_per_page of them, so that the page's weight does
+// not grow with the ledger (docs/dashboard.md).
+struct CardsPage {
+  std::string status;
+  std::string after;
+  // The last case_id of this page when more cases follow it.
+  std::optional<std::string> next_after;
+  // The API's page of the same cases (/v1/public/cases?...), which
+  // public.js reads again when it connects.
+  std::string source;
+};
+
 struct PublicPageData {
-  const nlohmann::ordered_json* stats = nullptr;    // GET /v1/public/stats
-  const nlohmann::ordered_json* cases = nullptr;    // GET /v1/public/cases, every case
-  const nlohmann::ordered_json* raised = nullptr;   // GET /v1/public/raised
+  const nlohmann::ordered_json* stats = nullptr;   // GET /v1/public/stats
+  const nlohmann::ordered_json* cases = nullptr;   // GET /v1/public/cases: this page's cases
+  const nlohmann::ordered_json* raised = nullptr;  // GET /v1/public/raised
+  CardsPage cards;
   std::chrono::sys_days today{};                    // UTC: days open count to it
   std::chrono::milliseconds public_window{60'000};  // said on the page
+};
+
+struct PublicPageOptions {
+  std::chrono::milliseconds public_window{60'000};  // serve --public-window-ms
+  size_t cases_per_page = 24;                       // serve --public-page-cases
 };
 
 [[nodiscard]] std::string render_public_page(const PublicPageData& data);
@@ -37,9 +59,8 @@ struct PublicPageData {
 // not such a date.
 [[nodiscard]] std::optional<int64_t> days_between(std::string_view from, std::string_view to);
 
-// GET / and GET /fragments/raised (public, on the worker pool: a miss of the
-// cache scans the store). add_public_routes must have run (api.public_cache).
-void add_public_page_routes(Router& router, LedgerApi& api,
-                            std::chrono::milliseconds public_window);
+// GET / (?status=&after=: the cards of one page) and GET /fragments/raised (public, on the worker
+// pool: a miss of the cache scans the store). add_public_routes must have run (api.public_cache).
+void add_public_page_routes(Router& router, LedgerApi& api, const PublicPageOptions& options);
 
 }  // namespace homeward::connectors::http::dashboard

@@ -52,7 +52,9 @@ export async function readPage(page) {
       rows: [...f.querySelectorAll('table.days tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
       chart: !!f.querySelector('svg.chart polyline'),
     }));
-    return { stats, cards, raised };
+    const list = document.getElementById('case-list');
+    const place = { after: list.dataset.after || '', last: list.dataset.last || '', status: list.dataset.status || '' };
+    return { stats, cards, raised, place };
   });
 }
 

@@ -1,8 +1,8 @@
 // The public dashboard's live updates (docs/dashboard.md). The server renders the whole
 // page as HTML; this script only keeps it current from the public change stream
 // (GET /v1/public/changes, SPEC section 8): each `case` message refills that case's card
-// (or adds one), each `stats` message the impact report, after which the chart is fetched
-// again (GET /fragments/raised). Amounts are the API's strings, shown as they are: nothing
+// (or adds one when the case belongs to this page of cards), each `stats` message the impact
+// report, after which the chart is fetched again (GET /fragments/raised). Amounts are the API's strings, shown as they are: nothing
 // here does arithmetic on money. Only the page's own origin is ever asked.
 'use strict';
 (() => {
@@ -80,9 +80,16 @@
     return li;
   };
 
+  // This page's place in the list of cases (the server's ?status=&after=): the cases after
+  // `after`, up to and including `last` when more pages follow, of the status `status`.
+  const place = { status: list.dataset.status, after: list.dataset.after, last: list.dataset.last };
+  const onThisPage = (c) => (!place.status || c.status === place.status)
+    && (!place.after || c.case_id > place.after) && (!place.last || c.case_id <= place.last);
+
   const applyCase = (c, highlight) => {
     let li = cards.get(c.case_id);
     if (!li) {
+      if (!onThisPage(c)) return;
       li = newCard(c);
       // Cases stay in case_id order, as the API lists them.
       let before = null;
@@ -143,16 +150,22 @@
   };
 
   // Everything again from the public routes: at the first connection (what changed between
-  // the page's render and the stream's start) and after an `event: reset`.
+  // the page's render and the stream's start) and after an `event: reset`. The cards become
+  // the API's page of them (data-source), in its order.
   const resync = async () => {
-    let url = '/v1/public/cases';
-    while (url) {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`${url}: ${response.status}`);
-      for (const c of await response.json()) applyCase(c, false);
-      const cursor = response.headers.get('Homeward-Next-Cursor');
-      url = cursor ? `/v1/public/cases?cursor=${encodeURIComponent(cursor)}` : null;
+    const response = await fetch(list.dataset.source);
+    if (!response.ok) throw new Error(`${list.dataset.source}: ${response.status}`);
+    const page = await response.json();
+    const kept = new Set(page.map((c) => c.case_id));
+    for (const [id, li] of cards) {
+      if (!kept.has(id)) {
+        li.remove();
+        cards.delete(id);
+      }
     }
+    const more = response.headers.get('Homeward-Next-Cursor') && page.length > 0;
+    place.last = more ? page[page.length - 1].case_id : undefined;
+    for (const c of page) applyCase(c, false);
     const stats = await fetch('/v1/public/stats');
     if (stats.ok) applyStats(await stats.json());
     await refreshChart();
