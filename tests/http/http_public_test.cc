@@ -1,7 +1,7 @@
 // The public reads of `homeward serve` (SPEC section 8) over real TCP on
 // 127.0.0.1 with libcurl, on a generated stream with every event type and
-// rejection reason: each public case and the public impact report are
-// checked field by field against the private documents (themselves the
+// rejection reason, on the embedded log and on a Kafka topic (mock cluster): each public case and
+// the public impact report are checked field by field against the private documents (themselves the
 // CLI's --json, http_read_test), with the arithmetic done here; and no
 // public response carries a donor_ref, an event id, a rejection, a
 // disbursement reference or a time finer than a day.
@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -23,6 +24,7 @@
 #include "tests/http/support/http_client.h"
 #include "tests/http/support/ledger_stream.h"
 #include "tests/http/support/serve_process.h"
+#include "tests/http/support/test_log.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -74,18 +76,55 @@ json day_of(const json& timestamp) {
   return timestamp.get<std::string>().substr(0, 10);
 }
 
-class HttpPublicTest : public ::testing::Test {
+// The ledger of one log kind and the server that follows it, built once per
+// test process by the first test of that kind.
+struct PublicLedger {
+  explicit PublicLedger(testing::LogKind kind) : log(kind, dir.path()) {}
+  TempDir dir;
+  testing::TestLog log;
+  std::unique_ptr<ServeProcess> server;
+  bool ready = false;
+};
+
+// Every test runs on the embedded log and on a Kafka topic (mock cluster).
+class HttpPublicTest : public ::testing::TestWithParam<testing::LogKind> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    data_ = dir_->path() / "data";
-    const auto input = dir_->path() / "events.ndjson";
+  void SetUp() override {
+    auto& slot = ledgers()[GetParam()];
+    if (slot == nullptr) {
+      slot = std::make_unique<PublicLedger>(GetParam());
+      build(*slot);
+    }
+    server_ = slot->server.get();
+    ASSERT_TRUE(slot->ready) << "the ledger could not be set up (see the first test)";
+  }
+  static void TearDownTestSuite() {
+    for (auto& [kind, ledger] : ledgers()) {
+      if (ledger->server == nullptr) continue;
+      const int code = ledger->server->stop(SIGTERM);
+      std::ifstream log(ledger->dir.path() / "serve.err");
+      std::stringstream text;
+      text << log.rdbuf();
+      EXPECT_EQ(code, 0) << "serve's standard error:\n" << text.str();
+    }
+    ledgers().clear();
+  }
+  static std::map<testing::LogKind, std::unique_ptr<PublicLedger>>& ledgers() {
+    static auto* all = new std::map<testing::LogKind, std::unique_ptr<PublicLedger>>();
+    return *all;
+  }
+
+  static void build(PublicLedger& ledger) {
+    const auto input = ledger.dir.path() / "events.ndjson";
     const std::string lines = testing::generated_lines(3000, 23) + testing::every_reason_lines();
     std::ofstream(input, std::ios::binary) << lines;
-    const auto published = run_homeward({"--data", data_.string(), "publish", input.string()});
+    const auto published = run_homeward(ledger.log.server_data_args({"publish", input.string()}));
     ASSERT_EQ(published.code, 3) << published.err;
+    const std::string end = ledger.log.end_position();
+    ASSERT_FALSE(end.empty());
     // What must never be public: every donor_ref, event id and reference of
     // the input, and every pledge, donation and refund id.
+    secrets_->clear();
     std::istringstream in(lines);
     for (std::string line; std::getline(in, line);) {
       json event;
@@ -101,20 +140,14 @@ class HttpPublicTest : public ::testing::Test {
         }
       }
     }
-    server_ = new ServeProcess(data_, {}, dir_->path() / "serve.err");
-    ASSERT_FALSE(server_->address().empty()) << "serve did not start";
-    ASSERT_TRUE(testing::wait_until_ready(server_->url(""))) << "serve never became ready";
-  }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      const int code = server_->stop(SIGTERM);
-      std::ifstream log(dir_->path() / "serve.err");
-      std::stringstream text;
-      text << log.rdbuf();
-      EXPECT_EQ(code, 0) << "serve's standard error:\n" << text.str();
-    }
-    delete server_;
-    delete dir_;
+    ledger.server = ledger.log.serve({}, ledger.dir.path() / "serve.err");
+    ASSERT_FALSE(ledger.server->address().empty()) << "serve did not start";
+    ASSERT_TRUE(testing::wait_until_ready(ledger.server->url(""))) << "serve never became ready";
+    // Every record projected (on Kafka the first rounds may still be reading).
+    const auto caught_up =
+        http_get(ledger.server->url("/v1/stats?wait_ms=30000&min_position=" + end));
+    ASSERT_EQ(caught_up.status, 200) << caught_up.body;
+    ledger.ready = true;
   }
 
   // A public response, checked for what it must never carry.
@@ -161,11 +194,13 @@ class HttpPublicTest : public ::testing::Test {
     return found;
   }
 
-  static inline TempDir* dir_ = nullptr;
-  static inline std::filesystem::path data_;
-  static inline ServeProcess* server_ = nullptr;
+  static inline ServeProcess* server_ = nullptr;  // the server of this test's log kind
   static inline std::set<std::string>* secrets_ = new std::set<std::string>();
 };
+
+INSTANTIATE_TEST_SUITE_P(Logs, HttpPublicTest,
+                         ::testing::Values(testing::LogKind::kEmbedded, testing::LogKind::kKafka),
+                         testing::log_kind_name);
 
 // SPEC section 8's public case from SPEC section 7's case document.
 json expected_public_case(const json& c) {
@@ -193,7 +228,7 @@ json expected_public_case(const json& c) {
           {"budget", budget}};
 }
 
-TEST_F(HttpPublicTest, EveryPublicCaseIsItsCaseFiguresFieldByField) {
+TEST_P(HttpPublicTest, EveryPublicCaseIsItsCaseFiguresFieldByField) {
   const json cases = http_get(server_->url("/v1/cases?limit=10000"), "/v1/cases").json();
   ASSERT_GT(cases.size(), 20u);
   const auto listed = get_public("/v1/public/cases?limit=10000", "/v1/public/cases");
@@ -236,7 +271,7 @@ TEST_F(HttpPublicTest, EveryPublicCaseIsItsCaseFiguresFieldByField) {
   EXPECT_GT(closed, 0);
 }
 
-TEST_F(HttpPublicTest, PublicStatsAreTheImpactReportsPublicFigures) {
+TEST_P(HttpPublicTest, PublicStatsAreTheImpactReportsPublicFigures) {
   const json stats = http_get(server_->url("/v1/stats"), "/v1/stats").json();
   const json cases = http_get(server_->url("/v1/cases?limit=10000"), "/v1/cases").json();
   const auto answer = get_public("/v1/public/stats", "/v1/public/stats");
@@ -276,7 +311,7 @@ TEST_F(HttpPublicTest, PublicStatsAreTheImpactReportsPublicFigures) {
   EXPECT_EQ(get_public("/v1/public/stats", "/v1/public/stats").body, answer.body);
 }
 
-TEST_F(HttpPublicTest, WalkingPublicPagesGivesEveryCaseOnceAndKeepsTheFilter) {
+TEST_P(HttpPublicTest, WalkingPublicPagesGivesEveryCaseOnceAndKeepsTheFilter) {
   const json all = get_public("/v1/public/cases?limit=10000", "/v1/public/cases").json();
   for (const std::string status : {"", "open", "funded", "closed"}) {
     SCOPED_TRACE(status);
@@ -302,7 +337,7 @@ TEST_F(HttpPublicTest, WalkingPublicPagesGivesEveryCaseOnceAndKeepsTheFilter) {
   }
 }
 
-TEST_F(HttpPublicTest, TheLeakCheckFindsWhatThePrivateDocumentsCarry) {
+TEST_P(HttpPublicTest, TheLeakCheckFindsWhatThePrivateDocumentsCarry) {
   // The check above is only worth something if it catches the private
   // documents' contents.
   EXPECT_GT(secrets_->size(), 1000u);
@@ -316,7 +351,7 @@ TEST_F(HttpPublicTest, TheLeakCheckFindsWhatThePrivateDocumentsCarry) {
   }
 }
 
-TEST_F(HttpPublicTest, UnknownAndHostileIdsGetProblemDocuments) {
+TEST_P(HttpPublicTest, UnknownAndHostileIdsGetProblemDocuments) {
   // r-ghost only had a rejected event: it names no case.
   for (const std::string id :
        {"r-ghost", "nope", "%2e%2e", "a%2Fb", "%00", "x%20y", "%2e%2e%2fetc"}) {
@@ -337,7 +372,7 @@ TEST_F(HttpPublicTest, UnknownAndHostileIdsGetProblemDocuments) {
   EXPECT_EQ(http_get(server_->url("/livez")).status, 200);
 }
 
-TEST_F(HttpPublicTest, MoneyRaisedPerDayAddsUpToEachCurrencysRaised) {
+TEST_P(HttpPublicTest, MoneyRaisedPerDayAddsUpToEachCurrencysRaised) {
   const json stats = get_public("/v1/public/stats", "/v1/public/stats").json();
   const auto answer = get_public("/v1/public/raised", "/v1/public/raised");
   ASSERT_EQ(answer.status, 200) << answer.body;

@@ -3,7 +3,8 @@
 // in input order, the same ledger afterwards; atomic=true appends nothing
 // when one event is refused; wait=outcome gives the stage-2 outcome that the
 // projector recorded; a retried request is counted once; an `appended`
-// answer survives a SIGKILL of the server.
+// answer survives a SIGKILL of the server. Each on the embedded log and on
+// a Kafka topic (librdkafka's mock cluster).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -25,6 +26,7 @@
 #include "tests/http/support/http_client.h"
 #include "tests/http/support/ledger_stream.h"
 #include "tests/http/support/serve_process.h"
+#include "tests/http/support/test_log.h"
 #include "tests/support/cli_runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -53,14 +55,18 @@ std::string gift(const std::string& id, const std::string& case_id,
       id, case_id, donor, amount);
 }
 
-// A server on a fresh data directory, ready.
-class HttpPublishTest : public ::testing::Test {
+// A server on a fresh log and data directory, ready; every test runs on the
+// embedded log and on a Kafka topic (mock cluster), where an answer waits for
+// every delivery report.
+class HttpPublishTest : public ::testing::TestWithParam<testing::LogKind> {
  protected:
-  void SetUp() override { start(); }
+  void SetUp() override {
+    log_ = std::make_unique<testing::TestLog>(GetParam(), dir_.path());
+    start();
+  }
 
   void start() {
-    server_ = std::make_unique<ServeProcess>(data_, std::vector<std::string>{},
-                                             dir_.path() / "serve.err");
+    server_ = log_->serve({}, dir_.path() / "serve.err");
     ASSERT_FALSE(server_->address().empty()) << "serve did not start";
     ASSERT_TRUE(testing::wait_until_ready(server_->url(""))) << "serve never became ready";
   }
@@ -79,12 +85,29 @@ class HttpPublishTest : public ::testing::Test {
     return json::parse(run.out);
   }
 
+  // A `--json` document of the CLI on the server's log, once the server has
+  // stopped: on Kafka from the CLI's own projections of the topic (an
+  // independent fold), on the embedded log from the store the server wrote.
+  json cli_after_the_server(const std::vector<std::string>& args) {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->stop(SIGTERM), 0);
+      server_.reset();
+    }
+    const auto run = run_homeward(log_->cli_args(args));
+    EXPECT_EQ(run.code, 0) << run.err;
+    return run.code == 0 ? json::parse(run.out) : json();
+  }
+
   TempDir dir_;
-  std::filesystem::path data_ = dir_.path() / "data";
+  std::unique_ptr<testing::TestLog> log_;
   std::unique_ptr<ServeProcess> server_;
 };
 
-TEST_F(HttpPublishTest, NdjsonGetsTheCliPublishAnswersLineByLineAndTheSameLedger) {
+INSTANTIATE_TEST_SUITE_P(Logs, HttpPublishTest,
+                         ::testing::Values(testing::LogKind::kEmbedded, testing::LogKind::kKafka),
+                         testing::log_kind_name);
+
+TEST_P(HttpPublishTest, NdjsonGetsTheCliPublishAnswersLineByLineAndTheSameLedger) {
   const std::string input = testing::generated_lines(600, 7) + "\n" + "not json\n" +
                             R"({"type":"DonationReceived","event_id":"x1"})" + "\n" +
                             gift("x2", "case-q", "1.001") + "\n";
@@ -126,7 +149,7 @@ TEST_F(HttpPublishTest, NdjsonGetsTheCliPublishAnswersLineByLineAndTheSameLedger
   EXPECT_EQ(cases.body, cli_cases.out);
 }
 
-TEST_F(HttpPublishTest, AJsonArrayGetsTheSameResultsAsTheSameEventsAsNdjson) {
+TEST_P(HttpPublishTest, AJsonArrayGetsTheSameResultsAsTheSameEventsAsNdjson) {
   const std::vector<std::string> events{opened("e1", "case-a"), gift("e2", "case-a"),
                                         R"({"type":"Nope","event_id":"e3"})", "7",
                                         gift("e4", "case-a", "0")};
@@ -162,7 +185,7 @@ TEST_F(HttpPublishTest, AJsonArrayGetsTheSameResultsAsTheSameEventsAsNdjson) {
   EXPECT_EQ(results[4]["field"], "amount");
 }
 
-TEST_F(HttpPublishTest, AtomicWithARefusedEventAppendsNothing) {
+TEST_P(HttpPublishTest, AtomicWithARefusedEventAppendsNothing) {
   const std::string input = opened("e1", "case-a") + "\n" + gift("e2", "case-a", "-1") + "\n";
   const auto answer = post("?atomic=true", input);
   ASSERT_EQ(answer.status, 422) << answer.body;
@@ -185,7 +208,7 @@ TEST_F(HttpPublishTest, AtomicWithARefusedEventAppendsNothing) {
   EXPECT_EQ(partial.json()["results"][0]["result"], "appended");
 }
 
-TEST_F(HttpPublishTest, OutcomesAreTheOnesTheProjectorRecorded) {
+TEST_P(HttpPublishTest, OutcomesAreTheOnesTheProjectorRecorded) {
   const std::string input = testing::generated_lines(500, 5) + testing::every_reason_lines();
   const auto answer = post("?wait=outcome&wait_ms=30000", input);
   ASSERT_EQ(answer.status, 200) << answer.body;
@@ -219,9 +242,21 @@ TEST_F(HttpPublishTest, OutcomesAreTheOnesTheProjectorRecorded) {
   EXPECT_EQ(stats["events"]["applied"], applied);
   EXPECT_EQ(stats["events"]["duplicates"], duplicates);
   EXPECT_EQ(stats["events"]["rejected"].get<int64_t>(), static_cast<int64_t>(rejected.size()));
+
+  // The same in the CLI's documents of the log.
+  const json cli_rejections = cli_after_the_server({"rejections", "--json"});
+  std::map<std::string, std::string> in_cli;
+  for (const json& r : cli_rejections) {
+    in_cli[fmt::format("{}:{}", r["partition"].get<int>(), r["offset"].get<int64_t>())] =
+        r["reason"];
+  }
+  EXPECT_EQ(rejected, in_cli);
+  const json cli_stats = cli_after_the_server({"stats", "--json"});
+  EXPECT_EQ(cli_stats["events"]["applied"], applied);
+  EXPECT_EQ(cli_stats["events"]["duplicates"], duplicates);
 }
 
-TEST_F(HttpPublishTest, ARetriedRequestIsCountedOnce) {
+TEST_P(HttpPublishTest, ARetriedRequestIsCountedOnce) {
   std::string input = opened("e1", "case-a", "1000.00") + "\n";
   for (int i = 0; i < 20; ++i) input += gift(fmt::format("g{}", i), "case-a", "10.00") + "\n";
   const auto first = post("?wait=outcome", input);
@@ -242,9 +277,13 @@ TEST_F(HttpPublishTest, ARetriedRequestIsCountedOnce) {
   EXPECT_EQ(the_case["donations"], 20);
   EXPECT_EQ(the_case["received"], "200.00");
   EXPECT_EQ(the_case["duplicates"], 21);
+  // The CLI's fold of the same log counts the same.
+  const json cli_case = cli_after_the_server({"case", "case-a", "--json"});
+  EXPECT_EQ(cli_case, the_case);
+  EXPECT_EQ(cli_after_the_server({"stats", "--json"})["events"]["duplicates"], 21);
 }
 
-TEST_F(HttpPublishTest, AWaitThatEndsBeforeTheProjectionsIsPendingNotLost) {
+TEST_P(HttpPublishTest, AWaitThatEndsBeforeTheProjectionsIsPendingNotLost) {
   // wait_ms=0: the answer comes at once; an outcome not yet known is pending
   // (202), and the events are appended either way.
   std::string input;
@@ -264,7 +303,7 @@ TEST_F(HttpPublishTest, AWaitThatEndsBeforeTheProjectionsIsPendingNotLost) {
   EXPECT_EQ(stats.json()["cases"]["total"], 200);
 }
 
-TEST_F(HttpPublishTest, BadBodiesGetTheirProblemDocuments) {
+TEST_P(HttpPublishTest, BadBodiesGetTheirProblemDocuments) {
   struct Case {
     std::string query, body, type;
     long status;
@@ -308,7 +347,7 @@ TEST_F(HttpPublishTest, BadBodiesGetTheirProblemDocuments) {
   EXPECT_EQ(stats.json()["events"]["rejected"], 0);
 }
 
-TEST_F(HttpPublishTest, EveryAppendedAnswerSurvivesAKillOfTheServer) {
+TEST_P(HttpPublishTest, EveryAppendedAnswerSurvivesAKillOfTheServer) {
   ASSERT_EQ(post("", opened("open", "case-k", "1000000.00") + "\n").status, 200);
   // A stream of POSTs (bounded: at most 400 requests of 25 gifts), killed
   // with SIGKILL once 40 were answered.
@@ -341,7 +380,7 @@ TEST_F(HttpPublishTest, EveryAppendedAnswerSurvivesAKillOfTheServer) {
   ASSERT_GE(answered.load(), 1);
 
   // Every answered event is in the log exactly once ...
-  const auto exported = run_homeward({"--data", data_.string(), "export"});
+  const auto exported = run_homeward(log_->server_data_args({"export"}));
   ASSERT_EQ(exported.code, 0) << exported.err;
   std::map<std::string, int> in_log;
   std::istringstream lines(exported.out);
@@ -351,8 +390,11 @@ TEST_F(HttpPublishTest, EveryAppendedAnswerSurvivesAKillOfTheServer) {
   for (const std::string& id : answered_ids) EXPECT_EQ(in_log[id], 1) << id;
   // ... and, after a restart, projected once: the case counts every gift in
   // the log (answered or not, each once).
+  const std::string end = log_->end_position();
   start();
-  const json the_case = http_get(server_->url("/v1/cases/case-k"), "/v1/cases/{case_id}").json();
+  const json the_case = http_get(server_->url("/v1/cases/case-k?wait_ms=30000&min_position=" + end),
+                                 "/v1/cases/{case_id}")
+                            .json();
   EXPECT_EQ(the_case["donations"].get<size_t>(), in_log.size() - 1);
   EXPECT_GE(the_case["donations"].get<size_t>(), answered_ids.size());
   EXPECT_EQ(the_case["duplicates"], 0);
