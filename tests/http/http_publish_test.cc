@@ -107,12 +107,22 @@ INSTANTIATE_TEST_SUITE_P(Logs, HttpPublishTest,
                          ::testing::Values(testing::LogKind::kEmbedded, testing::LogKind::kKafka),
                          testing::log_kind_name);
 
+// The answer is written as every JSON body is (json_body): the members in
+// their order, on one line, one newline at the end; the results are written
+// without a JSON document, so this holds them to the same text.
+void expect_written_as_json_body(const testing::HttpResponse& answer) {
+  const auto document = nlohmann::ordered_json::parse(answer.body);
+  EXPECT_EQ(answer.body,
+            document.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+}
+
 TEST_P(HttpPublishTest, NdjsonGetsTheCliPublishAnswersLineByLineAndTheSameLedger) {
   const std::string input = testing::generated_lines(600, 7) + "\n" + "not json\n" +
                             R"({"type":"DonationReceived","event_id":"x1"})" + "\n" +
                             gift("x2", "case-q", "1.001") + "\n";
   const auto answer = post("", input);
   ASSERT_EQ(answer.status, 200) << answer.body;
+  expect_written_as_json_body(answer);
   const json body = answer.json();
 
   // The CLI on the same input, into another directory.
@@ -212,6 +222,7 @@ TEST_P(HttpPublishTest, OutcomesAreTheOnesTheProjectorRecorded) {
   const std::string input = testing::generated_lines(500, 5) + testing::every_reason_lines();
   const auto answer = post("?wait=outcome&wait_ms=30000", input);
   ASSERT_EQ(answer.status, 200) << answer.body;
+  expect_written_as_json_body(answer);
   const json body = answer.json();
   EXPECT_EQ(body["pending"], 0);
 
@@ -291,6 +302,7 @@ TEST_P(HttpPublishTest, AWaitThatEndsBeforeTheProjectionsIsPendingNotLost) {
     input += opened(fmt::format("o{}", i), fmt::format("c{}", i)) + "\n";
   const auto answer = post("?wait=outcome&wait_ms=0", input);
   ASSERT_TRUE(answer.status == 200 || answer.status == 202) << answer.body;
+  expect_written_as_json_body(answer);
   const json body = answer.json();
   EXPECT_EQ(body["appended"], 200);
   int64_t pending = 0;
