@@ -1,6 +1,7 @@
 #include "connectors/cli/follow.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include <fmt/core.h>
@@ -40,13 +41,20 @@ Result<int64_t> follow_log(LogHandle& log, projections::RocksProjectionStore& st
   // begins and when it ends, not at every retry.
   bool unavailable = false;
   Clock::time_point unavailable_since{};
+  // One Projector for every round, so that the cases it holds (up to
+  // case_cache_bytes) stay in memory between rounds: a Projector made per
+  // round loaded every case a round touched from the store again, by folding
+  // its whole history, which took most of serve's follow loop under a steady
+  // stream of small publishes (bench/README.md, "POST /v1/events"). After an
+  // error it is dropped, since its cases may be ahead of the store, and the
+  // next round starts a new one from what the store holds.
+  std::optional<engine::Projector> projector;
   while (!hooks.stop_requested()) {
-    // A new Projector per round: after an error the old one must be dropped,
-    // and the store holds everything it needs to resume.
-    engine::Projector projector(log.reader(), store, hooks.projector);
-    auto report = projector.catch_up([&](const engine::ProjectionProgress& progress) {
+    if (!projector) projector.emplace(log.reader(), store, hooks.projector);
+    auto report = projector->catch_up([&](const engine::ProjectionProgress& progress) {
       if (hooks.on_lag) hooks.on_lag(events_read + progress.events_read, progress.events_behind);
     });
+    if (!report) projector.reset();
     // A stop interrupts whatever was waiting for the log; every committed
     // batch is in the store.
     if (hooks.stop_requested()) {
