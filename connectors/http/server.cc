@@ -40,6 +40,9 @@ using tcp = net::ip::tcp;
 using net::awaitable;
 using net::use_awaitable;
 
+// What a kept-alive connection reads at once when its next request begins.
+constexpr size_t kFirstReadBytes = 4096;
+
 // What stop() needs of a live connection, touched only on its strand.
 struct SessionState {
   net::any_io_executor executor;
@@ -336,11 +339,23 @@ struct Server::Impl {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      stream.expires_after(first ? options.header_timeout : options.idle_timeout);
       beast::error_code ec;
       state.reading_idle = true;
-      co_await bhttp::async_read_header(stream, buffer, parser,
-                                        net::redirect_error(use_awaitable, ec));
+      if (!first && buffer.size() == 0) {
+        // Between requests a kept-alive connection may idle up to the idle
+        // timeout; once the next request's first bytes came, its head must
+        // come within the header timeout, as on a new connection, so that a
+        // client sending a byte a second cannot hold it for longer.
+        stream.expires_after(options.idle_timeout);
+        const size_t got = co_await stream.async_read_some(buffer.prepare(kFirstReadBytes),
+                                                           net::redirect_error(use_awaitable, ec));
+        buffer.commit(got);
+      }
+      if (!ec) {
+        stream.expires_after(options.header_timeout);
+        co_await bhttp::async_read_header(stream, buffer, parser,
+                                          net::redirect_error(use_awaitable, ec));
+      }
       state.reading_idle = false;
       first = false;
       if (!ec && !parser.is_done()) {

@@ -39,9 +39,12 @@ struct ServerOptions {
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_body_bytes = size_t{16} << 20;
   size_t max_connections = 4096;
-  std::chrono::milliseconds header_timeout{10'000};  // the whole request head
+  // The whole request head: from the accept, or on a kept-alive connection
+  // from the first byte of its next request.
+  std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{60'000};
-  std::chrono::milliseconds idle_timeout{60'000};  // between keep-alive requests
+  // Between keep-alive requests, until the next one's first byte.
+  std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds heartbeat_interval{15'000};  // event streams
 };

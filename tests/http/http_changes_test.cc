@@ -146,6 +146,85 @@ TEST_F(HttpChangesTest, AClientThatResumesWithLastEventIdSeesEveryChangeExactlyO
   EXPECT_EQ(lost->messages().front().event, "reset");
 }
 
+TEST_F(HttpChangesTest, ResumingFromAnyMessageOfARoundContinuesJustAfterIt) {
+  start();
+  auto stayed = watch("/v1/changes");
+  // Three rounds of four cases each: twelve messages, most of them in the
+  // middle of their round.
+  std::string last;
+  for (int n = 0; n < 3; ++n) {
+    std::string body;
+    for (int c = 0; c < 4; ++c) {
+      const std::string case_id = fmt::format("case-{}", c);
+      if (n == 0) body += opened(fmt::format("o{}", c), case_id) + "\n";
+      body += gift(fmt::format("g{}-{}", n, c), case_id, fmt::format("d-{}", c)) + "\n";
+    }
+    last = post(body) + ";case-3";
+    ASSERT_TRUE(stayed->wait_until([&](const auto& m) { return has_id(m, last); }));
+  }
+  const std::vector<SseMessage> all = stayed->messages();
+  ASSERT_GE(all.size(), 12u);
+  // A client resuming from each of them, then one more round for all.
+  std::vector<std::unique_ptr<SseClient>> resumed;
+  for (size_t k = 0; k < all.size(); ++k) {
+    resumed.push_back(watch("/v1/changes", {"Last-Event-ID: " + all[k].id}));
+  }
+  const std::string final_id = post(opened("last", "zz-final")) + ";zz-final";
+  ASSERT_TRUE(stayed->wait_until([&](const auto& m) { return has_id(m, final_id); }));
+  const std::vector<SseMessage> everything = stayed->messages();
+  for (size_t k = 0; k < all.size(); ++k) {
+    SCOPED_TRACE("resumed after " + all[k].id);
+    ASSERT_TRUE(resumed[k]->wait_until([&](const auto& m) { return has_id(m, final_id); }));
+    // Every message after that one, once, in order, and nothing before it.
+    const std::vector<SseMessage> expected(everything.begin() + static_cast<std::ptrdiff_t>(k) + 1,
+                                           everything.end());
+    EXPECT_EQ(resumed[k]->messages(), expected);
+  }
+}
+
+TEST_F(HttpChangesTest, APublicWatcherThatResumesWithLastEventIdSeesEveryWindowOnce) {
+  start({"--public-window-ms", "200"});
+  auto stayed = watch("/v1/public/changes");
+  auto first = watch("/v1/public/changes");
+  post(opened("o1", "case-a") + "\n" + opened("o2", "case-b"));
+  for (int i = 0; i < 4; ++i) post(gift(fmt::format("g{}", i), i % 2 ? "case-a" : "case-b", "d-7"));
+  // At least one window seen whole (its stats message), then away.
+  ASSERT_TRUE(
+      first->wait_until([](const auto& m) { return !m.empty() && m.back().event == "stats"; }));
+  first->stop();
+  const std::vector<SseMessage> before = first->messages();
+  // Changes while it is away, over more than one window.
+  for (int i = 4; i < 8; ++i) {
+    post(gift(fmt::format("g{}", i), i % 2 ? "case-a" : "case-b", "d-7"));
+    const size_t seen = stayed->messages().size();
+    ASSERT_TRUE(stayed->wait_until([&](const auto& m) { return m.size() > seen; }));
+  }
+  auto resumed = watch("/v1/public/changes", {"Last-Event-ID: " + before.back().id});
+  post(opened("last", "zz-final"));
+  auto has_final = [](const std::vector<SseMessage>& messages) {
+    for (const SseMessage& m : messages) {
+      if (m.id.ends_with(";zz-final")) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(stayed->wait_until(has_final));
+  ASSERT_TRUE(resumed->wait_until(has_final));
+  // Up to the final case's message: the same messages, each once, in order.
+  auto up_to_final = [](std::vector<SseMessage> messages) {
+    for (size_t i = 0; i < messages.size(); ++i) {
+      if (messages[i].id.ends_with(";zz-final")) {
+        messages.resize(i + 1);
+        break;
+      }
+    }
+    return messages;
+  };
+  std::vector<SseMessage> joined = before;
+  for (const SseMessage& m : resumed->messages()) joined.push_back(m);
+  EXPECT_EQ(up_to_final(joined), up_to_final(stayed->messages()));
+  EXPECT_GT(resumed->messages().size(), 2u) << "the windows it was away for";
+}
+
 TEST_F(HttpChangesTest, ThePublicStreamCarriesThePublicViewAtMostOncePerCasePerWindow) {
   start({"--public-window-ms", "300"});
   auto watcher = watch("/v1/public/changes");

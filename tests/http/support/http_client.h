@@ -60,6 +60,9 @@ class HttpClient {
     HttpResponse response;
     curl_easy_reset(curl_);
     curl_easy_setopt(curl_, CURLOPT_URL, request.url.c_str());
+    // The path as the test wrote it: curl would otherwise resolve `..` and
+    // `.` segments itself, and a hostile path would never reach the server.
+    curl_easy_setopt(curl_, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl_, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     if (request.method == "POST") {
       curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, request.body.data());
