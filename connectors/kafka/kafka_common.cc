@@ -138,14 +138,21 @@ Result<rd_kafka_resp_err_t> call_interruptibly(
       return std::unexpected(events.unreachable_error("all brokers down"));
     }
     if (left().count() <= 0) return RD_KAFKA_RESP_ERR__TIMED_OUT;
-    const rd_kafka_resp_err_t err = call(static_cast<int>(std::min(left(), kWaitSlice).count()));
+    rd_kafka_resp_err_t err = call(static_cast<int>(std::min(left(), kWaitSlice).count()));
     if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT) return err;
     // No answer within the slice. While no broker is up, keep slicing (and
-    // looking at the interrupt); a broker that is up but slow gets all the
-    // time left, in one request.
+    // looking at the interrupt). A broker that is connected but does not
+    // answer (slow, or stopped: a paused process, a partition that drops
+    // packets) gets slices that double up to kLongestSlice, so that a slow
+    // one can answer and an interrupt is still seen within one slice.
     if (!any_broker_usable(client)) continue;
-    if (left().count() <= 0) return err;
-    return call(static_cast<int>(left().count()));
+    for (std::chrono::milliseconds slice = 2 * kWaitSlice;;
+         slice = std::min(2 * slice, kLongestSlice)) {
+      if (interrupted(interrupt)) return std::unexpected(interrupted_error(what));
+      if (left().count() <= 0) return err;
+      err = call(static_cast<int>(std::min(left(), slice).count()));
+      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT) return err;
+    }
   }
 }
 

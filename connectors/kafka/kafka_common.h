@@ -106,14 +106,17 @@ class ClientEvents {
 [[nodiscard]] Error interrupted_error(std::string_view what);
 
 // Runs a blocking librdkafka request, `call(timeout_ms)`, so that waiting
-// for brokers that are down can be interrupted: in slices of kWaitSlice
-// while no broker is up, serving the client's events (rd_kafka_poll)
-// between them, and failing at once when every broker is reported down
-// before any answered (ClientEvents). A broker that is up but slow gets all
-// the time left of `timeout` in one request. The value is librdkafka's last
-// answer (_TIMED_OUT when the time ran out); the error is for an interrupt
-// or unreachable brokers (kUnavailable).
+// for brokers that are down or do not answer can be interrupted: in slices
+// of kWaitSlice while no broker is up, serving the client's events
+// (rd_kafka_poll) between them, and failing at once when every broker is
+// reported down before any answered (ClientEvents). A broker that is
+// connected but slow gets slices that double up to kLongestSlice (a request
+// that takes longer than that is not answered: its broker counts as not
+// answering), with the interrupt looked at between them. The value is
+// librdkafka's last answer (_TIMED_OUT when the time ran out); the error is
+// for an interrupt or unreachable brokers (kUnavailable).
 inline constexpr std::chrono::milliseconds kWaitSlice{100};
+inline constexpr std::chrono::milliseconds kLongestSlice{1'600};
 [[nodiscard]] Result<rd_kafka_resp_err_t> call_interruptibly(
     rd_kafka_t* client, ClientEvents& events, std::chrono::milliseconds timeout,
     const std::atomic<bool>* interrupt, std::string_view what,
