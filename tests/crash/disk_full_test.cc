@@ -29,7 +29,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/crash/child_process.h"
+#include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace homeward {
@@ -37,7 +37,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ChildRun;
-using testing::run_binary;
+using testing::run_to_end;
 
 // A tmpfs at `at`, unmounted at the end of the scope.
 class SmallDisk {
@@ -99,8 +99,8 @@ std::vector<std::string> lines_of(const fs::path& path) {
 class DiskFullTest : public ::testing::Test {
  protected:
   ChildRun cli(const fs::path& data, std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data.string()});
-    return run_binary(scratch_.path(), args, std::nullopt);
+    args.insert(args.begin(), {"--quiet", "--data", data.string()});
+    return run_to_end(HOMEWARD_BINARY, args, scratch_.path(), std::nullopt);
   }
   homeward::testing::TempDir scratch_;
 };

@@ -1,9 +1,15 @@
 // A child process running a real binary (fork + exec), for tests that need
-// signals, exit codes and separate processes: standard output to a pipe that
-// the test reads, standard error to a file. Every wait is a poll with a
-// deadline, so a child that hangs fails the test instead of blocking it; the
-// destructor kills (SIGKILL) and reaps a child the test did not end. Not
-// thread-safe.
+// signals, exit codes and separate processes: standard input from /dev/null,
+// standard output to a pipe that the test reads (or to a file), standard
+// error to a file. Every wait is a poll with a deadline, so a child that
+// hangs fails the test instead of blocking it; the destructor kills (SIGKILL)
+// and reaps a child the test did not end. Not thread-safe, but pid() may be
+// signalled from another thread while the child runs (the crash loop's
+// killer does).
+//
+// run_to_end runs a command to its end, with a SIGKILL at a chosen moment if
+// wanted: the crash loop and the disk-full test drive the binary as an
+// operator would.
 #pragma once
 
 #include <fcntl.h>
@@ -17,7 +23,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace homeward::testing {
@@ -27,9 +35,11 @@ class ChildProcess {
   using Clock = std::chrono::steady_clock;
 
   // Runs `binary` with `args`; stdout goes to a pipe (read_line,
-  // read_output), stderr to `stderr_file`.
+  // read_output), or to `stdout_file` when one is given, stderr to
+  // `stderr_file`.
   ChildProcess(const std::string& binary, const std::vector<std::string>& args,
-               const std::filesystem::path& stderr_file)
+               const std::filesystem::path& stderr_file,
+               const std::filesystem::path& stdout_file = {})
       : stderr_file_(stderr_file) {
     std::array<int, 2> out{};
     if (::pipe(out.data()) != 0) return;
@@ -41,9 +51,14 @@ class ChildProcess {
     pid_ = ::fork();
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec.
-      ::dup2(out[1], STDOUT_FILENO);
+      const int to_file = stdout_file.empty()
+                              ? -1
+                              : ::open(stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(to_file >= 0 ? to_file : out[1], STDOUT_FILENO);
       const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (err >= 0) ::dup2(err, STDERR_FILENO);
+      const int null = ::open("/dev/null", O_RDONLY);
+      if (null >= 0) ::dup2(null, STDIN_FILENO);
       ::close(out[0]);
       ::execv(argv[0], argv.data());
       ::_exit(127);
@@ -149,5 +164,48 @@ class ChildProcess {
   int out_fd_ = -1;
   int exit_status_ = -1;  // once reaped
 };
+
+// A command run to its end by run_to_end.
+struct ChildRun {
+  bool killed = false;  // SIGKILLed by the caller's kill_after while it ran
+  int code = -1;        // the exit code when it was not killed (-1: it outlived the limit)
+  std::chrono::milliseconds took{0};
+  std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `binary` with `args` until it ends, its standard output and error in
+// files of `scratch` (so that a large output never fills a pipe); with
+// `kill_after`, SIGKILLs it then if it is still running. Bounded: a command
+// that outlives 10 minutes is killed and answers code -1, not killed.
+inline ChildRun run_to_end(const std::string& binary, const std::vector<std::string>& args,
+                           const std::filesystem::path& scratch,
+                           std::optional<std::chrono::microseconds> kill_after) {
+  using Clock = ChildProcess::Clock;
+  const std::filesystem::path out = scratch / "out.txt", err = scratch / "err.txt";
+  const auto start = Clock::now();
+  const auto limit = start + std::chrono::minutes(10);
+  const auto kill_at = kill_after ? std::min(limit, start + *kill_after) : limit;
+  ChildRun run;
+  {
+    ChildProcess child(binary, args, err, out);
+    while (child.running() && Clock::now() < kill_at) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    const bool ended = !child.running();
+    const int status = ended ? child.wait_exit(std::chrono::milliseconds(0))
+                             : child.stop(SIGKILL, std::chrono::seconds(60));
+    run.killed = !ended && kill_at < limit && status == 128 + SIGKILL;
+    run.code = ended ? status : -1;
+  }
+  run.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+  run.out = slurp(out);
+  run.err = slurp(err);
+  return run;
+}
 
 }  // namespace homeward::testing
