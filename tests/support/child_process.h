@@ -199,8 +199,11 @@ inline ChildRun run_to_end(const std::string& binary, const std::vector<std::str
     const bool ended = !child.running();
     const int status = ended ? child.wait_exit(std::chrono::milliseconds(0))
                              : child.stop(SIGKILL, std::chrono::seconds(60));
-    run.killed = !ended && kill_at < limit && status == 128 + SIGKILL;
-    run.code = ended ? status : -1;
+    // A child that ended on its own between the look and the signal answers
+    // its own exit status: it was not killed.
+    const bool by_signal = !ended && status == 128 + SIGKILL;
+    run.killed = by_signal && kill_at < limit;
+    run.code = by_signal ? -1 : status;
   }
   run.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   run.out = slurp(out);
