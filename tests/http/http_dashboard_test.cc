@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -26,7 +27,33 @@ using testing::http_get;
 using testing::ServeProcess;
 using testing::TempDir;
 
-class HttpDashboardTest : public ::testing::Test {
+// A suite's ledger: its events published into dir_/data (exit code
+// `published_code`), then served until the suite ends.
+class ServedLedgerTest : public ::testing::Test {
+ protected:
+  static void serve_published(const std::filesystem::path& input, int published_code) {
+    const auto data = dir_->path() / "data";
+    const auto published =
+        testing::run_homeward({"--data", data.string(), "publish", input.string()});
+    ASSERT_EQ(published.code, published_code) << published.err;
+    server_ = new ServeProcess(data, {}, dir_->path() / "serve.err");
+    ASSERT_FALSE(server_->address().empty());
+    ASSERT_TRUE(testing::wait_until_ready(server_->url("")));
+  }
+  static void TearDownTestSuite() {
+    if (server_ != nullptr) {
+      EXPECT_EQ(server_->stop(SIGTERM), 0);
+    }
+    delete server_;
+    server_ = nullptr;
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static inline TempDir* dir_ = nullptr;
+  static inline ServeProcess* server_ = nullptr;
+};
+
+class HttpDashboardTest : public ServedLedgerTest {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
@@ -38,24 +65,9 @@ class HttpDashboardTest : public ::testing::Test {
            "\n"
         << R"({"type":"DonationReceived","event_id":"d1","occurred_at":"2015-06-02T10:00:00Z","case_id":"case-b","donor_ref":"secret-donor","amount":"6000","currency":"JPY"})"
            "\n";
-    const auto data = dir_->path() / "data";
     // c<1> is not an identifier: refused by stage 1 (exit 3), the rest appended.
-    const auto published =
-        testing::run_homeward({"--data", data.string(), "publish", input.string()});
-    ASSERT_EQ(published.code, 3) << published.err;
-    server_ = new ServeProcess(data, {}, dir_->path() / "serve.err");
-    ASSERT_FALSE(server_->address().empty());
-    ASSERT_TRUE(testing::wait_until_ready(server_->url("")));
+    serve_published(input, 3);
   }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_EQ(server_->stop(SIGTERM), 0);
-    }
-    delete server_;
-    delete dir_;
-  }
-  static inline TempDir* dir_ = nullptr;
-  static inline ServeProcess* server_ = nullptr;
 };
 
 TEST_F(HttpDashboardTest, ThePublicPageIsHtmlWithItsFiguresAndStaysOnItsOrigin) {
@@ -127,7 +139,7 @@ TEST_F(HttpDashboardTest, AssetsAreCachedByVersionAndRevalidatedOtherwise) {
 
 // 300 cases, every third fully funded: a ledger whose every card on one page
 // would weigh 600 KB.
-class HttpDashboardPagingTest : public ::testing::Test {
+class HttpDashboardPagingTest : public ServedLedgerTest {
  protected:
   static constexpr int kCases = 300;
   static std::string case_id(int i) { return fmt::format("case-{:04}", i); }
@@ -148,20 +160,7 @@ class HttpDashboardPagingTest : public ::testing::Test {
           i, case_id(i), funded(i) ? "100.00" : "25.00");
     }
     out.close();
-    const auto data = dir_->path() / "data";
-    const auto published =
-        testing::run_homeward({"--data", data.string(), "publish", input.string()});
-    ASSERT_EQ(published.code, 0) << published.err;
-    server_ = new ServeProcess(data, {}, dir_->path() / "serve.err");
-    ASSERT_FALSE(server_->address().empty());
-    ASSERT_TRUE(testing::wait_until_ready(server_->url("")));
-  }
-  static void TearDownTestSuite() {
-    if (server_ != nullptr) {
-      EXPECT_EQ(server_->stop(SIGTERM), 0);
-    }
-    delete server_;
-    delete dir_;
+    serve_published(input, 0);
   }
 
   // Follows the "Next cases" links from `first`: the case ids of the cards
@@ -191,9 +190,6 @@ class HttpDashboardPagingTest : public ::testing::Test {
     }
     return pages;
   }
-
-  static inline TempDir* dir_ = nullptr;
-  static inline ServeProcess* server_ = nullptr;
 };
 
 TEST_F(HttpDashboardPagingTest, EachPageShowsAtMost24CardsAndItsLinksVisitEveryCaseOnceInOrder) {
@@ -219,9 +215,9 @@ TEST_F(HttpDashboardPagingTest, EachPageShowsAtMost24CardsAndItsLinksVisitEveryC
   const std::regex source(R"re(data-source="([^"]+)")re");
   std::smatch match;
   ASSERT_TRUE(std::regex_search(second.body, match, source));
-  const auto api_page = http_get(
-      server_->url(std::regex_replace(match[1].str(), std::regex("&amp;"), "&")),
-      "/v1/public/cases");
+  const auto api_page =
+      http_get(server_->url(std::regex_replace(match[1].str(), std::regex("&amp;"), "&")),
+               "/v1/public/cases");
   ASSERT_EQ(api_page.status, 200) << api_page.body;
   const auto cases = nlohmann::json::parse(api_page.body);
   ASSERT_EQ(cases.size(), 24u);
@@ -254,7 +250,8 @@ TEST_F(HttpDashboardPagingTest, AStatusShowsOnlyItsCasesAndItsLinksKeepIt) {
 }
 
 TEST_F(HttpDashboardPagingTest, ABadStatusOrAfterIsAProblemDocument) {
-  for (const std::string query : {"?status=pending", "?after=a%20b", "?after=a%2Fb", "?after=%00", "?page=2"}) {
+  for (const std::string query :
+       {"?status=pending", "?after=a%20b", "?after=a%2Fb", "?after=%00", "?page=2"}) {
     const auto answer = http_get(server_->url("/" + query), "/");
     EXPECT_EQ(answer.status, 400) << query;
     EXPECT_EQ(answer.header("content-type"), "application/problem+json") << query;
