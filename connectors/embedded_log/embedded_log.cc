@@ -16,10 +16,15 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <system_error>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "events/check.h"
 #include "projections/rocksdb_info_log.h"
@@ -145,12 +151,50 @@ Status read_range(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* keys_cf, Offset 
 
 // What is in a log directory before anything opens it.
 // kNew: nothing there yet but maybe a writer lock (a writer that died before
-// RocksDB wrote anything). kEmpty: a directory with nothing in it, which only
-// a caller starting a new log accepts (to the others it is a volume that did
-// not mount, or a copy that lost its files). Anything else without CURRENT is
-// refused: RocksDB would start an empty log over it and delete the old files
-// as obsolete.
-enum class DirState { kMissing, kEmpty, kNew, kDatabase };
+// RocksDB wrote anything). kCreationInterrupted: the creation marker and no
+// CURRENT: a writer that was creating the log died before RocksDB finished
+// (its files come a moment before CURRENT); nothing was ever appended. kEmpty: a directory with
+// nothing in it, which only a caller starting a new log accepts (to the others it is a volume that
+// did not mount, or a copy that lost its files). Anything else without CURRENT is refused: RocksDB
+// would start an empty log over it and delete the old files as obsolete.
+enum class DirState { kMissing, kEmpty, kNew, kCreationInterrupted, kDatabase };
+
+// Written (and synced) by a writer before RocksDB creates the log, removed
+// once CURRENT exists: files without CURRENT beside it are a creation that
+// never finished, which the next creating writer may clear, not damage.
+constexpr char kCreatingMarker[] = "HOMEWARD-CREATING";
+
+Status sync_file_and_dir(const std::filesystem::path& file) {
+  for (const auto& path : {file, file.parent_path()}) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+      const int error = errno;
+      if (fd >= 0) ::close(fd);
+      return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot sync {}: {}",
+                                                    path.string(), std::strerror(error)));
+    }
+    ::close(fd);
+  }
+  return {};
+}
+
+// Clears what an interrupted creation left in `dir` (never an appended
+// record: the creation had not returned), keeping the writer's lock.
+Status clear_interrupted_creation(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == engine::kWriterLockFileName || name == kCreatingMarker) continue;
+    std::filesystem::remove_all(entry.path(), ec);
+    if (ec) break;
+  }
+  if (ec) {
+    return make_error(ErrorCode::kIo,
+                      fmt::format("embedded log: cannot clear the interrupted creation in {}: {}",
+                                  dir.string(), ec.message()));
+  }
+  return {};
+}
 
 Result<DirState> inspect_dir(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -165,6 +209,7 @@ Result<DirState> inspect_dir(const std::filesystem::path& dir) {
                       fmt::format("embedded log: {} is not a directory", dir.string()));
   }
   if (std::filesystem::exists(dir / "CURRENT", ec)) return DirState::kDatabase;
+  if (std::filesystem::exists(dir / kCreatingMarker, ec)) return DirState::kCreationInterrupted;
   if (engine::holds_only_writer_lock(dir)) return DirState::kNew;
   const bool empty = std::filesystem::is_empty(dir, ec);
   if (ec) {
@@ -291,8 +336,35 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
   } else {
     log->lock_ = std::move(lock);
     options.create_if_missing = *state != DirState::kDatabase;
+    if (options.create_if_missing) {
+      const auto marker = dir / kCreatingMarker;
+      if (*state == DirState::kCreationInterrupted) {
+        spdlog::warn(
+            "embedded log: {} holds a creation that was interrupted before it finished "
+            "(nothing was appended to it); starting it again",
+            dir.string());
+        if (auto cleared = clear_interrupted_creation(dir); !cleared) {
+          return std::unexpected(std::move(cleared.error()));
+        }
+      }
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      std::ofstream(marker, std::ios::binary | std::ios::trunc)
+          << "a homeward log is being created\n";
+      if (auto synced = sync_file_and_dir(marker); !synced) {
+        return std::unexpected(std::move(synced.error()));
+      }
+    }
     status =
         rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);
+    if (status.ok() && options.create_if_missing) {
+      // CURRENT exists now: the marker has done its work.
+      std::error_code ec;
+      std::filesystem::remove(dir / kCreatingMarker, ec);
+      if (auto synced = sync_file_and_dir(dir / "CURRENT"); !synced) {
+        return std::unexpected(std::move(synced.error()));
+      }
+    }
   }
   if (!status.ok()) {
     return std::unexpected(to_error(status, fmt::format("cannot open {}", dir.string())));

@@ -265,6 +265,49 @@ TEST(EmbeddedLogTest, AReaderOfAMissingLogIsNotFoundAndCreatesNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "log"));
 }
 
+// A creation killed inside RocksDB leaves its first files and no CURRENT
+// (the crash loop found it). With the creation marker beside them, the next
+// creating writer starts over; without it, files without CURRENT stay a
+// damaged log that nothing may touch.
+TEST(EmbeddedLogTest, ACreationInterruptedBeforeCurrentIsStartedAgainByTheNextCreation) {
+  TempDir dir;
+  const auto made = dir.path() / "made";
+  {
+    auto log = open_log(made);
+    ASSERT_NE(log, nullptr);
+    EXPECT_FALSE(std::filesystem::exists(made / "HOMEWARD-CREATING"));
+  }
+  auto interrupted_copy = [&](const std::filesystem::path& to, bool with_marker) {
+    std::filesystem::copy(made, to, std::filesystem::copy_options::recursive);
+    std::filesystem::remove(to / "CURRENT");
+    if (with_marker) std::ofstream(to / "HOMEWARD-CREATING") << "x";
+  };
+  const auto interrupted = dir.path() / "interrupted";
+  interrupted_copy(interrupted, true);
+  auto reader = EmbeddedLog::open(interrupted, EmbeddedLogMode::kRead);
+  ASSERT_FALSE(reader.has_value());
+  EXPECT_EQ(reader.error().code, ErrorCode::kNotFound) << reader.error().message;
+  auto writer = EmbeddedLog::open(interrupted, EmbeddedLogMode::kWrite);
+  ASSERT_FALSE(writer.has_value());
+  EXPECT_EQ(writer.error().code, ErrorCode::kNotFound) << writer.error().message;
+  {
+    auto again = EmbeddedLog::open(interrupted, EmbeddedLogMode::kCreateIfMissing);
+    ASSERT_TRUE(again.has_value()) << again.error().message;
+    append_all(**again, make_requests(0, 3), 0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(interrupted / "HOMEWARD-CREATING"));
+  auto reopened = EmbeddedLog::open(interrupted, EmbeddedLogMode::kRead);
+  ASSERT_TRUE(reopened.has_value()) << reopened.error().message;
+  EXPECT_EQ(*(*reopened)->end_offsets(), (OffsetMap{{Partition{0}, Offset{3}}}));
+
+  const auto damaged = dir.path() / "damaged";
+  interrupted_copy(damaged, false);
+  auto refused = EmbeddedLog::open(damaged, EmbeddedLogMode::kCreateIfMissing);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kCorruption);
+  EXPECT_FALSE(std::filesystem::exists(damaged / "CURRENT")) << "a damaged log is left alone";
+}
+
 TEST(EmbeddedLogTest, OpenCreatesAMissingDirectory) {
   TempDir dir;
   const auto nested = dir.path() / "a" / "b" / "log";
