@@ -59,18 +59,6 @@ std::string read_file(const std::filesystem::path& path) {
   return contents.str();
 }
 
-// Standard output of a child until it ends (or `deadline` passes).
-std::string read_rest(Child& child, std::chrono::milliseconds deadline) {
-  std::string all;
-  const Clock::time_point give_up = Clock::now() + deadline;
-  while (Clock::now() < give_up) {
-    std::string line = child.read_line(std::chrono::milliseconds(200));
-    if (line.empty()) break;
-    all += line + "\n";
-  }
-  return all;
-}
-
 TEST(KafkaCli, DevBrokerServesTheThreeCommandsOfTheDocs) {
   TempDir work;
   const std::string ndjson = testing::generated_stream(500, 5);
@@ -280,7 +268,7 @@ TEST(KafkaCli, CommandsAgainstBrokersThatCannotBeReachedSaySoAtOnce) {
     // It ends by itself: librdkafka's message timeout alone is 60 s, and
     // the bound is generous for a loaded machine.
     EXPECT_EQ(child.stop(0, std::chrono::seconds(30)), 1);
-    const std::string out = read_rest(child, std::chrono::seconds(5));
+    const std::string out = child.read_output(std::chrono::seconds(5));
     std::cerr
         << command.front() << " ended after "
         << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()
@@ -379,7 +367,7 @@ TEST(KafkaCli, PublishWithUnansweredRecordsSaysUnknownExitsSixAndResendingCounts
     Child child(with(publish), err_file);
     ASSERT_TRUE(child.started());
     EXPECT_EQ(child.stop(0, std::chrono::seconds(60)), 6) << read_file(err_file);
-    const std::string out = read_rest(child, std::chrono::seconds(5));
+    const std::string out = child.read_output(std::chrono::seconds(5));
     const std::string err = read_file(err_file);
     if (json) {
       const auto document = nlohmann::json::parse(out);
@@ -474,7 +462,7 @@ TEST(KafkaCli, FollowStopsOnTheFirstSignalWhileTheBrokerIsDown) {
         << "stopped after "
         << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - signalled).count()
         << " ms\n";
-    EXPECT_NE(read_rest(projector, std::chrono::seconds(5)).find("stopped on request"),
+    EXPECT_NE(projector.read_output(std::chrono::seconds(5)).find("stopped on request"),
               std::string::npos);
     // Retriable conditions are warnings, once per client (the consumer and
     // the producer) and outage, not an error line per reconnect attempt.
