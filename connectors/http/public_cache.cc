@@ -46,12 +46,4 @@ Result<std::shared_ptr<const PublicDocument>> PublicCache::raised() {
   });
 }
 
-Result<std::shared_ptr<const PublicDocument>> PublicCache::cases() {
-  return get(cases_, [this]() -> Result<nlohmann::ordered_json> {
-    auto cases = api_.store->list_cases();
-    if (!cases) return std::unexpected(cases.error());
-    return projections::public_cases_json(*cases);
-  });
-}
-
 }  // namespace homeward::connectors::http

@@ -1,5 +1,5 @@
 // The public documents that scan every case (the impact report, money raised
-// per day, the list of public cases), computed once per projection position
+// per day), computed once per projection position
 // and then served from memory until a round moves the position: a dashboard
 // and its many viewers ask for them often, and the projections do not change
 // while the position stays (every round that writes moves it).
@@ -38,8 +38,6 @@ class PublicCache {
   [[nodiscard]] Result<std::shared_ptr<const PublicDocument>> stats();
   // Money raised per day (projections::public_raised_json).
   [[nodiscard]] Result<std::shared_ptr<const PublicDocument>> raised();
-  // Every public case, in case_id order (projections::public_cases_json).
-  [[nodiscard]] Result<std::shared_ptr<const PublicDocument>> cases();
 
  private:
   struct Slot {
@@ -53,7 +51,6 @@ class PublicCache {
   std::mutex mutex_;
   Slot stats_;
   Slot raised_;
-  Slot cases_;
 };
 
 }  // namespace homeward::connectors::http
