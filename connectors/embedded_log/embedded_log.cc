@@ -16,15 +16,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <string>
 #include <system_error>
@@ -35,6 +30,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/durable_file.h"
 #include "events/check.h"
 #include "projections/rocksdb_info_log.h"
 
@@ -163,20 +159,6 @@ enum class DirState { kMissing, kEmpty, kNew, kCreationInterrupted, kDatabase };
 // once CURRENT exists: files without CURRENT beside it are a creation that
 // never finished, which the next creating writer may clear, not damage.
 constexpr char kCreatingMarker[] = "HOMEWARD-CREATING";
-
-Status sync_file_and_dir(const std::filesystem::path& file) {
-  for (const auto& path : {file, file.parent_path()}) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-      const int error = errno;
-      if (fd >= 0) ::close(fd);
-      return make_error(ErrorCode::kIo, fmt::format("embedded log: cannot sync {}: {}",
-                                                    path.string(), std::strerror(error)));
-    }
-    ::close(fd);
-  }
-  return {};
-}
 
 // Clears what an interrupted creation left in `dir` (never an appended
 // record: the creation had not returned), keeping the writer's lock.
@@ -347,23 +329,18 @@ Result<std::unique_ptr<EmbeddedLog>> EmbeddedLog::open(const std::filesystem::pa
           return std::unexpected(std::move(cleared.error()));
         }
       }
-      std::error_code ec;
-      std::filesystem::create_directories(dir, ec);
-      std::ofstream(marker, std::ios::binary | std::ios::trunc)
-          << "a homeward log is being created\n";
-      if (auto synced = sync_file_and_dir(marker); !synced) {
-        return std::unexpected(std::move(synced.error()));
+      if (auto written = engine::write_file_durably(marker, "a homeward log is being created\n");
+          !written) {
+        return std::unexpected(std::move(written.error()));
       }
     }
     status =
         rocksdb::DB::Open(rocksdb::DBOptions(options), dir.string(), families, &handles, &raw_db);
     if (status.ok() && options.create_if_missing) {
-      // CURRENT exists now: the marker has done its work.
+      // CURRENT exists now: the marker has done its work. A removal lost in
+      // a crash is harmless: CURRENT is looked at before the marker.
       std::error_code ec;
       std::filesystem::remove(dir / kCreatingMarker, ec);
-      if (auto synced = sync_file_and_dir(dir / "CURRENT"); !synced) {
-        return std::unexpected(std::move(synced.error()));
-      }
     }
   }
   if (!status.ok()) {
